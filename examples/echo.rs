@@ -1,0 +1,66 @@
+//! A hyper-only WebSocket echo server: text and binary messages come back
+//! as they were sent, on any path.
+//!
+//! ```sh
+//! cargo run --release --example echo -- 127.0.0.1:9001
+//! ```
+
+use std::convert::Infallible;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use hyperws::{upgrade_request, Config, Message, UpgradeFut};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!("echo server listening on ws://{}", listener.local_addr()?);
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = service_fn(handle);
+            let connection = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+            // `with_upgrades` lets hyper hand the connection over after the 101.
+            if let Err(e) = connection.with_upgrades().await {
+                eprintln!("connection error: {e}");
+            }
+        });
+    }
+}
+
+async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    match upgrade_request(&mut request, &Config::default()) {
+        Ok((response, upgraded)) => {
+            tokio::spawn(echo(upgraded));
+            Ok(response)
+        }
+        Err(refused) => Ok(refused.to_response()),
+    }
+}
+
+async fn echo(upgraded: UpgradeFut) {
+    let Ok(mut ws) = upgraded.await else { return };
+    while let Some(message) = ws.recv().await {
+        match message {
+            // `feed` only queues; `recv` writes the queue out before it waits
+            // for more input, so a burst of messages is echoed in one write.
+            Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                if ws.feed(message).await.is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {} // pings are answered automatically; a close ends the loop next
+            Err(e) => {
+                eprintln!("websocket error: {e}");
+                break;
+            }
+        }
+    }
+}

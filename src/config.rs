@@ -1,0 +1,147 @@
+//! Every size, count and duration the crate uses, with its default, in one place.
+
+use std::time::Duration;
+
+/// Limits and timeouts for one connection.
+///
+/// Every setter takes and returns the config by value, so a config reads as
+/// one expression:
+///
+/// ```
+/// use std::time::Duration;
+/// use hyperws::Config;
+/// let config = Config::default()
+///     .max_message_size(1 << 20)
+///     .close_timeout(Duration::from_secs(2));
+/// assert_eq!(config.get_max_message_size(), 1 << 20);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    max_frame_size: usize,
+    max_message_size: usize,
+    read_buffer_size: usize,
+    write_buffer_size: usize,
+    max_write_buffer_size: usize,
+    accept_unmasked_frames: bool,
+    close_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            read_buffer_size: 16 << 10,
+            write_buffer_size: 128 << 10,
+            max_write_buffer_size: 4 << 20,
+            accept_unmasked_frames: false,
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Config {
+    /// The largest frame payload accepted; a larger one closes the
+    /// connection with 1009. Default: 16 MiB.
+    #[must_use]
+    pub const fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// The largest message accepted, counting all its fragments; a larger one
+    /// closes the connection with 1009. Default: 64 MiB.
+    #[must_use]
+    pub const fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// How much the read buffer grows by for each read from the socket.
+    /// Default: 16 KiB.
+    ///
+    /// # Panics
+    /// If `bytes` is zero: the socket could never be read.
+    #[must_use]
+    pub const fn read_buffer_size(mut self, bytes: usize) -> Self {
+        assert!(bytes > 0, "read_buffer_size must be at least 1");
+        self.read_buffer_size = bytes;
+        self
+    }
+
+    /// How many queued bytes make `feed` write them out without waiting for a
+    /// flush. Default: 128 KiB.
+    #[must_use]
+    pub const fn write_buffer_size(mut self, bytes: usize) -> Self {
+        self.write_buffer_size = bytes;
+        self
+    }
+
+    /// How many queued bytes make `send` and `feed` wait until the peer has
+    /// read some (backpressure). A message larger than this is still sent
+    /// once the queue has drained below it. Default: 4 MiB.
+    #[must_use]
+    pub const fn max_write_buffer_size(mut self, bytes: usize) -> Self {
+        self.max_write_buffer_size = bytes;
+        self
+    }
+
+    /// Accept unmasked frames from a client, against RFC 6455 §5.1 (for
+    /// tests and trusted peers only). Default: `false`.
+    #[must_use]
+    pub const fn accept_unmasked_frames(mut self, accept: bool) -> Self {
+        self.accept_unmasked_frames = accept;
+        self
+    }
+
+    /// How long a closing endpoint waits for the peer's close frame (or, for
+    /// a client, for the server to close TCP) before dropping the
+    /// connection. Default: 5 s.
+    #[must_use]
+    pub const fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// See [`max_frame_size`](Self::max_frame_size).
+    #[must_use]
+    pub const fn get_max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// See [`max_message_size`](Self::max_message_size).
+    #[must_use]
+    pub const fn get_max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// See [`read_buffer_size`](Self::read_buffer_size).
+    #[must_use]
+    pub const fn get_read_buffer_size(&self) -> usize {
+        self.read_buffer_size
+    }
+
+    /// See [`write_buffer_size`](Self::write_buffer_size).
+    #[must_use]
+    pub const fn get_write_buffer_size(&self) -> usize {
+        self.write_buffer_size
+    }
+
+    /// See [`max_write_buffer_size`](Self::max_write_buffer_size).
+    #[must_use]
+    pub const fn get_max_write_buffer_size(&self) -> usize {
+        self.max_write_buffer_size
+    }
+
+    /// See [`accept_unmasked_frames`](Self::accept_unmasked_frames).
+    #[must_use]
+    pub const fn get_accept_unmasked_frames(&self) -> bool {
+        self.accept_unmasked_frames
+    }
+
+    /// See [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub const fn get_close_timeout(&self) -> Duration {
+        self.close_timeout
+    }
+}

@@ -1,0 +1,108 @@
+//! The crate's one error type, sorted by who is at fault.
+
+use std::{fmt, io};
+
+use crate::handshake::HandshakeError;
+use crate::proto::{ProtocolError, SendError};
+
+/// Everything that can go wrong on a WebSocket.
+///
+/// A completed closing handshake is not an error: the peer's close arrives
+/// as `Message::Close` and the stream then ends with `None`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer broke RFC 6455; it was sent the matching close code.
+    Protocol(ProtocolError),
+    /// The opening handshake was refused.
+    Handshake(HandshakeError),
+    /// A message this side tried to send was invalid (see [`SendError`]).
+    InvalidMessage(SendError),
+    /// The connection is closing or closed; nothing more can be sent.
+    Closed,
+    /// The peer dropped the connection without a close frame (code 1006).
+    AbnormalClosure,
+    /// The peer did not answer our close frame within `Config::close_timeout`.
+    CloseTimeout,
+    /// The transport failed.
+    Io(io::Error),
+}
+
+impl Error {
+    /// Whether this is [`Error::Closed`]: sending after the close.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Self::Closed)
+    }
+
+    /// Whether the peer broke the protocol.
+    #[must_use]
+    pub fn is_protocol(&self) -> bool {
+        matches!(self, Self::Protocol(_))
+    }
+
+    /// Whether a timer ended the connection.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::CloseTimeout)
+    }
+
+    /// Whether the transport failed or the peer vanished without closing.
+    #[must_use]
+    pub fn is_io(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::AbnormalClosure)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Protocol(e) => write!(f, "WebSocket protocol error: {e}"),
+            Self::Handshake(e) => write!(f, "WebSocket handshake refused: {e}"),
+            Self::InvalidMessage(e) => write!(f, "invalid message: {e}"),
+            Self::Closed => f.write_str("the WebSocket is closed"),
+            Self::AbnormalClosure => f.write_str("the peer closed the connection without a close frame"),
+            Self::CloseTimeout => f.write_str("the peer did not answer the close frame in time"),
+            Self::Io(e) => write!(f, "WebSocket transport error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Protocol(e) => Some(e),
+            Self::Handshake(e) => Some(e),
+            Self::InvalidMessage(e) => Some(e),
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+impl From<HandshakeError> for Error {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Closed => Self::Closed,
+            other => Self::InvalidMessage(other),
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}

@@ -1,0 +1,144 @@
+//! The opening handshake (RFC 6455 §4) over `http` types only.
+//!
+//! Each header rule is written once here; the server doors (hyper, tower,
+//! axum) and the client call into it and never check headers themselves.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use sha1::{Digest, Sha1};
+
+pub mod server;
+
+/// RFC 6455 §1.3: the GUID appended to the client's key.
+const WEBSOCKET_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The only protocol version this crate speaks (RFC 6455 §4.1).
+pub const WEBSOCKET_VERSION: &str = "13";
+
+/// The `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
+///
+/// ```
+/// // The example from RFC 6455 §1.3.
+/// assert_eq!(hyperws::handshake::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
+#[must_use]
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(key);
+    sha1.update(WEBSOCKET_GUID);
+    STANDARD.encode(sha1.finalize())
+}
+
+/// Whether any `name` header holds `token` in its comma-separated list,
+/// compared case-insensitively, as RFC 7230 §7 and §6.7 define these lists.
+///
+/// ```
+/// use http::{HeaderMap, header::CONNECTION};
+/// let mut headers = HeaderMap::new();
+/// headers.append(CONNECTION, "keep-alive, Upgrade".parse().unwrap());
+/// assert!(hyperws::handshake::header_has_token(&headers, &CONNECTION, "upgrade"));
+/// assert!(!hyperws::handshake::header_has_token(&headers, &CONNECTION, "upgrad"));
+/// ```
+#[must_use]
+pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .any(|item| item.trim().eq_ignore_ascii_case(token))
+}
+
+/// Why an upgrade request was refused: each variant is one broken rule with
+/// one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The method was not `GET` (405).
+    MethodNotGet,
+    /// The request was not HTTP/1.1 (400).
+    HttpVersionNotSupported,
+    /// No `Upgrade: websocket` (400).
+    MissingUpgradeWebSocket,
+    /// No `upgrade` token in `Connection` (400).
+    MissingConnectionUpgrade,
+    /// `Sec-WebSocket-Key` was missing or not 16 bytes in base64 (400).
+    InvalidKey,
+    /// `Sec-WebSocket-Version` was missing or not 13 (426, with
+    /// `Sec-WebSocket-Version: 13` so the client can retry).
+    UnsupportedVersion,
+    /// The server connection cannot be taken over (426), e.g. a hyper
+    /// connection served without `with_upgrades()`.
+    ConnectionNotUpgradable,
+}
+
+impl HandshakeError {
+    /// The HTTP status to answer with.
+    ///
+    /// ```
+    /// use hyperws::handshake::HandshakeError;
+    /// assert_eq!(HandshakeError::MethodNotGet.status().as_u16(), 405);
+    /// ```
+    #[must_use]
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::MethodNotGet => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedVersion | Self::ConnectionNotUpgradable => StatusCode::UPGRADE_REQUIRED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The rule that was broken, in words: the response body.
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::MethodNotGet => "WebSocket upgrade requests must use the GET method",
+            Self::HttpVersionNotSupported => "WebSocket upgrade requests must use HTTP/1.1",
+            Self::MissingUpgradeWebSocket => "WebSocket upgrade requests need an `Upgrade: websocket` header",
+            Self::MissingConnectionUpgrade => "WebSocket upgrade requests need a `Connection: upgrade` header",
+            Self::InvalidKey => "`Sec-WebSocket-Key` must be 16 bytes encoded in base64",
+            Self::UnsupportedVersion => "only WebSocket version 13 is supported (`Sec-WebSocket-Version: 13`)",
+            Self::ConnectionNotUpgradable => "this connection cannot be upgraded to a WebSocket",
+        }
+    }
+
+    /// The complete refusal: status, the headers the RFC asks for, and
+    /// [`message`](Self::message) as a plain-text body.
+    ///
+    /// ```
+    /// use hyperws::handshake::HandshakeError;
+    /// let response = HandshakeError::UnsupportedVersion.to_response::<String>();
+    /// assert_eq!(response.status(), 426);
+    /// assert_eq!(response.headers()["sec-websocket-version"], "13");
+    /// ```
+    #[must_use]
+    pub fn to_response<B: From<&'static str>>(self) -> Response<B> {
+        let mut response = Response::new(B::from(self.message()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        match self {
+            // RFC 6455 §4.4: tell the client which versions we speak.
+            Self::UnsupportedVersion => {
+                headers.insert(http::header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static(WEBSOCKET_VERSION));
+            }
+            Self::MethodNotGet => {
+                headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for HandshakeError {}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod config;
+mod error;
+pub mod handshake;
+mod hyper;
+pub mod proto;
+mod socket;
+
+pub use crate::config::Config;
+pub use crate::error::Error;
+pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
+pub use crate::proto::{CloseCode, CloseFrame, Message, Utf8Bytes};
+pub use crate::socket::{WebSocket, WebSocketReader, WebSocketWriter};

@@ -1,0 +1,144 @@
+//! The closing handshake (RFC 6455 §5.5.1, §7).
+//!
+//! 1. Either side sends a close frame and then no more data.
+//! 2. The other side answers with a close frame of its own (echoing the code).
+//! 3. The TCP connection is closed, the server first (§7.1.1): a client
+//!    waits for the server's FIN, up to a deadline.
+//!
+//! Failing the connection (§7.1.7) sends a close with the fault's code and
+//! then only drains input until the peer hangs up or the deadline passes, so
+//! that our close frame is not lost to a TCP reset.
+
+use std::time::{Duration, Instant};
+
+use super::decoder::Role;
+
+/// Where the closing handshake stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseState {
+    /// No close frame has been sent or received.
+    Open,
+    /// We sent a close frame and wait for the peer's, still delivering its data.
+    CloseSent {
+        /// When to give up waiting and drop the connection.
+        deadline: Instant,
+    },
+    /// Our part is done; input is discarded until the peer closes TCP.
+    Draining {
+        /// When to stop waiting and drop the connection.
+        deadline: Instant,
+    },
+    /// Nothing more will be read or written; only the TCP close remains.
+    Closed,
+}
+
+impl CloseState {
+    /// We queued a close frame of our own initiative.
+    #[must_use]
+    pub fn on_close_sent(self, now: Instant, timeout: Duration) -> Self {
+        match self {
+            Self::Open => Self::CloseSent { deadline: now + timeout },
+            other => other,
+        }
+    }
+
+    /// The peer's close frame arrived (and, if we had not sent one, our reply
+    /// is queued): the handshake is complete.
+    #[must_use]
+    pub fn on_close_received(self, role: Role, now: Instant, timeout: Duration) -> Self {
+        match (self, role) {
+            (Self::Open | Self::CloseSent { .. }, Role::Server) => Self::Closed,
+            (Self::Open | Self::CloseSent { .. }, Role::Client) => Self::Draining { deadline: now + timeout },
+            (other, _) => other,
+        }
+    }
+
+    /// The peer broke the protocol and our close frame is queued.
+    #[must_use]
+    pub fn on_failure(self, now: Instant, timeout: Duration) -> Self {
+        match self {
+            Self::Open => Self::Draining { deadline: now + timeout },
+            Self::CloseSent { deadline } => Self::Draining { deadline },
+            other => other,
+        }
+    }
+
+    /// The peer closed TCP (or the transport broke).
+    #[must_use]
+    pub fn on_eof(self) -> Self {
+        Self::Closed
+    }
+
+    /// Time has passed; a deadline at or before `now` ends the wait.
+    #[must_use]
+    pub fn on_timeout(self, now: Instant) -> Self {
+        match self.deadline() {
+            Some(deadline) if deadline <= now => Self::Closed,
+            _ => self,
+        }
+    }
+
+    /// The instant this state gives up waiting, if it waits.
+    #[must_use]
+    pub fn deadline(self) -> Option<Instant> {
+        match self {
+            Self::CloseSent { deadline } | Self::Draining { deadline } => Some(deadline),
+            Self::Open | Self::Closed => None,
+        }
+    }
+
+    /// Whether we may still send frames.
+    #[must_use]
+    pub fn can_send(self) -> bool {
+        self == Self::Open
+    }
+
+    /// Whether frames from the peer are still delivered to the application.
+    #[must_use]
+    pub fn delivers_input(self) -> bool {
+        matches!(self, Self::Open | Self::CloseSent { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn server_closes_tcp_as_soon_as_the_handshake_completes() {
+        let now = Instant::now();
+        let sent = CloseState::Open.on_close_sent(now, TIMEOUT);
+        assert_eq!(sent, CloseState::CloseSent { deadline: now + TIMEOUT });
+        assert_eq!(sent.on_close_received(Role::Server, now, TIMEOUT), CloseState::Closed);
+        assert_eq!(CloseState::Open.on_close_received(Role::Server, now, TIMEOUT), CloseState::Closed);
+    }
+
+    #[test]
+    fn client_waits_for_the_servers_fin() {
+        let now = Instant::now();
+        let state = CloseState::Open.on_close_received(Role::Client, now, TIMEOUT);
+        assert_eq!(state, CloseState::Draining { deadline: now + TIMEOUT });
+        assert_eq!(state.on_eof(), CloseState::Closed);
+    }
+
+    #[test]
+    fn deadlines_end_every_wait() {
+        let now = Instant::now();
+        let sent = CloseState::Open.on_close_sent(now, TIMEOUT);
+        assert_eq!(sent.on_timeout(now + TIMEOUT / 2), sent);
+        assert_eq!(sent.on_timeout(now + TIMEOUT), CloseState::Closed);
+        let failing = CloseState::Open.on_failure(now, TIMEOUT);
+        assert!(!failing.delivers_input());
+        assert_eq!(failing.on_timeout(now + TIMEOUT), CloseState::Closed);
+    }
+
+    #[test]
+    fn failing_after_close_keeps_the_original_deadline() {
+        let now = Instant::now();
+        let sent = CloseState::Open.on_close_sent(now, TIMEOUT);
+        let later = now + Duration::from_secs(1);
+        assert_eq!(sent.on_failure(later, TIMEOUT), CloseState::Draining { deadline: now + TIMEOUT });
+    }
+}

@@ -1,0 +1,296 @@
+//! [`Connection`]: the whole protocol for one WebSocket, with no IO.
+//!
+//! Bytes read from the transport go in through [`Connection::read`], which
+//! returns messages; messages go in through [`Connection::send`], which
+//! queues frames in the [`Outbox`] for the driver to write. Time enters only
+//! as an `Instant` argument: the driver sleeps until [`Connection::poll_timeout`]
+//! and then calls [`Connection::handle_timeout`]. So every behaviour here can
+//! be tested in memory, on a made-up clock.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use super::assembler::Assembler;
+use super::close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
+use super::closing::CloseState;
+use super::decoder::{Frame, FrameDecoder, Role};
+use super::error::ProtocolError;
+use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use super::message::Message;
+use super::outbox::Outbox;
+use crate::Config;
+
+/// Why a message could not be sent: the caller's mistake, not the peer's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// A close frame was already sent or received; no more frames may follow.
+    Closed,
+    /// A ping or pong payload was over 125 bytes (RFC 6455 §5.5).
+    ControlFrameTooLarge(usize),
+    /// A close reason was over 123 bytes.
+    CloseReasonTooLong(usize),
+    /// A close code that may not be sent, such as 1005 or 1006.
+    InvalidCloseCode(CloseCode),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("the connection is closing or closed"),
+            Self::ControlFrameTooLarge(len) => write!(f, "ping/pong payload of {len} bytes exceeds 125"),
+            Self::CloseReasonTooLong(len) => write!(f, "close reason of {len} bytes exceeds {MAX_CLOSE_REASON}"),
+            Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// How the peer's closing of the transport is to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eof {
+    /// After the closing handshake, or while draining: expected.
+    Clean,
+    /// Mid-conversation, without a close frame (close code 1006).
+    Abnormal,
+}
+
+/// The sans-IO WebSocket protocol state for one connection.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::BytesMut;
+/// use hyperws::{proto::{Connection, Role}, Config, Message};
+///
+/// let mut server = Connection::new(Role::Server, &Config::default());
+/// // A masked "Hello" from RFC 6455 §5.7.
+/// let mut input = BytesMut::from(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58][..]);
+/// let msg = server.read(&mut input, Instant::now()).unwrap();
+/// assert_eq!(msg, Some(Message::text("Hello")));
+/// server.send(Message::text("Hi"), Instant::now()).unwrap();
+/// assert_eq!(server.outbox().len(), 4); // header + "Hi", unmasked
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    close_timeout: Duration,
+    decoder: FrameDecoder,
+    assembler: Assembler,
+    state: CloseState,
+    outbox: Outbox,
+    mask_keys: MaskKeys,
+}
+
+impl Connection {
+    /// A connection that has completed its opening handshake.
+    #[must_use]
+    pub fn new(role: Role, config: &Config) -> Self {
+        Self {
+            role,
+            close_timeout: config.get_close_timeout(),
+            decoder: FrameDecoder::new(role, config.get_max_frame_size(), config.get_accept_unmasked_frames()),
+            assembler: Assembler::new(config.get_max_message_size()),
+            state: CloseState::Open,
+            outbox: Outbox::default(),
+            mask_keys: MaskKeys::new(),
+        }
+    }
+
+    /// Which side this is.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Where the closing handshake stands.
+    #[must_use]
+    pub fn state(&self) -> CloseState {
+        self.state
+    }
+
+    /// Consumes whole frames from the front of `buf` until one completes a
+    /// message, and returns it; `None` means more bytes are needed. Pongs to
+    /// pings and the reply to a close are queued in the outbox.
+    ///
+    /// # Errors
+    /// The peer broke the protocol. A close frame with the matching code is
+    /// queued, and the connection only drains input from then on.
+    pub fn read(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
+        loop {
+            if !self.state.delivers_input() {
+                // Draining or closed: the peer's bytes no longer mean anything to us.
+                buf.clear();
+                return Ok(None);
+            }
+            let frame = match self.decoder.next_frame(buf, &mut self.assembler) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(self.fail(e, now)),
+            };
+            match self.on_frame(frame, now) {
+                Ok(Some(message)) => return Ok(Some(message)),
+                Ok(None) => {}
+                Err(e) => return Err(self.fail(e, now)),
+            }
+        }
+    }
+
+    /// Queues a message. A `Message::Close` starts the closing handshake.
+    ///
+    /// # Errors
+    /// See [`SendError`]; nothing is queued then.
+    pub fn send(&mut self, message: Message, now: Instant) -> Result<(), SendError> {
+        if !self.state.can_send() {
+            return Err(SendError::Closed);
+        }
+        let (opcode, payload) = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Ping(data) | Message::Pong(data) if data.len() > MAX_CONTROL_PAYLOAD => {
+                return Err(SendError::ControlFrameTooLarge(data.len()));
+            }
+            Message::Ping(data) => (OpCode::Ping, data),
+            Message::Pong(data) => (OpCode::Pong, data),
+            Message::Close(frame) => {
+                check_close_frame(frame.as_ref())?;
+                self.push(OpCode::Close, CloseFrame::encode(frame.as_ref()));
+                self.state = self.state.on_close_sent(now, self.close_timeout);
+                return Ok(());
+            }
+        };
+        self.push(opcode, payload);
+        Ok(())
+    }
+
+    /// Frames waiting to be written to the transport.
+    pub fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
+    }
+
+    /// How many more bytes the frame being read needs, so the driver can
+    /// grow its buffer once instead of many times.
+    #[must_use]
+    pub fn bytes_needed(&self, buffered: usize) -> usize {
+        self.decoder.bytes_needed(buffered)
+    }
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.state.deadline()
+    }
+
+    /// Lets time pass. Returns `true` if a closing handshake timed out
+    /// (the state is then [`CloseState::Closed`]).
+    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+        let before = self.state;
+        self.state = before.on_timeout(now);
+        matches!(before, CloseState::CloseSent { .. }) && self.state == CloseState::Closed
+    }
+
+    /// The transport reached end of input.
+    pub fn handle_eof(&mut self) -> Eof {
+        let eof = if self.state == CloseState::Open {
+            Eof::Abnormal
+        } else {
+            Eof::Clean
+        };
+        self.state = self.state.on_eof();
+        eof
+    }
+
+    /// Whether the driver should close its write side now: always once the
+    /// connection is closed; while draining only as the server, which RFC
+    /// 6455 §7.1.1 asks to close TCP first.
+    #[must_use]
+    pub fn should_shutdown_write(&self) -> bool {
+        match self.state {
+            CloseState::Closed => true,
+            CloseState::Draining { .. } => self.role == Role::Server,
+            _ => false,
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame, now: Instant) -> Result<Option<Message>, ProtocolError> {
+        let Frame { header, payload, streamed } = frame;
+        match header.opcode {
+            OpCode::Ping => {
+                if self.state.can_send() {
+                    self.push(OpCode::Pong, payload.clone());
+                }
+                Ok(Some(Message::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Message::Pong(payload))),
+            OpCode::Close => self.on_close(payload, now).map(Some),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.assembler.end_frame(header.fin, payload, streamed),
+        }
+    }
+
+    fn on_close(&mut self, payload: Bytes, now: Instant) -> Result<Message, ProtocolError> {
+        let frame = CloseFrame::parse(payload)?;
+        if self.state.can_send() {
+            // RFC 6455 §5.5.1: reply with a close frame, typically echoing the code.
+            let reply = frame.as_ref().map(|f| CloseFrame::from_code(f.code));
+            self.push(OpCode::Close, CloseFrame::encode(reply.as_ref()));
+        }
+        self.state = self.state.on_close_received(self.role, now, self.close_timeout);
+        Ok(Message::Close(frame))
+    }
+
+    /// RFC 6455 §7.1.7, "Fail the WebSocket Connection".
+    fn fail(&mut self, error: ProtocolError, now: Instant) -> ProtocolError {
+        if self.state.can_send() {
+            let frame = CloseFrame::from_code(error.close_code());
+            self.push(OpCode::Close, CloseFrame::encode(Some(&frame)));
+        }
+        self.state = self.state.on_failure(now, self.close_timeout);
+        error
+    }
+
+    fn push(&mut self, opcode: OpCode, payload: Bytes) {
+        let mut header = FrameHeader::new(opcode, payload.len() as u64);
+        if self.role == Role::Client {
+            // RFC 6455 §5.3: a fresh, unpredictable key for every frame.
+            header.mask = Some(self.mask_keys.next_key());
+        }
+        self.outbox.push_frame(&header, payload);
+    }
+}
+
+fn check_close_frame(frame: Option<&CloseFrame>) -> Result<(), SendError> {
+    let Some(frame) = frame else { return Ok(()) };
+    if !frame.code.is_sendable() {
+        return Err(SendError::InvalidCloseCode(frame.code));
+    }
+    if frame.reason.len() > MAX_CLOSE_REASON {
+        return Err(SendError::CloseReasonTooLong(frame.reason.len()));
+    }
+    Ok(())
+}
+
+/// Masking keys for client frames: xorshift64* seeded from the OS-random
+/// keys std gives every `RandomState`. Fast, and unpredictable to the peer,
+/// which is what RFC 6455 §10.3 asks of them.
+#[derive(Debug)]
+struct MaskKeys(u64);
+
+impl MaskKeys {
+    fn new() -> Self {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_usize(std::ptr::from_ref(&hasher) as usize);
+        Self(hasher.finish() | 1)
+    }
+
+    fn next_key(&mut self) -> [u8; 4] {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let word = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        ((word >> 32) as u32).to_ne_bytes()
+    }
+}

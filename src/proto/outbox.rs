@@ -1,0 +1,143 @@
+//! Bytes waiting to be written, ready for one vectored write.
+//!
+//! Small frames are copied into one contiguous tail, so a batch of them goes
+//! out in a single syscall; a large payload is kept as its own `Bytes` chunk
+//! (no copy) and written with the headers around it as an `IoSlice` list.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::frame::{FrameHeader, MAX_HEADER_LEN};
+use super::mask::apply_mask;
+
+/// Payloads at least this large are queued by reference instead of copied.
+const ZERO_COPY_THRESHOLD: usize = 8 << 10;
+
+/// Encoded frames not yet written to the transport.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Written first, in order: frozen runs of the tail and large payloads.
+    chunks: VecDeque<Bytes>,
+    /// Small frames appended after every chunk.
+    tail: BytesMut,
+    len: usize,
+}
+
+impl Outbox {
+    /// Queues one frame. A masked header masks a copy of the payload (the
+    /// caller's bytes may be shared, so they are never changed in place).
+    pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: Bytes) {
+        let mut encoded = [0; MAX_HEADER_LEN];
+        let header_len = header.encode(&mut encoded);
+        self.tail.extend_from_slice(&encoded[..header_len]);
+        self.len += header_len + payload.len();
+        if let Some(key) = header.mask {
+            let start = self.tail.len();
+            self.tail.extend_from_slice(&payload);
+            apply_mask(&mut self.tail[start..], key, 0);
+        } else if payload.len() >= ZERO_COPY_THRESHOLD {
+            self.chunks.push_back(self.tail.split().freeze());
+            self.chunks.push_back(payload);
+        } else {
+            self.tail.extend_from_slice(&payload);
+        }
+    }
+
+    /// Bytes queued.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is queued.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Fills `dst` with the queued bytes in order; returns how many slices it used.
+    pub fn io_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let pieces = self.chunks.iter().map(|c| &c[..]).chain(std::iter::once(&self.tail[..]));
+        let mut used = 0;
+        for (slot, piece) in dst.iter_mut().zip(pieces.filter(|p| !p.is_empty())) {
+            *slot = IoSlice::new(piece);
+            used += 1;
+        }
+        used
+    }
+
+    /// Forgets the first `n` bytes, which the transport has taken.
+    ///
+    /// # Panics
+    /// If `n` exceeds [`len`](Self::len).
+    pub fn advance(&mut self, mut n: usize) {
+        assert!(n <= self.len, "advanced past the queued bytes");
+        self.len -= n;
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                self.tail.advance(n);
+                break;
+            };
+            let step = n.min(front.len());
+            front.advance(step);
+            n -= step;
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+        }
+        if self.len == 0 {
+            // Reuse the whole allocation instead of creeping forward through it.
+            self.tail.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::frame::OpCode;
+
+    fn drain(outbox: &mut Outbox, step: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while !outbox.is_empty() {
+            let mut slices = [IoSlice::new(&[]); 8];
+            let n = outbox.io_slices(&mut slices);
+            let joined: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
+            let take = step.min(joined.len());
+            out.extend_from_slice(&joined[..take]);
+            outbox.advance(take);
+        }
+        out
+    }
+
+    #[test]
+    fn small_and_large_frames_come_out_in_order_however_they_are_written() {
+        let big = Bytes::from(vec![7u8; ZERO_COPY_THRESHOLD + 3]);
+        let mut expected = Vec::new();
+        let mut outbox = Outbox::default();
+        for (i, payload) in [Bytes::from_static(b"a"), big.clone(), Bytes::from_static(b"bc")].into_iter().enumerate() {
+            let header = FrameHeader::new(OpCode::Binary, payload.len() as u64);
+            let mut encoded = [0; MAX_HEADER_LEN];
+            expected.extend_from_slice(&encoded[..header.encode(&mut encoded)]);
+            expected.extend_from_slice(&payload);
+            outbox.push_frame(&header, payload);
+            assert!(outbox.len() == expected.len(), "frame {i}");
+        }
+        assert_eq!(drain(&mut outbox, 5), expected);
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn masked_frames_mask_a_copy() {
+        let payload = Bytes::from_static(b"Hello");
+        let mut header = FrameHeader::new(OpCode::Text, 5);
+        header.mask = Some([0x37, 0xfa, 0x21, 0x3d]);
+        let mut outbox = Outbox::default();
+        outbox.push_frame(&header, payload.clone());
+        // RFC 6455 §5.7, "A single-frame masked text message".
+        assert_eq!(drain(&mut outbox, 100), [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        assert_eq!(payload, "Hello");
+    }
+}

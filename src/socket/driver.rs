@@ -1,0 +1,239 @@
+//! [`Driver`]: moves bytes between a transport and a [`Connection`], and
+//! sleeps until the connection's next deadline. It makes no protocol
+//! decision; every `if` about frames or close codes is in `proto`.
+//!
+//! Reading: decode what is buffered first; before waiting for the socket,
+//! write out whatever is queued (pongs, close replies, data the application
+//! fed), so one batch of input costs one write, not one per message.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll, Waker};
+use std::time::Instant;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Sleep;
+
+use crate::proto::{CloseState, Connection, Eof, Message, Role};
+use crate::{Config, Error};
+
+/// Up to this many slices go into one vectored write.
+const MAX_IO_SLICES: usize = 64;
+
+/// Which half of a split socket is asking, so the other can be woken when
+/// the shared outbox moves (the transport remembers only the last waker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Reader = 0,
+    Writer = 1,
+}
+
+#[derive(Debug)]
+pub(crate) struct Driver<IO> {
+    io: IO,
+    conn: Connection,
+    read_buf: BytesMut,
+    read_chunk: usize,
+    write_buffer_size: usize,
+    max_write_buffer_size: usize,
+    /// Armed at `conn.poll_timeout()`; allocated once, on the first deadline.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The error to report once the connection has finished closing.
+    pending_error: Option<Error>,
+    write_shut: bool,
+    /// `recv` has returned its final item; it returns `None` from now on.
+    finished: bool,
+    parked: [Option<Waker>; 2],
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+    pub(crate) fn new(io: IO, read_buf: BytesMut, role: Role, config: &Config) -> Self {
+        Self {
+            io,
+            conn: Connection::new(role, config),
+            read_buf,
+            read_chunk: config.get_read_buffer_size(),
+            write_buffer_size: config.get_write_buffer_size(),
+            max_write_buffer_size: config.get_max_write_buffer_size(),
+            timer: None,
+            pending_error: None,
+            write_shut: false,
+            finished: false,
+            parked: [None, None],
+        }
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn io(&self) -> &IO {
+        &self.io
+    }
+
+    /// The next message, the final error, or `None` once the connection is closed.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            match self.conn.read(&mut self.read_buf, now()) {
+                Ok(Some(message)) => {
+                    if message.is_close() {
+                        // Reply at once; the application may never call recv again.
+                        let _ = self.poll_write_out(cx, Side::Reader);
+                    }
+                    return Poll::Ready(Some(Ok(message)));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.pending_error.get_or_insert(Error::Protocol(e));
+                }
+            }
+            if let Poll::Ready(Err(e)) = self.poll_write_out(cx, Side::Reader) {
+                return self.finish(Some(e.into()));
+            }
+            if self.conn.should_shutdown_write() && self.conn.outbox().is_empty() && !self.write_shut {
+                // Best effort: a transport that fails to shut down is dropped anyway.
+                let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                self.write_shut = true;
+            }
+            if self.conn.state() == CloseState::Closed {
+                let error = self.pending_error.take();
+                return self.finish(error);
+            }
+            if self.poll_timer(cx) {
+                continue; // a deadline passed and changed the state
+            }
+            match ready!(self.poll_fill(cx)) {
+                Ok(0) => {
+                    if self.conn.handle_eof() == Eof::Abnormal {
+                        self.pending_error.get_or_insert(Error::AbnormalClosure);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = self.conn.handle_eof();
+                    self.pending_error.get_or_insert(Error::Io(e));
+                }
+            }
+        }
+    }
+
+    /// Ready when another message may be queued without passing
+    /// `max_write_buffer_size` (backpressure).
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        if !self.conn.state().can_send() {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        if self.conn.outbox().len() >= self.write_buffer_size {
+            let written = self.poll_write_out(cx, side);
+            if let Poll::Ready(Err(e)) = written {
+                return Poll::Ready(Err(e.into()));
+            }
+            if written.is_pending() && self.conn.outbox().len() >= self.max_write_buffer_size {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Queues a message (call after [`poll_ready`](Self::poll_ready)).
+    pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
+        self.conn.send(message, now()).map_err(Error::from)
+    }
+
+    /// Writes everything queued and flushes the transport.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        self.poll_write_out(cx, side).map_err(Error::from)
+    }
+
+    /// Whether a close frame may still be sent.
+    pub(crate) fn can_send(&self) -> bool {
+        self.conn.state().can_send()
+    }
+
+    fn finish(&mut self, error: Option<Error>) -> Poll<Option<Result<Message, Error>>> {
+        self.finished = true;
+        self.read_buf = BytesMut::new();
+        Poll::Ready(error.map(Err))
+    }
+
+    /// Arms the timer at the connection's deadline; returns `true` if it
+    /// has passed (the connection has then been told).
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(std_deadline) = self.conn.poll_timeout() else {
+            return false;
+        };
+        let deadline = tokio::time::Instant::from_std(std_deadline);
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        // The timer has fired, so the deadline has passed even if the two
+        // clocks disagree by a rounding step.
+        if self.conn.handle_timeout(now().max(std_deadline)) {
+            self.pending_error.get_or_insert(Error::CloseTimeout);
+        }
+        true
+    }
+
+    /// Reads more bytes, growing the buffer once to fit the frame in progress.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.read_buf.is_empty() && self.read_buf.capacity() > 4 * self.read_chunk {
+            // Give back the room a large message needed; idle sockets stay small.
+            self.read_buf = BytesMut::new();
+        }
+        let wanted = self.conn.bytes_needed(self.read_buf.len()).max(self.read_chunk);
+        self.read_buf.reserve(wanted);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
+    }
+
+    /// Writes the outbox until it is empty, then flushes the transport.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
+        while !self.conn.outbox().is_empty() {
+            let outbox = self.conn.outbox();
+            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+            let count = outbox.io_slices(&mut slices);
+            let io = Pin::new(&mut self.io);
+            let written = if io.is_write_vectored() {
+                io.poll_write_vectored(cx, &slices[..count])
+            } else {
+                io.poll_write(cx, &slices[0])
+            };
+            match written {
+                Poll::Pending => {
+                    self.parked[side as usize] = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.conn.outbox().advance(n);
+                    self.wake_other(side);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn wake_other(&mut self, side: Side) {
+        let other = match side {
+            Side::Reader => Side::Writer,
+            Side::Writer => Side::Reader,
+        };
+        if let Some(waker) = self.parked[other as usize].take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The protocol's clock: tokio's, so tests can pause and advance it.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}

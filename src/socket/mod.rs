@@ -1,0 +1,182 @@
+//! [`WebSocket`]: a connection over any `AsyncRead + AsyncWrite`, after the
+//! opening handshake.
+
+mod driver;
+mod split;
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub use self::split::{WebSocketReader, WebSocketWriter};
+use self::driver::{Driver, Side};
+use crate::proto::{CloseFrame, Message, Role};
+use crate::{Config, Error};
+
+/// A WebSocket connection.
+///
+/// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
+/// [`send`](Self::send), or batch with [`feed`](Self::feed) and
+/// [`flush`](Self::flush) (or as a [`Sink`]). Pings are answered for you.
+/// [`split`](Self::split) gives a reader and a writer for two tasks.
+///
+/// ```no_run
+/// # async fn run(mut ws: hyperws::WebSocket<tokio::net::TcpStream>) -> Result<(), hyperws::Error> {
+/// use hyperws::Message;
+/// while let Some(message) = ws.recv().await {
+///     match message? {
+///         Message::Text(text) => ws.send(Message::Text(text)).await?,
+///         Message::Close(frame) => println!("peer closed: {frame:?}"), // the stream ends next
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct WebSocket<IO> {
+    driver: Driver<IO>,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
+    /// Wraps a transport whose opening handshake is already done.
+    ///
+    /// ```
+    /// use hyperws::{proto::Role, Config, WebSocket};
+    /// let (io, _peer) = tokio::io::duplex(1024);
+    /// let ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default());
+    /// ```
+    pub fn from_raw_socket(io: IO, role: Role, config: &Config) -> Self {
+        Self::from_partially_read(io, BytesMut::new(), role, config)
+    }
+
+    /// Like [`from_raw_socket`](Self::from_raw_socket), for a transport from
+    /// which `read` (bytes after the handshake) was already taken.
+    pub fn from_partially_read(io: IO, read: BytesMut, role: Role, config: &Config) -> Self {
+        Self {
+            driver: Driver::new(io, read, role, config),
+        }
+    }
+
+    /// Receives the next message.
+    ///
+    /// Returns `None` once the connection is closed: after a received
+    /// `Message::Close` (the reply is already sent) or after an error.
+    /// Protocol errors have already been answered with the right close code
+    /// when they are returned.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if the future is dropped before it completes, no message
+    /// is lost; the next call returns it.
+    pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
+        poll_fn(|cx| self.driver.poll_recv(cx)).await
+    }
+
+    /// Sends a message and writes out everything queued.
+    ///
+    /// Sending `Message::Close` starts the closing handshake; keep calling
+    /// [`recv`](Self::recv) to see the peer's answer, or use
+    /// [`close`](Self::close) to do both.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Queues a message without writing it out, waiting only if the queue is
+    /// over `Config::max_write_buffer_size`. Queued messages are written by
+    /// [`flush`](Self::flush), by [`send`](Self::send), or by
+    /// [`recv`](Self::recv) before it waits for input — so a `recv` + `feed`
+    /// loop answers a whole batch of input with one write.
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_send(message)
+    }
+
+    /// Writes out every queued message.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
+    }
+
+    /// Closes the connection: sends a close frame (unless one was already
+    /// sent or received), waits for the peer's close up to
+    /// `Config::close_timeout` while discarding its other messages, then
+    /// closes the transport.
+    ///
+    /// # Errors
+    /// [`Error::CloseTimeout`] if the peer did not answer in time; the
+    /// connection is dropped all the same.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if self.driver.can_send() {
+            self.feed(Message::Close(frame)).await?;
+        }
+        poll_fn(|cx| self.poll_close_handshake(cx)).await
+    }
+
+    /// Splits into a reader and a writer that can be used from two tasks.
+    /// The reader answers pings and drives the closing handshake; both
+    /// share one transport.
+    pub fn split(self) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+        split::split(self.driver)
+    }
+
+    /// The sans-IO protocol state.
+    pub fn connection(&self) -> &crate::proto::Connection {
+        self.driver.connection()
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &IO {
+        self.driver.io()
+    }
+
+    /// Drives reading until the connection is closed, dropping messages.
+    fn poll_close_handshake(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            match self.driver.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Some(Ok(_))) => {}
+            }
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<IO> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().driver.poll_recv(cx)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<IO> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().driver.poll_ready(cx, Side::Writer)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        self.get_mut().driver.start_send(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().driver.poll_flush(cx, Side::Writer)
+    }
+
+    /// Sends a close frame if none was sent, then completes the closing
+    /// handshake as [`WebSocket::close`] does.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        if this.driver.can_send() {
+            std::task::ready!(this.driver.poll_ready(cx, Side::Writer))?;
+            this.driver.start_send(Message::Close(None))?;
+        }
+        this.poll_close_handshake(cx)
+    }
+}

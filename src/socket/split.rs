@@ -1,0 +1,117 @@
+//! The two halves of a split [`WebSocket`](super::WebSocket).
+//!
+//! Both hold the one [`Driver`] behind a mutex that is only taken inside a
+//! `poll` call, never across an `.await`, so neither half can block the other
+//! for longer than one non-blocking step.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{ready, Context, Poll};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::driver::{Driver, Side};
+use crate::proto::{CloseFrame, Message};
+use crate::Error;
+
+type Shared<IO> = Arc<Mutex<Driver<IO>>>;
+
+fn lock<IO>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
+    // The driver's invariants hold between polls, so a panic elsewhere
+    // while the lock was held leaves nothing half-done.
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(super) fn split<IO>(driver: Driver<IO>) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+    let shared = Arc::new(Mutex::new(driver));
+    (
+        WebSocketWriter {
+            shared: Arc::clone(&shared),
+        },
+        WebSocketReader { shared },
+    )
+}
+
+/// The receiving half: also answers pings and completes the closing handshake.
+#[derive(Debug)]
+pub struct WebSocketReader<IO> {
+    shared: Shared<IO>,
+}
+
+/// The sending half.
+#[derive(Debug)]
+pub struct WebSocketWriter<IO> {
+    shared: Shared<IO>,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
+    /// Receives the next message; see [`WebSocket::recv`](super::WebSocket::recv).
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as `WebSocket::recv`.
+    pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
+        poll_fn(|cx| lock(&self.shared).poll_recv(cx)).await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<IO> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        lock(&self.shared).poll_recv(cx)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
+    /// Sends a message and writes out everything queued.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Queues a message; see [`WebSocket::feed`](super::WebSocket::feed).
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| lock(&self.shared).poll_ready(cx, Side::Writer)).await?;
+        lock(&self.shared).start_send(message)
+    }
+
+    /// Writes out every queued message.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| lock(&self.shared).poll_flush(cx, Side::Writer)).await
+    }
+
+    /// Sends a close frame and writes it out. The reader half sees the
+    /// peer's answer as `Message::Close`, then the end of the stream.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.send(Message::Close(frame)).await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<IO> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        lock(&self.shared).poll_ready(cx, Side::Writer)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        lock(&self.shared).start_send(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        lock(&self.shared).poll_flush(cx, Side::Writer)
+    }
+
+    /// Sends a close frame (if none was sent yet) and writes it out.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut driver = lock(&self.shared);
+        if driver.can_send() {
+            ready!(driver.poll_ready(cx, Side::Writer))?;
+            driver.start_send(Message::Close(None))?;
+        }
+        driver.poll_flush(cx, Side::Writer)
+    }
+}
