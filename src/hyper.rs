@@ -125,7 +125,11 @@ impl AsyncWrite for UpgradedIo {
         delegate!(self, io => Pin::new(io).poll_write(cx, buf))
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         delegate!(self, io => Pin::new(io).poll_write_vectored(cx, bufs))
     }
 

@@ -120,11 +120,17 @@ impl HandshakeError {
         let mut response = Response::new(B::from(self.message()));
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         match self {
             // RFC 6455 §4.4: tell the client which versions we speak.
             Self::UnsupportedVersion => {
-                headers.insert(http::header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static(WEBSOCKET_VERSION));
+                headers.insert(
+                    http::header::SEC_WEBSOCKET_VERSION,
+                    HeaderValue::from_static(WEBSOCKET_VERSION),
+                );
             }
             Self::MethodNotGet => {
                 headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));

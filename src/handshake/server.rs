@@ -40,7 +40,9 @@ pub fn validate(method: &Method, version: Version, headers: &HeaderMap) -> Resul
     if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(WEBSOCKET_VERSION.as_bytes()) {
         return Err(HandshakeError::UnsupportedVersion);
     }
-    let key = headers.get(header::SEC_WEBSOCKET_KEY).ok_or(HandshakeError::InvalidKey)?;
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .ok_or(HandshakeError::InvalidKey)?;
     // RFC 6455 §4.1: "a randomly selected 16-byte value that has been base64-encoded".
     if !matches!(STANDARD.decode(key.as_bytes()), Ok(nonce) if nonce.len() == 16) {
         return Err(HandshakeError::InvalidKey);
@@ -120,7 +122,10 @@ mod tests {
     #[test]
     fn a_substring_is_not_a_token() {
         let mut builder = request();
-        builder.headers_mut().unwrap().insert("connection", HeaderValue::from_static("upgraded"));
+        builder
+            .headers_mut()
+            .unwrap()
+            .insert("connection", HeaderValue::from_static("upgraded"));
         assert_eq!(check(builder).unwrap_err(), HandshakeError::MissingConnectionUpgrade);
     }
 
@@ -147,7 +152,13 @@ mod tests {
 
     #[test]
     fn method_and_version_are_checked() {
-        assert_eq!(check(request().method("POST")).unwrap_err(), HandshakeError::MethodNotGet);
-        assert_eq!(check(request().version(Version::HTTP_10)).unwrap_err(), HandshakeError::HttpVersionNotSupported);
+        assert_eq!(
+            check(request().method("POST")).unwrap_err(),
+            HandshakeError::MethodNotGet
+        );
+        assert_eq!(
+            check(request().version(Version::HTTP_10)).unwrap_err(),
+            HandshakeError::HttpVersionNotSupported
+        );
     }
 }

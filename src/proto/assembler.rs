@@ -78,7 +78,12 @@ impl Assembler {
 
     /// Takes a complete data frame; returns the message it completes, if any.
     /// `streamed` leading bytes were already shown to [`payload_chunk`](Self::payload_chunk).
-    pub(crate) fn end_frame(&mut self, fin: bool, payload: Bytes, streamed: usize) -> Result<Option<Message>, ProtocolError> {
+    pub(crate) fn end_frame(
+        &mut self,
+        fin: bool,
+        payload: Bytes,
+        streamed: usize,
+    ) -> Result<Option<Message>, ProtocolError> {
         if fin && self.fragments.is_none() {
             return self.whole_message(payload, streamed).map(Some);
         }

@@ -118,7 +118,7 @@ impl CloseFrame {
     /// # Errors
     /// A one-byte body or a code that may not be sent (1002), a reason that is
     /// not UTF-8 (1007).
-    pub fn parse(payload: Bytes) -> Result<Option<Self>, ProtocolError> {
+    pub fn parse(payload: &Bytes) -> Result<Option<Self>, ProtocolError> {
         match payload.len() {
             0 => Ok(None),
             1 => Err(ProtocolError::InvalidClosePayload),
@@ -151,38 +151,46 @@ mod tests {
 
     #[test]
     fn empty_payload_is_a_close_without_code() {
-        assert_eq!(CloseFrame::parse(Bytes::new()), Ok(None));
+        assert_eq!(CloseFrame::parse(&Bytes::new()), Ok(None));
     }
 
     #[test]
     fn one_byte_payload_is_a_protocol_error() {
-        assert_eq!(CloseFrame::parse(Bytes::from_static(&[3])), Err(ProtocolError::InvalidClosePayload));
+        assert_eq!(
+            CloseFrame::parse(&Bytes::from_static(&[3])),
+            Err(ProtocolError::InvalidClosePayload)
+        );
     }
 
     #[test]
     fn codes_follow_the_registry() {
-        let sendable = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
+        let sendable = [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999,
+        ];
         let reserved = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
         for code in sendable {
             let payload = Bytes::copy_from_slice(&u16::to_be_bytes(code));
-            assert_eq!(CloseFrame::parse(payload).unwrap().unwrap().code, CloseCode(code));
+            assert_eq!(CloseFrame::parse(&payload).unwrap().unwrap().code, CloseCode(code));
         }
         for code in reserved {
             let payload = Bytes::copy_from_slice(&u16::to_be_bytes(code));
-            assert_eq!(CloseFrame::parse(payload), Err(ProtocolError::InvalidCloseCode(code)));
+            assert_eq!(CloseFrame::parse(&payload), Err(ProtocolError::InvalidCloseCode(code)));
         }
     }
 
     #[test]
     fn reason_must_be_utf8() {
         let payload = Bytes::from_static(b"\x03\xe8\xce\xba\xe1\xbd\xb9\xed\xa0\x80");
-        assert_eq!(CloseFrame::parse(payload), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(CloseFrame::parse(&payload), Err(ProtocolError::InvalidUtf8));
     }
 
     #[test]
     fn encode_then_parse_round_trips() {
-        let frame = CloseFrame { code: CloseCode::AWAY, reason: "restarting".into() };
-        assert_eq!(CloseFrame::parse(CloseFrame::encode(Some(&frame))), Ok(Some(frame)));
+        let frame = CloseFrame {
+            code: CloseCode::AWAY,
+            reason: "restarting".into(),
+        };
+        assert_eq!(CloseFrame::parse(&CloseFrame::encode(Some(&frame))), Ok(Some(frame)));
         assert!(CloseFrame::encode(None).is_empty());
     }
 }

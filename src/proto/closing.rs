@@ -37,7 +37,9 @@ impl CloseState {
     #[must_use]
     pub fn on_close_sent(self, now: Instant, timeout: Duration) -> Self {
         match self {
-            Self::Open => Self::CloseSent { deadline: now + timeout },
+            Self::Open => Self::CloseSent {
+                deadline: now + timeout,
+            },
             other => other,
         }
     }
@@ -48,7 +50,9 @@ impl CloseState {
     pub fn on_close_received(self, role: Role, now: Instant, timeout: Duration) -> Self {
         match (self, role) {
             (Self::Open | Self::CloseSent { .. }, Role::Server) => Self::Closed,
-            (Self::Open | Self::CloseSent { .. }, Role::Client) => Self::Draining { deadline: now + timeout },
+            (Self::Open | Self::CloseSent { .. }, Role::Client) => Self::Draining {
+                deadline: now + timeout,
+            },
             (other, _) => other,
         }
     }
@@ -57,7 +61,9 @@ impl CloseState {
     #[must_use]
     pub fn on_failure(self, now: Instant, timeout: Duration) -> Self {
         match self {
-            Self::Open => Self::Draining { deadline: now + timeout },
+            Self::Open => Self::Draining {
+                deadline: now + timeout,
+            },
             Self::CloseSent { deadline } => Self::Draining { deadline },
             other => other,
         }
@@ -110,16 +116,29 @@ mod tests {
     fn server_closes_tcp_as_soon_as_the_handshake_completes() {
         let now = Instant::now();
         let sent = CloseState::Open.on_close_sent(now, TIMEOUT);
-        assert_eq!(sent, CloseState::CloseSent { deadline: now + TIMEOUT });
+        assert_eq!(
+            sent,
+            CloseState::CloseSent {
+                deadline: now + TIMEOUT
+            }
+        );
         assert_eq!(sent.on_close_received(Role::Server, now, TIMEOUT), CloseState::Closed);
-        assert_eq!(CloseState::Open.on_close_received(Role::Server, now, TIMEOUT), CloseState::Closed);
+        assert_eq!(
+            CloseState::Open.on_close_received(Role::Server, now, TIMEOUT),
+            CloseState::Closed
+        );
     }
 
     #[test]
     fn client_waits_for_the_servers_fin() {
         let now = Instant::now();
         let state = CloseState::Open.on_close_received(Role::Client, now, TIMEOUT);
-        assert_eq!(state, CloseState::Draining { deadline: now + TIMEOUT });
+        assert_eq!(
+            state,
+            CloseState::Draining {
+                deadline: now + TIMEOUT
+            }
+        );
         assert_eq!(state.on_eof(), CloseState::Closed);
     }
 
@@ -139,6 +158,11 @@ mod tests {
         let now = Instant::now();
         let sent = CloseState::Open.on_close_sent(now, TIMEOUT);
         let later = now + Duration::from_secs(1);
-        assert_eq!(sent.on_failure(later, TIMEOUT), CloseState::Draining { deadline: now + TIMEOUT });
+        assert_eq!(
+            sent.on_failure(later, TIMEOUT),
+            CloseState::Draining {
+                deadline: now + TIMEOUT
+            }
+        );
     }
 }

@@ -217,7 +217,11 @@ impl Connection {
     }
 
     fn on_frame(&mut self, frame: Frame, now: Instant) -> Result<Option<Message>, ProtocolError> {
-        let Frame { header, payload, streamed } = frame;
+        let Frame {
+            header,
+            payload,
+            streamed,
+        } = frame;
         match header.opcode {
             OpCode::Ping => {
                 if self.state.can_send() {
@@ -226,12 +230,14 @@ impl Connection {
                 Ok(Some(Message::Ping(payload)))
             }
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
-            OpCode::Close => self.on_close(payload, now).map(Some),
-            OpCode::Text | OpCode::Binary | OpCode::Continuation => self.assembler.end_frame(header.fin, payload, streamed),
+            OpCode::Close => self.on_close(&payload, now).map(Some),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                self.assembler.end_frame(header.fin, payload, streamed)
+            }
         }
     }
 
-    fn on_close(&mut self, payload: Bytes, now: Instant) -> Result<Message, ProtocolError> {
+    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Message, ProtocolError> {
         let frame = CloseFrame::parse(payload)?;
         if self.state.can_send() {
             // RFC 6455 §5.5.1: reply with a close frame, typically echoing the code.

@@ -70,7 +70,11 @@ impl FrameDecoder {
     /// when more bytes are needed. Payload of an unfinished data frame is
     /// unmasked and shown to `assembler` as it arrives, so invalid text fails
     /// before the rest of the frame is read.
-    pub(crate) fn next_frame(&mut self, buf: &mut BytesMut, assembler: &mut Assembler) -> Result<Option<Frame>, ProtocolError> {
+    pub(crate) fn next_frame(
+        &mut self,
+        buf: &mut BytesMut,
+        assembler: &mut Assembler,
+    ) -> Result<Option<Frame>, ProtocolError> {
         if self.current.is_none() {
             let Some((header, header_len)) = FrameHeader::parse(buf)? else {
                 return Ok(None);
@@ -106,7 +110,11 @@ impl FrameDecoder {
         self.current = None;
         buf.advance(header_len);
         let payload = buf.split_to(payload_len).freeze();
-        Ok(Some(Frame { header, payload, streamed }))
+        Ok(Some(Frame {
+            header,
+            payload,
+            streamed,
+        }))
     }
 
     /// The rules that depend on this connection: returns the payload length.

@@ -254,12 +254,26 @@ mod tests {
 
     fn payload_len() -> impl Strategy<Value = u64> {
         // Every length form and each of its edges.
-        prop_oneof![0..=125u64, 126..=0xFFFFu64, 0x1_0000..=(u64::MAX >> 1), Just(125), Just(126), Just(0xFFFF), Just(0x1_0000)]
+        prop_oneof![
+            0..=125u64,
+            126..=0xFFFFu64,
+            0x1_0000..=(u64::MAX >> 1),
+            Just(125),
+            Just(126),
+            Just(0xFFFF),
+            Just(0x1_0000)
+        ]
     }
 
     fn header() -> impl Strategy<Value = FrameHeader> {
-        (opcode(), any::<bool>(), 0u8..8, proptest::option::of(any::<[u8; 4]>()), payload_len()).prop_map(
-            |(opcode, fin, rsv, mask, payload_len)| {
+        (
+            opcode(),
+            any::<bool>(),
+            0u8..8,
+            proptest::option::of(any::<[u8; 4]>()),
+            payload_len(),
+        )
+            .prop_map(|(opcode, fin, rsv, mask, payload_len)| {
                 let control = opcode.is_control();
                 FrameHeader {
                     fin: fin || control,
@@ -268,8 +282,7 @@ mod tests {
                     mask,
                     payload_len: if control { payload_len % 126 } else { payload_len },
                 }
-            },
-        )
+            })
     }
 
     proptest! {
@@ -297,14 +310,23 @@ mod tests {
     #[test]
     fn reserved_opcodes_are_rejected() {
         for op in [0x3, 0x4, 0x5, 0x6, 0x7, 0xB, 0xC, 0xD, 0xE, 0xF] {
-            assert_eq!(FrameHeader::parse(&[0x80 | op, 0]), Err(ProtocolError::ReservedOpcode(op)));
+            assert_eq!(
+                FrameHeader::parse(&[0x80 | op, 0]),
+                Err(ProtocolError::ReservedOpcode(op))
+            );
         }
     }
 
     #[test]
     fn control_frame_rules_are_checked_from_the_first_two_bytes() {
-        assert_eq!(FrameHeader::parse(&[0x09, 0]), Err(ProtocolError::FragmentedControlFrame));
-        assert_eq!(FrameHeader::parse(&[0x89, 126]), Err(ProtocolError::ControlFrameTooLarge));
+        assert_eq!(
+            FrameHeader::parse(&[0x09, 0]),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x89, 126]),
+            Err(ProtocolError::ControlFrameTooLarge)
+        );
         assert!(FrameHeader::parse(&[0x89, 125]).unwrap().is_some());
     }
 

@@ -1,4 +1,4 @@
-//! Payload masking (RFC 6455 §5.3): byte `i` is XORed with `key[i % 4]`.
+//! Payload masking (RFC 6455 §5.3): payload byte `i` is xor-ed with `key[i % 4]`.
 
 /// XORs `buf` with the masking `key`, as if `buf` started `offset` bytes into
 /// the payload (so a payload can be unmasked piece by piece as it arrives).

@@ -59,7 +59,11 @@ impl Outbox {
 
     /// Fills `dst` with the queued bytes in order; returns how many slices it used.
     pub fn io_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        let pieces = self.chunks.iter().map(|c| &c[..]).chain(std::iter::once(&self.tail[..]));
+        let pieces = self
+            .chunks
+            .iter()
+            .map(|c| &c[..])
+            .chain(std::iter::once(&self.tail[..]));
         let mut used = 0;
         for (slot, piece) in dst.iter_mut().zip(pieces.filter(|p| !p.is_empty())) {
             *slot = IoSlice::new(piece);
@@ -117,10 +121,14 @@ mod tests {
         let big = Bytes::from(vec![7u8; ZERO_COPY_THRESHOLD + 3]);
         let mut expected = Vec::new();
         let mut outbox = Outbox::default();
-        for (i, payload) in [Bytes::from_static(b"a"), big.clone(), Bytes::from_static(b"bc")].into_iter().enumerate() {
+        for (i, payload) in [Bytes::from_static(b"a"), big.clone(), Bytes::from_static(b"bc")]
+            .into_iter()
+            .enumerate()
+        {
             let header = FrameHeader::new(OpCode::Binary, payload.len() as u64);
             let mut encoded = [0; MAX_HEADER_LEN];
-            expected.extend_from_slice(&encoded[..header.encode(&mut encoded)]);
+            let header_len = header.encode(&mut encoded);
+            expected.extend_from_slice(&encoded[..header_len]);
             expected.extend_from_slice(&payload);
             outbox.push_frame(&header, payload);
             assert!(outbox.len() == expected.len(), "frame {i}");
@@ -137,7 +145,10 @@ mod tests {
         let mut outbox = Outbox::default();
         outbox.push_frame(&header, payload.clone());
         // RFC 6455 §5.7, "A single-frame masked text message".
-        assert_eq!(drain(&mut outbox, 100), [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        assert_eq!(
+            drain(&mut outbox, 100),
+            [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
+        );
         assert_eq!(payload, "Hello");
     }
 }

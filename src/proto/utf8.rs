@@ -120,9 +120,9 @@ mod tests {
         "Hello-µ@ßöäüàá-UTF-8!!".as_bytes(),
         "\u{10FFFF}\u{FFFF}€a".as_bytes(),
         b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64", // surrogate
-        b"\xf4\x90\x80\x80",                                                                   // > U+10FFFF
-        b"\xc0\xaf",                                                                           // overlong
-        b"ab\xe2\x82",                                                                         // truncated at end
+        b"\xf4\x90\x80\x80",                                                                 // > U+10FFFF
+        b"\xc0\xaf",                                                                         // overlong
+        b"ab\xe2\x82",                                                                       // truncated at end
     ];
 
     #[test]
@@ -131,7 +131,11 @@ mod tests {
             let expected = std::str::from_utf8(sample).is_ok();
             for a in 0..=sample.len() {
                 for b in a..=sample.len() {
-                    assert_eq!(validate_in_pieces(sample, &[a, b]).is_ok(), expected, "{sample:x?} cut at {a},{b}");
+                    assert_eq!(
+                        validate_in_pieces(sample, &[a, b]).is_ok(),
+                        expected,
+                        "{sample:x?} cut at {a},{b}"
+                    );
                 }
             }
         }

@@ -168,7 +168,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return false;
         };
         let deadline = tokio::time::Instant::from_std(std_deadline);
-        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
         }

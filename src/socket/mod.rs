@@ -13,8 +13,8 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-pub use self::split::{WebSocketReader, WebSocketWriter};
 use self::driver::{Driver, Side};
+pub use self::split::{WebSocketReader, WebSocketWriter};
 use crate::proto::{CloseFrame, Message, Role};
 use crate::{Config, Error};
 
