@@ -57,13 +57,18 @@ impl std::io::Write for WriteOnly {
 }
 
 fn tungstenite_config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
+    WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(16 << 20))
 }
 
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     for size in SIZES {
-        for (name, opcode, payload) in [("binary", OpCode::Binary, vec![0xAB; size]), ("text", OpCode::Text, text_payload(size))] {
+        for (name, opcode, payload) in [
+            ("binary", OpCode::Binary, vec![0xAB; size]),
+            ("text", OpCode::Text, text_payload(size)),
+        ] {
             let wire = masked_frame(opcode, &payload);
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::new(format!("hyperws/{name}"), size), &wire, |b, wire| {
@@ -74,13 +79,23 @@ fn decode(c: &mut Criterion) {
                     BatchSize::SmallInput,
                 );
             });
-            group.bench_with_input(BenchmarkId::new(format!("tungstenite/{name}"), size), &wire, |b, wire| {
-                b.iter_batched_ref(
-                    || TWebSocket::from_raw_socket(Cursor::new(wire.clone()), TRole::Server, Some(tungstenite_config())),
-                    |ws| black_box(ws.read().unwrap()),
-                    BatchSize::SmallInput,
-                );
-            });
+            group.bench_with_input(
+                BenchmarkId::new(format!("tungstenite/{name}"), size),
+                &wire,
+                |b, wire| {
+                    b.iter_batched_ref(
+                        || {
+                            TWebSocket::from_raw_socket(
+                                Cursor::new(wire.clone()),
+                                TRole::Server,
+                                Some(tungstenite_config()),
+                            )
+                        },
+                        |ws| black_box(ws.read().unwrap()),
+                        BatchSize::SmallInput,
+                    );
+                },
+            );
         }
     }
     group.finish();
@@ -105,7 +120,11 @@ fn encode(c: &mut Criterion) {
             });
         });
         group.bench_with_input(BenchmarkId::new("tungstenite", size), &payload, |b, payload| {
-            let mut ws = TWebSocket::from_raw_socket(WriteOnly(Vec::with_capacity(2 << 20)), TRole::Server, Some(tungstenite_config()));
+            let mut ws = TWebSocket::from_raw_socket(
+                WriteOnly(Vec::with_capacity(2 << 20)),
+                TRole::Server,
+                Some(tungstenite_config()),
+            );
             b.iter(|| {
                 ws.send(tungstenite::Message::Binary(payload.clone())).unwrap();
                 black_box(ws.get_ref().0.len());
@@ -121,7 +140,9 @@ fn mask(c: &mut Criterion) {
     for size in [4 << 10, 1 << 20] {
         let mut data = vec![0x5A; size];
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_function(BenchmarkId::new("hyperws", size), |b| b.iter(|| apply_mask(black_box(&mut data), KEY, 0)));
+        group.bench_function(BenchmarkId::new("hyperws", size), |b| {
+            b.iter(|| apply_mask(black_box(&mut data), KEY, 0))
+        });
         group.bench_function(BenchmarkId::new("bytewise", size), |b| {
             b.iter(|| {
                 for (i, byte) in black_box(&mut data).iter_mut().enumerate() {
@@ -137,7 +158,12 @@ fn utf8(c: &mut Criterion) {
     let mut group = c.benchmark_group("utf8");
     let size = 1 << 20;
     let ascii = vec![b'a'; size];
-    let mixed: Vec<u8> = "héllo wörld κόσμε €𝄞 ".bytes().cycle().take(size - 8).chain("abcdefgh".bytes()).collect();
+    let mixed: Vec<u8> = "héllo wörld κόσμε €𝄞 "
+        .bytes()
+        .cycle()
+        .take(size - 8)
+        .chain("abcdefgh".bytes())
+        .collect();
     let mixed = String::from_utf8_lossy(&mixed).into_owned().into_bytes();
     for (name, input) in [("ascii", &ascii), ("mixed", &mixed)] {
         group.throughput(Throughput::Bytes(input.len() as u64));
@@ -150,7 +176,9 @@ fn utf8(c: &mut Criterion) {
                 v.finish().unwrap();
             });
         });
-        group.bench_function(BenchmarkId::new("std-whole", name), |b| b.iter(|| std::str::from_utf8(black_box(input)).unwrap().len()));
+        group.bench_function(BenchmarkId::new("std-whole", name), |b| {
+            b.iter(|| std::str::from_utf8(black_box(input)).unwrap().len())
+        });
     }
     group.finish();
 }

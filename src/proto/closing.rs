@@ -5,9 +5,11 @@
 //! 3. The TCP connection is closed, the server first (§7.1.1): a client
 //!    waits for the server's FIN, up to a deadline.
 //!
-//! Failing the connection (§7.1.7) sends a close with the fault's code and
-//! then only drains input until the peer hangs up or the deadline passes, so
-//! that our close frame is not lost to a TCP reset.
+//! Failing the connection (§7.1.7) sends a close with the fault's code, then
+//! waits for the peer's close reply (dropping its other frames), so that our
+//! close frame is not lost to a TCP reset and a well-behaved peer completes
+//! the handshake at once. Input that cannot even be parsed is drained until
+//! the peer hangs up or the deadline passes.
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,12 @@ pub enum CloseState {
     Open,
     /// We sent a close frame and wait for the peer's, still delivering its data.
     CloseSent {
+        /// When to give up waiting and drop the connection.
+        deadline: Instant,
+    },
+    /// The peer broke the protocol and we sent a close; its frames are
+    /// dropped until its close reply arrives.
+    Failing {
         /// When to give up waiting and drop the connection.
         deadline: Instant,
     },
@@ -49,22 +57,24 @@ impl CloseState {
     #[must_use]
     pub fn on_close_received(self, role: Role, now: Instant, timeout: Duration) -> Self {
         match (self, role) {
-            (Self::Open | Self::CloseSent { .. }, Role::Server) => Self::Closed,
-            (Self::Open | Self::CloseSent { .. }, Role::Client) => Self::Draining {
+            (Self::Open | Self::CloseSent { .. } | Self::Failing { .. }, Role::Server) => Self::Closed,
+            (Self::Open | Self::CloseSent { .. } | Self::Failing { .. }, Role::Client) => Self::Draining {
                 deadline: now + timeout,
             },
             (other, _) => other,
         }
     }
 
-    /// The peer broke the protocol and our close frame is queued.
+    /// The peer broke the protocol (our close frame is queued if we had not
+    /// sent one). Failing again, on input we cannot parse, leaves only draining.
     #[must_use]
     pub fn on_failure(self, now: Instant, timeout: Duration) -> Self {
         match self {
-            Self::Open => Self::Draining {
+            Self::Open => Self::Failing {
                 deadline: now + timeout,
             },
-            Self::CloseSent { deadline } => Self::Draining { deadline },
+            Self::CloseSent { deadline } => Self::Failing { deadline },
+            Self::Failing { deadline } => Self::Draining { deadline },
             other => other,
         }
     }
@@ -88,7 +98,7 @@ impl CloseState {
     #[must_use]
     pub fn deadline(self) -> Option<Instant> {
         match self {
-            Self::CloseSent { deadline } | Self::Draining { deadline } => Some(deadline),
+            Self::CloseSent { deadline } | Self::Failing { deadline } | Self::Draining { deadline } => Some(deadline),
             Self::Open | Self::Closed => None,
         }
     }
@@ -103,6 +113,12 @@ impl CloseState {
     #[must_use]
     pub fn delivers_input(self) -> bool {
         matches!(self, Self::Open | Self::CloseSent { .. })
+    }
+
+    /// Whether frames from the peer are still parsed at all.
+    #[must_use]
+    pub fn parses_input(self) -> bool {
+        matches!(self, Self::Open | Self::CloseSent { .. } | Self::Failing { .. })
     }
 }
 
@@ -150,7 +166,11 @@ mod tests {
         assert_eq!(sent.on_timeout(now + TIMEOUT), CloseState::Closed);
         let failing = CloseState::Open.on_failure(now, TIMEOUT);
         assert!(!failing.delivers_input());
+        assert!(failing.parses_input());
         assert_eq!(failing.on_timeout(now + TIMEOUT), CloseState::Closed);
+        let draining = failing.on_failure(now, TIMEOUT);
+        assert!(!draining.parses_input());
+        assert_eq!(draining.on_timeout(now + TIMEOUT), CloseState::Closed);
     }
 
     #[test]
@@ -160,9 +180,19 @@ mod tests {
         let later = now + Duration::from_secs(1);
         assert_eq!(
             sent.on_failure(later, TIMEOUT),
-            CloseState::Draining {
+            CloseState::Failing {
                 deadline: now + TIMEOUT
             }
+        );
+    }
+
+    #[test]
+    fn a_close_reply_completes_a_failed_connection() {
+        let now = Instant::now();
+        let failing = CloseState::Open.on_failure(now, TIMEOUT);
+        assert_eq!(
+            failing.on_close_received(Role::Server, now, TIMEOUT),
+            CloseState::Closed
         );
     }
 }

@@ -119,23 +119,29 @@ impl Connection {
     ///
     /// # Errors
     /// The peer broke the protocol. A close frame with the matching code is
-    /// queued, and the connection only drains input from then on.
+    /// queued; from then on only the peer's close reply is looked for.
     pub fn read(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
         loop {
-            if !self.state.delivers_input() {
+            if !self.state.parses_input() {
                 // Draining or closed: the peer's bytes no longer mean anything to us.
                 buf.clear();
                 return Ok(None);
             }
-            let frame = match self.decoder.next_frame(buf, &mut self.assembler) {
-                Ok(Some(frame)) => frame,
+            let result = match self.decoder.next_frame(buf, &mut self.assembler) {
+                Ok(Some(frame)) => self.on_frame(frame, now),
                 Ok(None) => return Ok(None),
-                Err(e) => return Err(self.fail(e, now)),
+                Err(e) => Err(e),
             };
-            match self.on_frame(frame, now) {
-                Ok(Some(message)) => return Ok(Some(message)),
-                Ok(None) => {}
-                Err(e) => return Err(self.fail(e, now)),
+            match result {
+                Ok(Some(message)) if self.state.delivers_input() || message.is_close() => return Ok(Some(message)),
+                Ok(_) => {}
+                Err(e) => {
+                    let already_failed = !self.state.delivers_input();
+                    self.fail(now, e.close_code());
+                    if !already_failed {
+                        return Err(e);
+                    }
+                }
             }
         }
     }
@@ -211,8 +217,8 @@ impl Connection {
     pub fn should_shutdown_write(&self) -> bool {
         match self.state {
             CloseState::Closed => true,
-            CloseState::Draining { .. } => self.role == Role::Server,
-            _ => false,
+            CloseState::Failing { .. } | CloseState::Draining { .. } => self.role == Role::Server,
+            CloseState::Open | CloseState::CloseSent { .. } => false,
         }
     }
 
@@ -230,32 +236,33 @@ impl Connection {
                 Ok(Some(Message::Ping(payload)))
             }
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
-            OpCode::Close => self.on_close(&payload, now).map(Some),
+            OpCode::Close => self.on_close(&payload, now),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                 self.assembler.end_frame(header.fin, payload, streamed)
             }
         }
     }
 
-    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Message, ProtocolError> {
+    /// Returns the close to deliver, or `None` when the connection had
+    /// already failed (the application was given the error instead).
+    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Option<Message>, ProtocolError> {
         let frame = CloseFrame::parse(payload)?;
         if self.state.can_send() {
             // RFC 6455 §5.5.1: reply with a close frame, typically echoing the code.
             let reply = frame.as_ref().map(|f| CloseFrame::from_code(f.code));
             self.push(OpCode::Close, CloseFrame::encode(reply.as_ref()));
         }
+        let delivered = self.state.delivers_input();
         self.state = self.state.on_close_received(self.role, now, self.close_timeout);
-        Ok(Message::Close(frame))
+        Ok(delivered.then_some(Message::Close(frame)))
     }
 
     /// RFC 6455 §7.1.7, "Fail the WebSocket Connection".
-    fn fail(&mut self, error: ProtocolError, now: Instant) -> ProtocolError {
+    fn fail(&mut self, now: Instant, code: CloseCode) {
         if self.state.can_send() {
-            let frame = CloseFrame::from_code(error.close_code());
-            self.push(OpCode::Close, CloseFrame::encode(Some(&frame)));
+            self.push(OpCode::Close, CloseFrame::encode(Some(&CloseFrame::from_code(code))));
         }
         self.state = self.state.on_failure(now, self.close_timeout);
-        error
     }
 
     fn push(&mut self, opcode: OpCode, payload: Bytes) {

@@ -47,6 +47,9 @@ pub(crate) struct FrameDecoder {
     max_frame_size: usize,
     accept_unmasked: bool,
     current: Option<InProgress>,
+    /// Payload bytes still to be dropped of a frame that broke a rule, so
+    /// that the frames after it (the peer's close reply) can be read.
+    skip: u64,
 }
 
 impl FrameDecoder {
@@ -56,6 +59,7 @@ impl FrameDecoder {
             max_frame_size,
             accept_unmasked,
             current: None,
+            skip: 0,
         }
     }
 
@@ -70,19 +74,35 @@ impl FrameDecoder {
     /// when more bytes are needed. Payload of an unfinished data frame is
     /// unmasked and shown to `assembler` as it arrives, so invalid text fails
     /// before the rest of the frame is read.
+    ///
+    /// After an error in a frame whose header could be parsed, the rest of
+    /// that frame is skipped, so decoding can go on to the frames after it.
     pub(crate) fn next_frame(
         &mut self,
         buf: &mut BytesMut,
         assembler: &mut Assembler,
     ) -> Result<Option<Frame>, ProtocolError> {
+        if !self.skip_broken_frame(buf) {
+            return Ok(None);
+        }
         if self.current.is_none() {
             let Some((header, header_len)) = FrameHeader::parse(buf)? else {
                 return Ok(None);
             };
-            let payload_len = self.check(&header)?;
-            if !header.opcode.is_control() {
-                assembler.begin_frame(&header)?;
-            }
+            let checked = self.check(&header).and_then(|payload_len| {
+                if !header.opcode.is_control() {
+                    assembler.begin_frame(&header)?;
+                }
+                Ok(payload_len)
+            });
+            let payload_len = match checked {
+                Ok(payload_len) => payload_len,
+                Err(e) => {
+                    buf.advance(header_len);
+                    self.skip = header.payload_len;
+                    return Err(e);
+                }
+            };
             self.current = Some(InProgress {
                 header,
                 header_len,
@@ -99,10 +119,18 @@ impl FrameDecoder {
             apply_mask(fresh, key, frame.unmasked);
         }
         if arrived < frame.payload_len {
-            if !fresh.is_empty() && !frame.header.opcode.is_control() {
-                assembler.payload_chunk(fresh)?;
-            }
+            let streamed = if fresh.is_empty() || frame.header.opcode.is_control() {
+                Ok(())
+            } else {
+                assembler.payload_chunk(fresh)
+            };
             frame.unmasked = arrived;
+            if let Err(e) = streamed {
+                self.skip = (frame.payload_len - arrived) as u64;
+                buf.advance(frame.header_len + arrived);
+                self.current = None;
+                return Err(e);
+            }
             return Ok(None);
         }
         let streamed = frame.unmasked;
@@ -115,6 +143,14 @@ impl FrameDecoder {
             payload,
             streamed,
         }))
+    }
+
+    /// Drops what is buffered of a broken frame; `true` once it is all gone.
+    fn skip_broken_frame(&mut self, buf: &mut BytesMut) -> bool {
+        let dropped = self.skip.min(buf.len() as u64);
+        buf.advance(dropped as usize);
+        self.skip -= dropped;
+        self.skip == 0
     }
 
     /// The rules that depend on this connection: returns the payload length.

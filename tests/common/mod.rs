@@ -1,0 +1,105 @@
+//! A hyper server on a free loopback port whose WebSocket handler each test chooses.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use hyperws::{upgrade_request, Config, Message, UpgradedIo, WebSocket};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub(crate) type ServerSocket = WebSocket<UpgradedIo>;
+
+/// Serves `handler` for every WebSocket that connects; returns the address.
+pub(crate) async fn serve<F, Fut>(config: Config, handler: F) -> SocketAddr
+where
+    F: Fn(ServerSocket) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (config, handler) = (config.clone(), handler.clone());
+            let service = service_fn(move |mut request: Request<Incoming>| {
+                let (config, handler) = (config.clone(), handler.clone());
+                async move {
+                    Ok::<_, Infallible>(match upgrade_request(&mut request, &config) {
+                        Ok((response, upgraded)) => {
+                            tokio::spawn(async move { handler(upgraded.await.unwrap()).await });
+                            response
+                        }
+                        Err(refused) => refused.to_response::<Full<Bytes>>(),
+                    })
+                }
+            });
+            tokio::spawn(
+                http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades(),
+            );
+        }
+    });
+    addr
+}
+
+/// Echoes text and binary messages until the connection ends.
+pub(crate) async fn echo(mut ws: ServerSocket) {
+    while let Some(Ok(message)) = ws.recv().await {
+        if message.is_text() || message.is_binary() {
+            if ws.send(message).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Sends raw HTTP and returns the whole response head and body as text.
+pub(crate) async fn raw_http(addr: SocketAddr, request: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let n = tcp.read(&mut chunk).await.unwrap();
+        response.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&response);
+        if n == 0 || head_and_body_complete(&text) {
+            return text.into_owned();
+        }
+    }
+}
+
+fn head_and_body_complete(text: &str) -> bool {
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let length = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    body.len() >= length
+}
+
+/// The URL of a test server.
+pub(crate) fn url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/")
+}
+
+/// Shorthand for a text message.
+pub(crate) fn text(s: &str) -> Message {
+    Message::text(s.to_owned())
+}

@@ -1,0 +1,100 @@
+//! Oversize input is refused with 1009 and a typed error; bad input with 1002/1007.
+
+mod common;
+
+use futures_util::{SinkExt, StreamExt};
+use hyperws::proto::ProtocolError;
+use hyperws::{Config, Error};
+use tokio::sync::mpsc;
+use tokio_tungstenite::connect_async;
+use tungstenite::protocol::frame::coding::CloseCode as TCode;
+use tungstenite::Message as T;
+
+/// Serves a handler that reports the error its `recv` ended with.
+async fn serve_reporting(config: Config) -> (std::net::SocketAddr, mpsc::UnboundedReceiver<Error>) {
+    let (error_tx, error_rx) = mpsc::unbounded_channel();
+    let addr = common::serve(config, move |mut ws| {
+        let error_tx = error_tx.clone();
+        async move {
+            while let Some(item) = ws.recv().await {
+                if let Err(e) = item {
+                    error_tx.send(e).unwrap();
+                }
+            }
+        }
+    })
+    .await;
+    (addr, error_rx)
+}
+
+async fn close_code_received(
+    client: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> TCode {
+    let code = loop {
+        match client.next().await {
+            Some(Ok(T::Close(Some(frame)))) => break frame.code,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    // Keep reading, as a real client does: tungstenite sends its close reply,
+    // and the server, which closes TCP first, ends the stream.
+    while let Some(Ok(_)) = client.next().await {}
+    code
+}
+
+#[tokio::test]
+async fn an_oversize_message_is_closed_with_1009() {
+    let (addr, mut errors) = serve_reporting(Config::default().max_message_size(1024)).await;
+    let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
+    client.send(T::binary(vec![0u8; 1024])).await.unwrap(); // at the limit: fine
+    client.send(T::binary(vec![0u8; 1025])).await.unwrap();
+    assert_eq!(close_code_received(&mut client).await, TCode::Size);
+    match errors.recv().await.unwrap() {
+        Error::Protocol(ProtocolError::MessageTooLarge { size: 1025, max: 1024 }) => {}
+        other => panic!("unexpected error {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_oversize_frame_is_closed_with_1009() {
+    let (addr, mut errors) = serve_reporting(Config::default().max_frame_size(100)).await;
+    let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
+    client.send(T::text("x".repeat(101))).await.unwrap();
+    assert_eq!(close_code_received(&mut client).await, TCode::Size);
+    assert!(matches!(
+        errors.recv().await.unwrap(),
+        Error::Protocol(ProtocolError::FrameTooLarge { size: 101, max: 100 })
+    ));
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_closed_with_1007() {
+    let (addr, mut errors) = serve_reporting(Config::default()).await;
+    let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
+    let frame = tungstenite::protocol::frame::Frame::message(
+        vec![0xce, 0xba, 0xed, 0xa0, 0x80],
+        tungstenite::protocol::frame::coding::OpCode::Data(tungstenite::protocol::frame::coding::Data::Text),
+        true,
+    );
+    client.send(T::Frame(frame)).await.unwrap();
+    assert_eq!(close_code_received(&mut client).await, TCode::Invalid);
+    assert!(matches!(
+        errors.recv().await.unwrap(),
+        Error::Protocol(ProtocolError::InvalidUtf8)
+    ));
+}
+
+#[tokio::test]
+async fn the_server_keeps_serving_after_a_protocol_error() {
+    let (addr, _errors) = serve_reporting(Config::default().max_message_size(10)).await;
+    let (mut bad, _) = connect_async(common::url(addr)).await.unwrap();
+    bad.send(T::binary(vec![0u8; 11])).await.unwrap();
+    assert_eq!(close_code_received(&mut bad).await, TCode::Size);
+    let (mut good, _) = connect_async(common::url(addr)).await.unwrap();
+    good.send(T::Ping(b"still up".to_vec().into())).await.unwrap();
+    assert_eq!(
+        good.next().await.unwrap().unwrap(),
+        T::Pong(b"still up".to_vec().into())
+    );
+}

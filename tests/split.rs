@@ -1,0 +1,69 @@
+//! A split socket reads in one task and writes in another.
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hyperws::{Config, Message};
+use tokio_tungstenite::connect_async;
+use tungstenite::Message as T;
+
+#[tokio::test]
+async fn reader_and_writer_halves_work_from_two_tasks() {
+    let addr = common::serve(Config::default(), |ws| async move {
+        let (mut writer, mut reader) = ws.split();
+        // A writer task that ticks on its own while the reader waits for input.
+        let ticker = tokio::spawn(async move {
+            for i in 0..3 {
+                writer.send(Message::text(format!("tick {i}"))).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            writer.send(Message::text("ticks done")).await.unwrap();
+            writer
+        });
+        let mut seen = Vec::new();
+        while let Some(Ok(message)) = reader.next().await {
+            if let Message::Text(text) = message {
+                seen.push(text.to_string());
+                if seen.len() == 2 {
+                    break;
+                }
+            }
+        }
+        let mut writer = ticker.await.unwrap();
+        writer
+            .send(Message::text(format!("reader saw {}", seen.join("+"))))
+            .await
+            .unwrap();
+        writer.close(None).await.unwrap();
+        // The reader half sees the peer's answer to our close, then the end.
+        assert!(matches!(reader.recv().await, Some(Ok(Message::Close(_)))));
+        assert!(reader.recv().await.is_none());
+    })
+    .await;
+    let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
+    client.send(T::text("a")).await.unwrap();
+    client.send(T::text("b")).await.unwrap();
+    let mut received = Vec::new();
+    while let Some(Ok(message)) = client.next().await {
+        match message {
+            T::Text(text) => received.push(text.to_string()),
+            T::Close(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(received, ["tick 0", "tick 1", "tick 2", "ticks done", "reader saw a+b"]);
+}
+
+#[tokio::test]
+async fn the_reader_answers_pings_while_the_writer_is_idle() {
+    let addr = common::serve(Config::default(), |ws| async move {
+        let (_writer, mut reader) = ws.split();
+        while reader.recv().await.is_some() {}
+    })
+    .await;
+    let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
+    client.send(T::Ping(b"split".to_vec().into())).await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), T::Pong(b"split".to_vec().into()));
+}
