@@ -7,11 +7,10 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
 use std::hint::black_box;
-use std::io::Cursor;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hyperws::proto::{apply_mask, Connection, FrameHeader, OpCode, Role, Utf8Validator, MAX_HEADER_LEN};
 use hyperws::{Config, Message};
 use tungstenite::protocol::{Role as TRole, WebSocket as TWebSocket, WebSocketConfig};
@@ -62,6 +61,34 @@ fn tungstenite_config() -> WebSocketConfig {
         .max_frame_size(Some(16 << 20))
 }
 
+/// An endless input stream that repeats one frame, so a long-lived
+/// tungstenite socket can be measured the way a long-lived connection runs.
+struct Replay {
+    frame: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for Replay {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(self.frame.len() - self.pos);
+        out[..n].copy_from_slice(&self.frame[self.pos..self.pos + n]);
+        self.pos = (self.pos + n) % self.frame.len();
+        Ok(n)
+    }
+}
+
+impl std::io::Write for Replay {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes -> message on a long-lived connection. Both sides copy each frame
+/// once into their read buffer (as a socket read would) and then decode it.
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     for size in SIZES {
@@ -73,27 +100,23 @@ fn decode(c: &mut Criterion) {
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::new(format!("hyperws/{name}"), size), &wire, |b, wire| {
                 let mut conn = Connection::new(Role::Server, &Config::default());
-                b.iter_batched_ref(
-                    || BytesMut::from(&wire[..]),
-                    |buf| black_box(conn.read(buf, Instant::now()).unwrap().unwrap()),
-                    BatchSize::SmallInput,
-                );
+                let mut buf = BytesMut::new();
+                let now = Instant::now();
+                b.iter(|| {
+                    buf.extend_from_slice(wire);
+                    black_box(conn.read(&mut buf, now).unwrap().unwrap())
+                });
             });
             group.bench_with_input(
                 BenchmarkId::new(format!("tungstenite/{name}"), size),
                 &wire,
                 |b, wire| {
-                    b.iter_batched_ref(
-                        || {
-                            TWebSocket::from_raw_socket(
-                                Cursor::new(wire.clone()),
-                                TRole::Server,
-                                Some(tungstenite_config()),
-                            )
-                        },
-                        |ws| black_box(ws.read().unwrap()),
-                        BatchSize::SmallInput,
-                    );
+                    let replay = Replay {
+                        frame: wire.clone(),
+                        pos: 0,
+                    };
+                    let mut ws = TWebSocket::from_raw_socket(replay, TRole::Server, Some(tungstenite_config()));
+                    b.iter(|| black_box(ws.read().unwrap()));
                 },
             );
         }
@@ -141,7 +164,7 @@ fn mask(c: &mut Criterion) {
         let mut data = vec![0x5A; size];
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::new("hyperws", size), |b| {
-            b.iter(|| apply_mask(black_box(&mut data), KEY, 0))
+            b.iter(|| apply_mask(black_box(&mut data), KEY, 0));
         });
         group.bench_function(BenchmarkId::new("bytewise", size), |b| {
             b.iter(|| {
@@ -177,7 +200,7 @@ fn utf8(c: &mut Criterion) {
             });
         });
         group.bench_function(BenchmarkId::new("std-whole", name), |b| {
-            b.iter(|| std::str::from_utf8(black_box(input)).unwrap().len())
+            b.iter(|| std::str::from_utf8(black_box(input)).unwrap().len());
         });
     }
     group.finish();

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use hyperws::proto::Role;
 use hyperws::{CloseCode, CloseFrame, Config, Error, Message, WebSocket};
 use tokio::io::AsyncReadExt;

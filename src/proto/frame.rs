@@ -18,7 +18,7 @@
 //! This module only delimits frames and checks the rules a header carries on
 //! its own. Rules that need context (reserved bits allowed by extensions,
 //! masking direction, size limits, continuation order) live in
-//! [`super::decoder`] and [`super::assembler`].
+//! `decoder.rs` and `assembler.rs`.
 
 use super::error::ProtocolError;
 

@@ -55,10 +55,8 @@ where
 /// Echoes text and binary messages until the connection ends.
 pub(crate) async fn echo(mut ws: ServerSocket) {
     while let Some(Ok(message)) = ws.recv().await {
-        if message.is_text() || message.is_binary() {
-            if ws.send(message).await.is_err() {
-                break;
-            }
+        if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+            break;
         }
     }
 }
