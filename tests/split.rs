@@ -67,3 +67,50 @@ async fn the_reader_answers_pings_while_the_writer_is_idle() {
     client.send(T::Ping(b"split".to_vec().into())).await.unwrap();
     assert_eq!(client.next().await.unwrap().unwrap(), T::Pong(b"split".to_vec().into()));
 }
+
+#[tokio::test]
+async fn a_blocked_writer_is_woken_even_after_the_reader_gives_up_a_recv() {
+    use std::pin::pin;
+
+    use futures_util::poll;
+    use hyperws::proto::Role;
+    use hyperws::WebSocket;
+    use tokio::io::AsyncReadExt;
+
+    let (io, mut peer) = tokio::io::duplex(64);
+    let config = Config::default().write_buffer_size(0).max_write_buffer_size(0);
+    let (mut writer, mut reader) = WebSocket::from_raw_socket(io, Role::Server, &config).split();
+    // The writer fills the pipe and waits for the peer to read.
+    let blocked_writer = tokio::spawn(async move {
+        for _ in 0..4 {
+            writer.send(Message::binary(vec![7u8; 1000])).await.unwrap();
+        }
+    });
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !blocked_writer.is_finished(),
+        "the 64-byte pipe should hold the writer back"
+    );
+    // The reader also tries to write out the queue, then is cancelled: the
+    // transport's last write waker now belongs to a recv that no longer exists.
+    {
+        let mut recv = pin!(reader.recv());
+        assert!(poll!(&mut recv).is_pending());
+    }
+    // The peer starts reading; the writer must be woken and finish.
+    let drain = tokio::spawn(async move {
+        let mut sink = vec![0; 8192];
+        let mut total = 0;
+        while total < 4 * 1004 {
+            total += peer.read(&mut sink).await.unwrap();
+        }
+        total
+    });
+    tokio::time::timeout(Duration::from_secs(10), blocked_writer)
+        .await
+        .expect("writer was never woken")
+        .unwrap();
+    assert_eq!(drain.await.unwrap(), 4 * 1004);
+}

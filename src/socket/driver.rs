@@ -9,7 +9,8 @@
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -22,12 +23,41 @@ use crate::{Config, Error};
 /// Up to this many slices go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
 
-/// Which half of a split socket is asking, so the other can be woken when
-/// the shared outbox moves (the transport remembers only the last waker).
+/// Which half of a split socket is asking to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
     Reader = 0,
     Writer = 1,
+}
+
+/// The waker the transport gets for writes: it wakes every task waiting to
+/// write. A transport keeps only the last waker it was given, and both halves
+/// of a split socket write (the reader writes pongs and close replies), so
+/// without this a writer could sleep forever behind a reader's cancelled `recv`.
+#[derive(Debug, Default)]
+struct WriteWakers(Mutex<[Option<Waker>; 2]>);
+
+impl WriteWakers {
+    fn register(&self, side: Side, waker: &Waker) {
+        let mut slots = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = &mut slots[side as usize];
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+    }
+}
+
+impl Wake for WriteWakers {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let taken = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        for waker in taken.into_iter().flatten() {
+            waker.wake();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -45,11 +75,14 @@ pub(crate) struct Driver<IO> {
     write_shut: bool,
     /// `recv` has returned its final item; it returns `None` from now on.
     finished: bool,
-    parked: [Option<Waker>; 2],
+    write_wakers: Arc<WriteWakers>,
+    /// `write_wakers` as a `Waker`, made once.
+    write_waker: Waker,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn new(io: IO, read_buf: BytesMut, role: Role, config: &Config) -> Self {
+        let write_wakers = Arc::new(WriteWakers::default());
         Self {
             io,
             conn: Connection::new(role, config),
@@ -61,7 +94,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             pending_error: None,
             write_shut: false,
             finished: false,
-            parked: [None, None],
+            write_wakers: Arc::clone(&write_wakers),
+            write_waker: Waker::from(write_wakers),
         }
     }
 
@@ -198,40 +232,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Writes the outbox until it is empty, then flushes the transport.
     fn poll_write_out(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
+        // Registered before polling, so a wake that races the poll is not lost.
+        self.write_wakers.register(side, cx.waker());
+        let mut write_cx = Context::from_waker(&self.write_waker);
         while !self.conn.outbox().is_empty() {
             let outbox = self.conn.outbox();
             let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
             let count = outbox.io_slices(&mut slices);
             let io = Pin::new(&mut self.io);
             let written = if io.is_write_vectored() {
-                io.poll_write_vectored(cx, &slices[..count])
+                ready!(io.poll_write_vectored(&mut write_cx, &slices[..count]))?
             } else {
-                io.poll_write(cx, &slices[0])
+                ready!(io.poll_write(&mut write_cx, &slices[0]))?
             };
-            match written {
-                Poll::Pending => {
-                    self.parked[side as usize] = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(n)) => {
-                    self.conn.outbox().advance(n);
-                    self.wake_other(side);
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
+            self.conn.outbox().advance(written);
         }
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn wake_other(&mut self, side: Side) {
-        let other = match side {
-            Side::Reader => Side::Writer,
-            Side::Writer => Side::Reader,
-        };
-        if let Some(waker) = self.parked[other as usize].take() {
-            waker.wake();
-        }
+        Pin::new(&mut self.io).poll_flush(&mut write_cx)
     }
 }
 
