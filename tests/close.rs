@@ -16,18 +16,7 @@ use tungstenite::Message as T;
 
 #[tokio::test]
 async fn a_client_close_is_delivered_echoed_and_ends_the_stream() {
-    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
-    let addr = common::serve(Config::default(), move |mut ws| {
-        let seen_tx = seen_tx.clone();
-        async move {
-            while let Some(item) = ws.recv().await {
-                seen_tx.send(Some(item.map_err(|e| e.to_string()))).unwrap();
-            }
-            seen_tx.send(None).unwrap(); // the stream ended
-            assert!(ws.send(Message::text("too late")).await.unwrap_err().is_closed());
-        }
-    })
-    .await;
+    let (addr, mut seen) = common::serve_recording(Config::default()).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     let bye = TFrame {
         code: TCode::from(4001),
@@ -45,8 +34,22 @@ async fn a_client_close_is_delivered_echoed_and_ends_the_stream() {
         code: CloseCode::from(4001),
         reason: "done here".into(),
     };
-    assert_eq!(seen_rx.recv().await.unwrap(), Some(Ok(Message::Close(Some(expected)))));
-    assert_eq!(seen_rx.recv().await.unwrap(), None);
+    assert_eq!(
+        seen.recv().await.unwrap().unwrap().unwrap(),
+        Message::Close(Some(expected))
+    );
+    assert!(seen.recv().await.unwrap().is_none(), "the stream ends after the close");
+}
+
+#[tokio::test]
+async fn nothing_can_be_sent_after_the_peers_close() {
+    let (io, peer) = tokio::io::duplex(1 << 16);
+    let mut server = WebSocket::from_raw_socket(io, Role::Server, &Config::default());
+    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::default());
+    client.send(Message::Close(None)).await.unwrap();
+    assert_eq!(server.recv().await.unwrap().unwrap(), Message::Close(None));
+    assert!(server.send(Message::text("too late")).await.unwrap_err().is_closed());
+    assert!(server.recv().await.is_none());
 }
 
 #[tokio::test]

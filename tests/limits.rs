@@ -5,26 +5,22 @@ mod common;
 use futures_util::{SinkExt, StreamExt};
 use hyperws::proto::ProtocolError;
 use hyperws::{Config, Error};
-use tokio::sync::mpsc;
 use tokio_tungstenite::connect_async;
 use tungstenite::protocol::frame::coding::CloseCode as TCode;
 use tungstenite::Message as T;
 
-/// Serves a handler that reports the error its `recv` ended with.
-async fn serve_reporting(config: Config) -> (std::net::SocketAddr, mpsc::UnboundedReceiver<Error>) {
-    let (error_tx, error_rx) = mpsc::unbounded_channel();
-    let addr = common::serve(config, move |mut ws| {
-        let error_tx = error_tx.clone();
-        async move {
-            while let Some(item) = ws.recv().await {
-                if let Err(e) = item {
-                    error_tx.send(e).unwrap();
-                }
+/// Serves a handler that only receives; yields the error its `recv` ended with.
+async fn serve_reporting(config: Config) -> (std::net::SocketAddr, impl std::future::Future<Output = Error>) {
+    let (addr, mut seen) = common::serve_recording(config).await;
+    let first_error = async move {
+        loop {
+            let item = seen.recv().await.expect("handler gone");
+            if let Err(e) = item.expect("stream ended without an error") {
+                return e;
             }
         }
-    })
-    .await;
-    (addr, error_rx)
+    };
+    (addr, first_error)
 }
 
 async fn close_code_received(
@@ -45,12 +41,12 @@ async fn close_code_received(
 
 #[tokio::test]
 async fn an_oversize_message_is_closed_with_1009() {
-    let (addr, mut errors) = serve_reporting(Config::default().max_message_size(1024)).await;
+    let (addr, errors) = serve_reporting(Config::default().max_message_size(1024)).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     client.send(T::binary(vec![0u8; 1024])).await.unwrap(); // at the limit: fine
     client.send(T::binary(vec![0u8; 1025])).await.unwrap();
     assert_eq!(close_code_received(&mut client).await, TCode::Size);
-    match errors.recv().await.unwrap() {
+    match errors.await {
         Error::Protocol(ProtocolError::MessageTooLarge { size: 1025, max: 1024 }) => {}
         other => panic!("unexpected error {other:?}"),
     }
@@ -58,19 +54,19 @@ async fn an_oversize_message_is_closed_with_1009() {
 
 #[tokio::test]
 async fn an_oversize_frame_is_closed_with_1009() {
-    let (addr, mut errors) = serve_reporting(Config::default().max_frame_size(100)).await;
+    let (addr, errors) = serve_reporting(Config::default().max_frame_size(100)).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     client.send(T::text("x".repeat(101))).await.unwrap();
     assert_eq!(close_code_received(&mut client).await, TCode::Size);
     assert!(matches!(
-        errors.recv().await.unwrap(),
+        errors.await,
         Error::Protocol(ProtocolError::FrameTooLarge { size: 101, max: 100 })
     ));
 }
 
 #[tokio::test]
 async fn invalid_utf8_is_closed_with_1007() {
-    let (addr, mut errors) = serve_reporting(Config::default()).await;
+    let (addr, errors) = serve_reporting(Config::default()).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     let frame = tungstenite::protocol::frame::Frame::message(
         vec![0xce, 0xba, 0xed, 0xa0, 0x80],
@@ -79,15 +75,12 @@ async fn invalid_utf8_is_closed_with_1007() {
     );
     client.send(T::Frame(frame)).await.unwrap();
     assert_eq!(close_code_received(&mut client).await, TCode::Invalid);
-    assert!(matches!(
-        errors.recv().await.unwrap(),
-        Error::Protocol(ProtocolError::InvalidUtf8)
-    ));
+    assert!(matches!(errors.await, Error::Protocol(ProtocolError::InvalidUtf8)));
 }
 
 #[tokio::test]
 async fn the_server_keeps_serving_after_a_protocol_error() {
-    let (addr, _errors) = serve_reporting(Config::default().max_message_size(10)).await;
+    let (addr, _) = serve_reporting(Config::default().max_message_size(10)).await;
     let (mut bad, _) = connect_async(common::url(addr)).await.unwrap();
     bad.send(T::binary(vec![0u8; 11])).await.unwrap();
     assert_eq!(close_code_received(&mut bad).await, TCode::Size);

@@ -6,23 +6,13 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hyperws::{Config, Message};
-use tokio::sync::mpsc;
 use tokio_tungstenite::connect_async;
 use tungstenite::Message as T;
 
 #[tokio::test]
 async fn a_ping_is_answered_while_the_handler_only_receives() {
-    let (seen_tx, mut seen_rx) = mpsc::unbounded_channel();
-    let addr = common::serve(Config::default(), move |mut ws| {
-        let seen_tx = seen_tx.clone();
-        async move {
-            // Never sends: any pong must come from the library.
-            while let Some(Ok(message)) = ws.recv().await {
-                let _ = seen_tx.send(message);
-            }
-        }
-    })
-    .await;
+    // The recording handler never sends: any pong must come from the library.
+    let (addr, mut seen) = common::serve_recording(Config::default()).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     client.send(T::Ping(b"are you there".to_vec().into())).await.unwrap();
     let answer = tokio::time::timeout(Duration::from_secs(10), client.next())
@@ -30,10 +20,8 @@ async fn a_ping_is_answered_while_the_handler_only_receives() {
         .unwrap();
     assert_eq!(answer.unwrap().unwrap(), T::Pong(b"are you there".to_vec().into()));
     // The application is shown the ping too.
-    assert_eq!(
-        seen_rx.recv().await.unwrap(),
-        Message::Ping(b"are you there".to_vec().into())
-    );
+    let shown = seen.recv().await.unwrap().unwrap().unwrap();
+    assert_eq!(shown, Message::Ping(b"are you there".to_vec().into()));
 }
 
 #[tokio::test]

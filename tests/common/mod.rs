@@ -101,3 +101,22 @@ pub(crate) fn url(addr: SocketAddr) -> String {
 pub(crate) fn text(s: &str) -> Message {
     Message::text(s.to_owned())
 }
+
+/// What a recording handler saw: each `recv` item, then `None` when the stream ended.
+pub(crate) type Recording = tokio::sync::mpsc::UnboundedReceiver<Option<Result<Message, hyperws::Error>>>;
+
+/// Serves a handler that only receives, and reports every item it gets.
+pub(crate) async fn serve_recording(config: Config) -> (SocketAddr, Recording) {
+    let (seen_tx, seen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let addr = serve(config, move |mut ws| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            while let Some(item) = ws.recv().await {
+                let _ = seen_tx.send(Some(item));
+            }
+            let _ = seen_tx.send(None);
+        }
+    })
+    .await;
+    (addr, seen_rx)
+}
