@@ -1,6 +1,9 @@
 //! Every size, count and duration the crate uses, with its default, in one place.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use http::HeaderValue;
 
 /// Limits and timeouts for one connection.
 ///
@@ -24,6 +27,31 @@ pub struct Config {
     max_write_buffer_size: usize,
     accept_unmasked_frames: bool,
     close_timeout: Duration,
+    origins: OriginPolicy,
+    protocols: Arc<[HeaderValue]>,
+}
+
+/// Which `Origin`s a server accepts WebSocket requests from.
+///
+/// Browsers attach cookies to WebSocket handshakes from any site and do not
+/// apply the same-origin policy to them, so a page on `evil.example` can
+/// open a socket to your server with your user's session (cross-site
+/// WebSocket hijacking). The default therefore refuses, with 403, a request
+/// whose `Origin` names another host than its `Host`. Requests with no
+/// `Origin` (non-browser clients) are always accepted.
+///
+/// axum's extractor accepts every origin; this is the one place hyperws is
+/// deliberately stricter. Use [`Config::allow_any_origin`] to get axum's behaviour.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OriginPolicy {
+    /// `Origin`, if present, must name the same host and port as `Host`.
+    #[default]
+    SameHost,
+    /// `Origin`, if present, must be one of these (compared ignoring ASCII case).
+    Allowed(Arc<[String]>),
+    /// Any origin is accepted.
+    Any,
 }
 
 impl Default for Config {
@@ -36,6 +64,8 @@ impl Default for Config {
             max_write_buffer_size: 4 << 20,
             accept_unmasked_frames: false,
             close_timeout: Duration::from_secs(5),
+            origins: OriginPolicy::SameHost,
+            protocols: Arc::new([]),
         }
     }
 }
@@ -101,6 +131,55 @@ impl Config {
     pub const fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
         self
+    }
+
+    /// Accept requests only from these origins (plus requests without an
+    /// `Origin`), e.g. `["https://app.example.com"]`. See [`OriginPolicy`].
+    #[must_use]
+    pub fn allowed_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.origins = OriginPolicy::Allowed(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Accept requests from any origin. See [`OriginPolicy`] for the risk.
+    #[must_use]
+    pub fn allow_any_origin(mut self) -> Self {
+        self.origins = OriginPolicy::Any;
+        self
+    }
+
+    /// The subprotocols the server speaks, in order of preference: the first
+    /// one the client also offers is selected. Default: none.
+    ///
+    /// # Panics
+    /// If a protocol is not a valid header value.
+    #[must_use]
+    pub fn protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.protocols = protocols
+            .into_iter()
+            .map(|p| HeaderValue::from_str(p.as_ref()).expect("a subprotocol must be a valid header value"))
+            .collect();
+        self
+    }
+
+    /// See [`allowed_origins`](Self::allowed_origins).
+    #[must_use]
+    pub fn get_origin_policy(&self) -> &OriginPolicy {
+        &self.origins
+    }
+
+    /// See [`protocols`](Self::protocols).
+    #[must_use]
+    pub fn get_protocols(&self) -> &[HeaderValue] {
+        &self.protocols
     }
 
     /// See [`max_frame_size`](Self::max_frame_size).

@@ -2,27 +2,33 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, Response};
+use http::{Extensions, HeaderMap, HeaderValue, Method, Request, Response, Uri, Version};
 use http_body_util::Full;
+use hyper::ext::Protocol;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::handshake::{server, HandshakeError};
+use crate::handshake::server::{self, Accept, RequestHead};
+use crate::handshake::HandshakeError;
 use crate::proto::Role;
 use crate::{Config, Error, WebSocket};
 
 /// Validates a WebSocket upgrade request and answers it.
 ///
-/// Returns the `101 Switching Protocols` response, which the service must
-/// return, and a future that yields the [`WebSocket`] once hyper has sent
-/// that response and handed over the connection. The connection must be
-/// served with `.with_upgrades()`.
+/// Returns the response the service must return (`101 Switching Protocols`,
+/// or `200 OK` for an HTTP/2 extended CONNECT, RFC 8441), and a future that
+/// yields the [`WebSocket`] once hyper has sent that response and handed over
+/// the connection. HTTP/1 connections must be served `.with_upgrades()`;
+/// HTTP/2 ones with `enable_connect_protocol()`. The request's `Origin` is
+/// checked against `Config`'s [`OriginPolicy`](crate::OriginPolicy), and the
+/// first of `Config::protocols` the client offers is selected.
 ///
 /// # Errors
 /// The rule the request broke; [`HandshakeError::to_response`] is the answer to send.
@@ -53,16 +59,38 @@ pub fn upgrade_request<B>(
     request: &mut Request<B>,
     config: &Config,
 ) -> Result<(Response<Full<Bytes>>, UpgradeFut), HandshakeError> {
-    let accept = server::validate_request(request)?;
-    let on_upgrade = request
-        .extensions_mut()
-        .remove::<OnUpgrade>()
-        .ok_or(HandshakeError::ConnectionNotUpgradable)?;
-    let upgraded = UpgradeFut {
-        on_upgrade,
-        config: config.clone(),
-    };
+    let (accept, upgraded) = accept_request(request, config)?;
     Ok((accept.response(), upgraded))
+}
+
+/// Every server-side rule for `request`, in order: the handshake, the
+/// origin policy, subprotocol selection, and hyper's upgrade handle.
+pub(crate) fn accept_request<B>(request: &mut Request<B>, config: &Config) -> Result<(Accept, UpgradeFut), HandshakeError> {
+    let mut accept = server::validate(&request_head(request.method(), request.version(), request.uri(), request.headers(), request.extensions()))?;
+    accept.check_origin(config.get_origin_policy())?;
+    accept.select_protocol(config.get_protocols());
+    let on_upgrade = take_on_upgrade(request.extensions_mut())?;
+    let upgraded = UpgradeFut::new(on_upgrade, config.clone(), accept.protocol().cloned());
+    Ok((accept, upgraded))
+}
+
+/// The handshake's view of a request, with hyper's `:protocol` extension.
+pub(crate) fn request_head<'a>(
+    method: &'a Method,
+    version: Version,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    extensions: &'a Extensions,
+) -> RequestHead<'a> {
+    RequestHead {
+        protocol: extensions.get::<Protocol>().map(Protocol::as_str),
+        ..RequestHead::new(method, version, uri, headers)
+    }
+}
+
+/// hyper's handle for taking over the connection once the response is sent.
+pub(crate) fn take_on_upgrade(extensions: &mut Extensions) -> Result<OnUpgrade, HandshakeError> {
+    extensions.remove::<OnUpgrade>().ok_or(HandshakeError::ConnectionNotUpgradable)
 }
 
 /// Resolves to the [`WebSocket`] once hyper hands over the connection.
@@ -71,6 +99,17 @@ pub fn upgrade_request<B>(
 pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
     config: Config,
+    protocol: Option<HeaderValue>,
+}
+
+impl UpgradeFut {
+    pub(crate) fn new(on_upgrade: OnUpgrade, config: Config, protocol: Option<HeaderValue>) -> Self {
+        Self {
+            on_upgrade,
+            config,
+            protocol,
+        }
+    }
 }
 
 impl Future for UpgradeFut {
@@ -79,7 +118,41 @@ impl Future for UpgradeFut {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let upgraded = std::task::ready!(Pin::new(&mut self.on_upgrade).poll(cx)).map_err(io::Error::other)?;
         let (io, read) = UpgradedIo::new(upgraded);
-        Poll::Ready(Ok(WebSocket::from_partially_read(io, read, Role::Server, &self.config)))
+        let ws = WebSocket::from_partially_read(io, read, Role::Server, &self.config);
+        Poll::Ready(Ok(ws.with_protocol(self.protocol.take())))
+    }
+}
+
+/// Runs a server door's handler once the upgrade completes: a failed
+/// upgrade goes to `on_failed`; a handler that panics is logged and its
+/// socket is closed with 1011, and the panic goes no further.
+pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(Error))
+where
+    H: FnOnce(WebSocket) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let ws = match upgraded.await {
+        Ok(ws) => ws,
+        Err(e) => return on_failed(e),
+    };
+    let panicked = ws.panic_signal();
+    let mut handler = std::pin::pin!(handler(ws));
+    let outcome = std::future::poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+        Ok(poll) => poll.map(Ok),
+        Err(payload) => {
+            // Raised before the handler (and the socket it owns) is dropped.
+            panicked.raise();
+            Poll::Ready(Err(payload))
+        }
+    })
+    .await;
+    if let Err(payload) = outcome {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(non-string panic payload)");
+        tracing::error!(panic = message, "WebSocket handler panicked; its socket was closed with 1011");
     }
 }
 

@@ -2,15 +2,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
+pub mod close_code;
 mod config;
 mod error;
 pub mod handshake;
 mod hyper;
 pub mod proto;
 mod socket;
+pub mod tower;
 
-pub use crate::config::Config;
+pub use crate::config::{Config, OriginPolicy};
 pub use crate::error::Error;
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::{CloseCode, CloseFrame, Message, Utf8Bytes};
 pub use crate::socket::{WebSocket, WebSocketReader, WebSocketWriter};
+#[cfg(feature = "axum")]
+pub use crate::axum::WebSocketUpgrade;

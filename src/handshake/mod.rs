@@ -45,12 +45,17 @@ pub fn accept_key(key: &[u8]) -> String {
 /// ```
 #[must_use]
 pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
+    header_tokens(headers.get_all(name)).any(|item| item.eq_ignore_ascii_case(token))
+}
+
+/// The items of comma-separated header values, trimmed, empty ones skipped.
+pub(crate) fn header_tokens<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> impl Iterator<Item = &'a str> {
+    values
+        .into_iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|list| list.split(','))
-        .any(|item| item.trim().eq_ignore_ascii_case(token))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
 }
 
 /// Why an upgrade request was refused: each variant is one broken rule with
@@ -58,9 +63,13 @@ pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeError {
-    /// The method was not `GET` (405).
+    /// An HTTP/1.1 request's method was not `GET` (405).
     MethodNotGet,
-    /// The request was not HTTP/1.1 (400).
+    /// An HTTP/2 request's method was not `CONNECT` (405, RFC 8441).
+    MethodNotConnect,
+    /// An HTTP/2 CONNECT lacked `:protocol: websocket` (400, RFC 8441).
+    MissingProtocolPseudoHeader,
+    /// The request was neither HTTP/1.1 nor HTTP/2 (400).
     HttpVersionNotSupported,
     /// No `Upgrade: websocket` (400).
     MissingUpgradeWebSocket,
@@ -72,8 +81,12 @@ pub enum HandshakeError {
     /// `Sec-WebSocket-Version: 13` so the client can retry).
     UnsupportedVersion,
     /// The server connection cannot be taken over (426), e.g. a hyper
-    /// connection served without `with_upgrades()`.
+    /// connection served without `with_upgrades()`, or HTTP/2 without
+    /// extended CONNECT enabled.
     ConnectionNotUpgradable,
+    /// A browser request came from an origin the server does not allow
+    /// (403); see `OriginPolicy`.
+    OriginNotAllowed,
 }
 
 impl HandshakeError {
@@ -86,7 +99,8 @@ impl HandshakeError {
     #[must_use]
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::MethodNotGet => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotGet | Self::MethodNotConnect => StatusCode::METHOD_NOT_ALLOWED,
+            Self::OriginNotAllowed => StatusCode::FORBIDDEN,
             Self::UnsupportedVersion | Self::ConnectionNotUpgradable => StatusCode::UPGRADE_REQUIRED,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -97,7 +111,10 @@ impl HandshakeError {
     pub const fn message(self) -> &'static str {
         match self {
             Self::MethodNotGet => "WebSocket upgrade requests must use the GET method",
-            Self::HttpVersionNotSupported => "WebSocket upgrade requests must use HTTP/1.1",
+            Self::MethodNotConnect => "WebSocket requests over HTTP/2 must use the CONNECT method",
+            Self::MissingProtocolPseudoHeader => "WebSocket requests over HTTP/2 need `:protocol: websocket`",
+            Self::HttpVersionNotSupported => "WebSocket upgrade requests must use HTTP/1.1 or HTTP/2",
+            Self::OriginNotAllowed => "WebSocket requests from this Origin are not allowed",
             Self::MissingUpgradeWebSocket => "WebSocket upgrade requests need an `Upgrade: websocket` header",
             Self::MissingConnectionUpgrade => "WebSocket upgrade requests need a `Connection: upgrade` header",
             Self::InvalidKey => "`Sec-WebSocket-Key` must be 16 bytes encoded in base64",
@@ -134,6 +151,9 @@ impl HandshakeError {
             }
             Self::MethodNotGet => {
                 headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+            }
+            Self::MethodNotConnect => {
+                headers.insert(http::header::ALLOW, HeaderValue::from_static("CONNECT"));
             }
             _ => {}
         }

@@ -1,70 +1,201 @@
-//! The server's side of the opening handshake (RFC 6455 §4.2).
+//! The server's side of the opening handshake: RFC 6455 §4.2 over HTTP/1.1,
+//! RFC 8441 over HTTP/2, and the origin check browsers need.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Version};
+use http::{Method, Response, StatusCode, Uri, Version};
 
-use super::{accept_key, header_has_token, HandshakeError, WEBSOCKET_VERSION};
+use super::{accept_key, header_has_token, header_tokens, HandshakeError, WEBSOCKET_VERSION};
+use crate::config::OriginPolicy;
+
+/// The parts of a request the handshake reads.
+///
+/// ```
+/// use http::{HeaderMap, Method, Uri, Version};
+/// use hyperws::handshake::server::RequestHead;
+/// let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+/// let head = RequestHead::new(&method, Version::HTTP_11, &uri, &headers);
+/// assert!(!head.is_upgrade_attempt());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct RequestHead<'a> {
+    /// The request method.
+    pub method: &'a Method,
+    /// The HTTP version.
+    pub version: Version,
+    /// The request target (HTTP/2 carries `:authority` here).
+    pub uri: &'a Uri,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+    /// HTTP/2's `:protocol` pseudo-header (RFC 8441 §4), if present.
+    pub protocol: Option<&'a str>,
+}
+
+impl<'a> RequestHead<'a> {
+    /// A request head without a `:protocol` pseudo-header.
+    #[must_use]
+    pub fn new(method: &'a Method, version: Version, uri: &'a Uri, headers: &'a HeaderMap) -> Self {
+        Self {
+            method,
+            version,
+            uri,
+            headers,
+            protocol: None,
+        }
+    }
+
+    /// Whether the request asks for a WebSocket at all (valid or not): an
+    /// `Upgrade: websocket` over HTTP/1, or an extended CONNECT over HTTP/2.
+    #[must_use]
+    pub fn is_upgrade_attempt(&self) -> bool {
+        if self.version == Version::HTTP_2 {
+            self.method == Method::CONNECT && self.protocol.is_some()
+        } else {
+            header_has_token(self.headers, &header::UPGRADE, "websocket")
+        }
+    }
+
+    /// The host the client addressed: `Host`, or HTTP/2's `:authority`.
+    fn authority(&self) -> Option<&'a str> {
+        match self.headers.get(header::HOST) {
+            Some(host) => host.to_str().ok(),
+            None => self.uri.authority().map(http::uri::Authority::as_str),
+        }
+    }
+}
 
 /// A request that passed every rule: what is needed to answer it.
 #[derive(Clone, Debug)]
 pub struct Accept {
-    accept: HeaderValue,
+    /// `Sec-WebSocket-Accept` for HTTP/1.1; `None` over HTTP/2.
+    key_answer: Option<HeaderValue>,
+    origin: Option<HeaderValue>,
+    authority: Option<String>,
+    requested_protocols: Vec<HeaderValue>,
+    protocol: Option<HeaderValue>,
 }
 
-/// Checks an upgrade request's method, version and headers (RFC 6455 §4.2.1).
+/// Checks an upgrade request's method, version and headers.
 ///
 /// # Errors
 /// The first rule the request breaks.
 ///
 /// ```
-/// use http::{Method, Version, HeaderMap};
-/// use hyperws::handshake::{server::validate, HandshakeError};
-/// let headers = HeaderMap::new();
-/// assert_eq!(validate(&Method::POST, Version::HTTP_11, &headers).unwrap_err(), HandshakeError::MethodNotGet);
+/// use http::{HeaderMap, Method, Uri, Version};
+/// use hyperws::handshake::{server::{validate, RequestHead}, HandshakeError};
+/// let (method, uri, headers) = (Method::POST, Uri::from_static("/"), HeaderMap::new());
+/// let head = RequestHead::new(&method, Version::HTTP_11, &uri, &headers);
+/// assert_eq!(validate(&head).unwrap_err(), HandshakeError::MethodNotGet);
 /// ```
-pub fn validate(method: &Method, version: Version, headers: &HeaderMap) -> Result<Accept, HandshakeError> {
-    if method != Method::GET {
-        return Err(HandshakeError::MethodNotGet);
-    }
-    if version != Version::HTTP_11 {
-        return Err(HandshakeError::HttpVersionNotSupported);
-    }
-    if !header_has_token(headers, &header::UPGRADE, "websocket") {
-        return Err(HandshakeError::MissingUpgradeWebSocket);
-    }
-    if !header_has_token(headers, &header::CONNECTION, "upgrade") {
-        return Err(HandshakeError::MissingConnectionUpgrade);
-    }
+pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
+    let headers = head.headers;
+    let accept = match head.version {
+        // RFC 8441 §4: an extended CONNECT with `:protocol = websocket`, no key.
+        Version::HTTP_2 => {
+            if head.method != Method::CONNECT {
+                return Err(HandshakeError::MethodNotConnect);
+            }
+            if !head.protocol.is_some_and(|p| p.eq_ignore_ascii_case("websocket")) {
+                return Err(HandshakeError::MissingProtocolPseudoHeader);
+            }
+            None
+        }
+        Version::HTTP_11 => {
+            if head.method != Method::GET {
+                return Err(HandshakeError::MethodNotGet);
+            }
+            if !header_has_token(headers, &header::UPGRADE, "websocket") {
+                return Err(HandshakeError::MissingUpgradeWebSocket);
+            }
+            if !header_has_token(headers, &header::CONNECTION, "upgrade") {
+                return Err(HandshakeError::MissingConnectionUpgrade);
+            }
+            Some(())
+        }
+        _ => return Err(HandshakeError::HttpVersionNotSupported),
+    };
     if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(WEBSOCKET_VERSION.as_bytes()) {
         return Err(HandshakeError::UnsupportedVersion);
     }
-    let key = headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .ok_or(HandshakeError::InvalidKey)?;
-    // RFC 6455 §4.1: "a randomly selected 16-byte value that has been base64-encoded".
+    let accept = match accept {
+        Some(()) => Some(accept_header(headers)?),
+        None => None,
+    };
+    Ok(Accept {
+        key_answer: accept,
+        origin: headers.get(header::ORIGIN).cloned(),
+        authority: head.authority().map(str::to_owned),
+        requested_protocols: header_tokens(headers.get_all(header::SEC_WEBSOCKET_PROTOCOL))
+            .filter_map(|token| HeaderValue::from_str(token).ok())
+            .collect(),
+        protocol: None,
+    })
+}
+
+/// RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has
+/// been base64-encoded"; the answer is its SHA-1 with the GUID, in base64.
+fn accept_header(headers: &HeaderMap) -> Result<HeaderValue, HandshakeError> {
+    let key = headers.get(header::SEC_WEBSOCKET_KEY).ok_or(HandshakeError::InvalidKey)?;
     if !matches!(STANDARD.decode(key.as_bytes()), Ok(nonce) if nonce.len() == 16) {
         return Err(HandshakeError::InvalidKey);
     }
-    let accept = HeaderValue::try_from(accept_key(key.as_bytes())).map_err(|_| HandshakeError::InvalidKey)?;
-    Ok(Accept { accept })
-}
-
-/// [`validate`] for a whole request.
-///
-/// # Errors
-/// The first rule the request breaks.
-pub fn validate_request<B>(request: &Request<B>) -> Result<Accept, HandshakeError> {
-    validate(request.method(), request.version(), request.headers())
+    HeaderValue::try_from(accept_key(key.as_bytes())).map_err(|_| HandshakeError::InvalidKey)
 }
 
 impl Accept {
-    /// The `101 Switching Protocols` response that completes the handshake.
+    /// Refuses a browser request from an origin the policy does not allow.
+    ///
+    /// # Errors
+    /// [`HandshakeError::OriginNotAllowed`].
+    pub fn check_origin(&self, policy: &OriginPolicy) -> Result<(), HandshakeError> {
+        let Some(origin) = &self.origin else {
+            return Ok(()); // not a browser: nothing to protect against
+        };
+        let origin = origin.to_str().unwrap_or("");
+        let allowed = match policy {
+            OriginPolicy::Any => true,
+            OriginPolicy::Allowed(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            OriginPolicy::SameHost => self.authority.as_deref().is_some_and(|host| same_host(origin, host)),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(HandshakeError::OriginNotAllowed)
+        }
+    }
+
+    /// The subprotocols the client offered, in its order.
+    pub fn requested_protocols(&self) -> impl Iterator<Item = &HeaderValue> {
+        self.requested_protocols.iter()
+    }
+
+    /// Selects the first of `ours` that the client offered (RFC 6455 §4.2.2).
+    pub fn select_protocol<'p>(&mut self, ours: impl IntoIterator<Item = &'p HeaderValue>) -> Option<&HeaderValue> {
+        self.protocol = ours
+            .into_iter()
+            .find(|p| self.requested_protocols.contains(p))
+            .cloned();
+        self.protocol.as_ref()
+    }
+
+    /// Sets the subprotocol to answer with, whatever the client offered.
+    pub fn set_protocol(&mut self, protocol: Option<HeaderValue>) {
+        self.protocol = protocol;
+    }
+
+    /// The subprotocol the response will name.
+    #[must_use]
+    pub fn protocol(&self) -> Option<&HeaderValue> {
+        self.protocol.as_ref()
+    }
+
+    /// The response that completes the handshake: `101 Switching Protocols`
+    /// over HTTP/1.1, `200 OK` over HTTP/2 (RFC 8441 §5).
     ///
     /// ```
-    /// use http::Request;
-    /// use hyperws::handshake::server::validate_request;
+    /// use http::{Request, Version};
+    /// use hyperws::handshake::server::{validate, RequestHead};
     /// let request = Request::get("/")
     ///     .header("upgrade", "websocket")
     ///     .header("connection", "Upgrade")
@@ -72,24 +203,49 @@ impl Accept {
     ///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
     ///     .body(())
     ///     .unwrap();
-    /// let response = validate_request(&request).unwrap().response::<()>();
+    /// let head = RequestHead::new(request.method(), request.version(), request.uri(), request.headers());
+    /// let response = validate(&head).unwrap().response::<()>();
     /// assert_eq!(response.status(), 101);
     /// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     /// ```
     #[must_use]
     pub fn response<B: Default>(&self) -> Response<B> {
         let mut response = Response::new(B::default());
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
-        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        headers.insert(header::SEC_WEBSOCKET_ACCEPT, self.accept.clone());
+        if let Some(protocol) = &self.protocol {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol.clone());
+        }
+        if let Some(accept) = &self.key_answer {
+            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept.clone());
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        }
         response
     }
 }
 
+/// Whether `origin` (`scheme://host[:port]`) names the same host and port as
+/// `host` (`host[:port]`), treating a scheme's default port as absent.
+fn same_host(origin: &str, host: &str) -> bool {
+    let Some((scheme, origin_host)) = origin.split_once("://") else {
+        return false; // "null" and other opaque origins
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "https" | "wss" => ":443",
+        _ => ":80",
+    };
+    let strip = |h: &'_ str| -> String {
+        let h = h.to_ascii_lowercase();
+        h.strip_suffix(default_port).map_or(h.clone(), str::to_owned)
+    };
+    strip(origin_host) == strip(host)
+}
+
 #[cfg(test)]
 mod tests {
+    use http::Request;
+
     use super::*;
 
     fn request() -> http::request::Builder {
@@ -102,7 +258,12 @@ mod tests {
     }
 
     fn check(builder: http::request::Builder) -> Result<Accept, HandshakeError> {
-        validate_request(&builder.body(()).unwrap())
+        let request = builder.body(()).unwrap();
+        validate(&RequestHead::new(request.method(), request.version(), request.uri(), request.headers()))
+    }
+
+    fn origin(value: &'static str) -> Accept {
+        check(request().header("origin", value)).unwrap()
     }
 
     #[test]
@@ -122,10 +283,7 @@ mod tests {
     #[test]
     fn a_substring_is_not_a_token() {
         let mut builder = request();
-        builder
-            .headers_mut()
-            .unwrap()
-            .insert("connection", HeaderValue::from_static("upgraded"));
+        builder.headers_mut().unwrap().insert("connection", HeaderValue::from_static("upgraded"));
         assert_eq!(check(builder).unwrap_err(), HandshakeError::MissingConnectionUpgrade);
     }
 
@@ -152,13 +310,55 @@ mod tests {
 
     #[test]
     fn method_and_version_are_checked() {
-        assert_eq!(
-            check(request().method("POST")).unwrap_err(),
-            HandshakeError::MethodNotGet
-        );
+        assert_eq!(check(request().method("POST")).unwrap_err(), HandshakeError::MethodNotGet);
         assert_eq!(
             check(request().version(Version::HTTP_10)).unwrap_err(),
             HandshakeError::HttpVersionNotSupported
         );
+    }
+
+    #[test]
+    fn http2_needs_an_extended_connect() {
+        let headers: HeaderMap = [(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"))].into_iter().collect();
+        let uri = Uri::from_static("https://example.com/chat");
+        let head = |method: &'static Method, protocol| RequestHead {
+            protocol,
+            ..RequestHead::new(method, Version::HTTP_2, &uri, &headers)
+        };
+        assert_eq!(validate(&head(&Method::GET, Some("websocket"))).unwrap_err(), HandshakeError::MethodNotConnect);
+        assert_eq!(validate(&head(&Method::CONNECT, None)).unwrap_err(), HandshakeError::MissingProtocolPseudoHeader);
+        let accept = validate(&head(&Method::CONNECT, Some("websocket"))).unwrap();
+        assert_eq!(accept.response::<()>().status(), StatusCode::OK, "RFC 8441 §5: 2xx, not 101");
+        assert!(accept.check_origin(&OriginPolicy::SameHost).is_ok());
+    }
+
+    #[test]
+    fn same_host_origins_pass_and_others_are_forbidden() {
+        let policy = OriginPolicy::SameHost;
+        assert!(check(request()).unwrap().check_origin(&policy).is_ok(), "no Origin: not a browser");
+        assert!(origin("https://example.com").check_origin(&policy).is_ok());
+        assert!(origin("http://EXAMPLE.com:80").check_origin(&policy).is_ok());
+        for other in ["https://evil.example", "https://example.com:8443", "null", "https://example.com.evil.example"] {
+            assert_eq!(origin(other).check_origin(&policy), Err(HandshakeError::OriginNotAllowed), "{other}");
+        }
+    }
+
+    #[test]
+    fn origin_lists_and_any_origin_are_honoured() {
+        let list = OriginPolicy::Allowed(vec!["https://app.example".to_owned()].into());
+        assert!(origin("https://APP.example").check_origin(&list).is_ok());
+        assert!(origin("https://example.com").check_origin(&list).is_err(), "same host is not in the list");
+        assert!(origin("https://evil.example").check_origin(&OriginPolicy::Any).is_ok());
+    }
+
+    #[test]
+    fn the_first_of_our_protocols_the_client_offers_is_selected() {
+        let mut accept = check(request().header("sec-websocket-protocol", "soap, wamp").header("sec-websocket-protocol", "chat")).unwrap();
+        assert_eq!(accept.requested_protocols().collect::<Vec<_>>(), ["soap", "wamp", "chat"]);
+        assert_eq!(accept.protocol(), None);
+        let ours = [HeaderValue::from_static("graphql-ws"), HeaderValue::from_static("chat"), HeaderValue::from_static("wamp")];
+        assert_eq!(accept.select_protocol(&ours).unwrap(), "chat");
+        assert_eq!(accept.response::<()>().headers()["sec-websocket-protocol"], "chat");
+        assert!(accept.select_protocol(&[HeaderValue::from_static("mqtt")]).is_none());
     }
 }

@@ -73,11 +73,49 @@ impl Message {
             Self::Close(frame) => frame.map(|f| f.reason.into_bytes()).unwrap_or_default(),
         }
     }
+
+    /// The payload as text (for a close: the reason).
+    ///
+    /// # Errors
+    /// A binary, ping or pong payload that is not UTF-8.
+    pub fn into_text(self) -> Result<Utf8Bytes, std::str::Utf8Error> {
+        match self {
+            Self::Text(text) => Ok(text),
+            Self::Binary(data) | Self::Ping(data) | Self::Pong(data) => Utf8Bytes::try_from(data),
+            Self::Close(frame) => Ok(frame.map(|f| f.reason).unwrap_or_default()),
+        }
+    }
+
+    /// The payload as a `str` (for a close: the reason).
+    ///
+    /// # Errors
+    /// A binary, ping or pong payload that is not UTF-8.
+    pub fn to_text(&self) -> Result<&str, std::str::Utf8Error> {
+        match self {
+            Self::Text(text) => Ok(text.as_str()),
+            Self::Binary(data) | Self::Ping(data) | Self::Pong(data) => std::str::from_utf8(data),
+            Self::Close(frame) => Ok(frame.as_ref().map_or("", |f| f.reason.as_str())),
+        }
+    }
 }
 
-impl From<&'static str> for Message {
-    fn from(text: &'static str) -> Self {
-        Self::Text(Utf8Bytes::from_static(text))
+impl From<&str> for Message {
+    /// A text message (the text is copied).
+    fn from(text: &str) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl From<&[u8]> for Message {
+    /// A binary message (the bytes are copied).
+    fn from(data: &[u8]) -> Self {
+        Self::Binary(Bytes::copy_from_slice(data))
+    }
+}
+
+impl From<Message> for Vec<u8> {
+    fn from(message: Message) -> Self {
+        message.into_data().into()
     }
 }
 
@@ -207,20 +245,17 @@ impl TryFrom<Vec<u8>> for Utf8Bytes {
     }
 }
 
-impl PartialEq<str> for Utf8Bytes {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Utf8Bytes {
-    fn eq(&self, other: &&str) -> bool {
+impl<T> PartialEq<T> for Utf8Bytes
+where
+    for<'a> &'a str: PartialEq<T>,
+{
+    /// ```
+    /// use hyperws::Utf8Bytes;
+    /// let text = Utf8Bytes::from_static("foo");
+    /// assert_eq!(text, "foo");
+    /// assert_eq!(text, "foo".to_string());
+    /// ```
+    fn eq(&self, other: &T) -> bool {
         self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for Utf8Bytes {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
     }
 }

@@ -9,21 +9,28 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use futures_core::Stream;
+use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
+use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub(crate) use self::driver::PanicSignal;
 use self::driver::{Driver, Side};
 pub use self::split::{WebSocketReader, WebSocketWriter};
+
 use crate::proto::{CloseFrame, Message, Role};
-use crate::{Config, Error};
+use crate::{Config, Error, UpgradedIo};
 
 /// A WebSocket connection.
 ///
 /// Receive with [`recv`](Self::recv) (or as a [`Stream`]), send with
 /// [`send`](Self::send), or batch with [`feed`](Self::feed) and
 /// [`flush`](Self::flush) (or as a [`Sink`]). Pings are answered for you.
-/// [`split`](Self::split) gives a reader and a writer for two tasks.
+/// [`into_split`](Self::into_split) gives a reader and a writer for two
+/// tasks; `futures`' `StreamExt::split` works too, as with axum.
+///
+/// The transport defaults to [`UpgradedIo`], what the server doors produce,
+/// so a handler can name the type as plain `WebSocket`.
 ///
 /// ```no_run
 /// # async fn run(mut ws: hyperws::WebSocket<tokio::net::TcpStream>) -> Result<(), hyperws::Error> {
@@ -38,8 +45,9 @@ use crate::{Config, Error};
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct WebSocket<IO> {
+pub struct WebSocket<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
     driver: Driver<IO>,
+    protocol: Option<HeaderValue>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
@@ -59,7 +67,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     pub fn from_partially_read(io: IO, read: BytesMut, role: Role, config: &Config) -> Self {
         Self {
             driver: Driver::new(io, read, role, config),
+            protocol: None,
         }
+    }
+
+    /// Records the subprotocol the handshake selected.
+    #[must_use]
+    pub fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// A flag that, once raised, makes dropping this socket send close 1011.
+    pub(crate) fn panic_signal(&self) -> PanicSignal {
+        self.driver.panic_signal()
+    }
+
+    /// The subprotocol the handshake selected, if any.
+    pub fn protocol(&self) -> Option<&HeaderValue> {
+        self.protocol.as_ref()
     }
 
     /// Receives the next message.
@@ -119,7 +145,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Splits into a reader and a writer that can be used from two tasks.
     /// The reader answers pings and drives the closing handshake; both
     /// share one transport.
-    pub fn split(self) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+    ///
+    /// Named like tokio's `TcpStream::into_split`, so that `socket.split()`
+    /// stays `futures`' `StreamExt::split` for code written for axum.
+    pub fn into_split(self) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
         split::split(self.driver)
     }
 
@@ -151,6 +180,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<IO> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().driver.poll_recv(cx)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocket<IO> {
+    fn is_terminated(&self) -> bool {
+        self.driver.is_finished()
     }
 }
 

@@ -15,17 +15,17 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::{Driver, Side};
 use crate::proto::{CloseFrame, Message};
-use crate::Error;
+use crate::{Error, UpgradedIo};
 
 type Shared<IO> = Arc<Mutex<Driver<IO>>>;
 
-fn lock<IO>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
+fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
     // The driver's invariants hold between polls, so a panic elsewhere
     // while the lock was held leaves nothing half-done.
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(super) fn split<IO>(driver: Driver<IO>) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(driver: Driver<IO>) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
     let shared = Arc::new(Mutex::new(driver));
     (
         WebSocketWriter {
@@ -37,13 +37,13 @@ pub(super) fn split<IO>(driver: Driver<IO>) -> (WebSocketWriter<IO>, WebSocketRe
 
 /// The receiving half: also answers pings and completes the closing handshake.
 #[derive(Debug)]
-pub struct WebSocketReader<IO> {
+pub struct WebSocketReader<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
     shared: Shared<IO>,
 }
 
 /// The sending half.
 #[derive(Debug)]
-pub struct WebSocketWriter<IO> {
+pub struct WebSocketWriter<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
     shared: Shared<IO>,
 }
 

@@ -1,0 +1,329 @@
+//! The axum door: [`WebSocketUpgrade`], a drop-in for `axum::extract::ws`.
+//!
+//! Switching an axum app is an import change:
+//!
+//! ```diff
+//! -use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+//! +use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+//! ```
+//!
+//! Everything `axum::extract::ws` exports has a namesake here. Two deliberate
+//! differences: requests from another site's `Origin` are refused with 403
+//! unless allowed (see [`OriginPolicy`](crate::OriginPolicy)), and
+//! `CloseFrame::code` is the [`CloseCode`] newtype, so write
+//! `close_code::NORMAL` or `CloseCode::from(4000)` rather than a bare number.
+//!
+//! # Example
+//!
+//! ```
+//! use axum::{response::Response, routing::any, Router};
+//! use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+//!
+//! let app: Router = Router::new().route("/ws", any(handler));
+//!
+//! async fn handler(ws: WebSocketUpgrade) -> Response {
+//!     ws.protocols(["chat"]).on_upgrade(handle_socket)
+//! }
+//!
+//! async fn handle_socket(mut socket: WebSocket) {
+//!     while let Some(Ok(msg)) = socket.recv().await {
+//!         if let Message::Text(text) = msg {
+//!             if socket.send(Message::Text(text)).await.is_err() {
+//!                 return; // client disconnected
+//!             }
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! # Passing state to the socket
+//!
+//! ```
+//! use axum::{extract::State, response::Response, routing::any, Router};
+//! use hyperws::axum::{WebSocket, WebSocketUpgrade};
+//!
+//! #[derive(Clone)]
+//! struct AppState { greeting: &'static str }
+//!
+//! async fn handler(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+//!     ws.on_upgrade(move |socket| greet(socket, state))
+//! }
+//!
+//! async fn greet(mut socket: WebSocket, state: AppState) {
+//!     let _ = socket.send(state.greeting.into()).await;
+//! }
+//!
+//! let app: Router = Router::new().route("/ws", any(handler)).with_state(AppState { greeting: "hi" });
+//! ```
+//!
+//! # Reading and writing from two tasks
+//!
+//! `futures`' `StreamExt::split` works as with axum; [`WebSocket::into_split`]
+//! gives halves with their own `recv`/`send` methods.
+//!
+//! ```
+//! use futures_util::{SinkExt, StreamExt};
+//! use hyperws::axum::{Message, WebSocket};
+//!
+//! async fn handle_socket(socket: WebSocket) {
+//!     let (mut sender, mut receiver) = socket.split();
+//!     tokio::spawn(async move {
+//!         let _ = sender.send(Message::text("tick")).await;
+//!     });
+//!     while let Some(Ok(_message)) = receiver.next().await {}
+//! }
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+
+use axum_core::body::Body;
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::HeaderValue;
+use hyper::upgrade::OnUpgrade;
+
+pub use crate::close_code;
+use crate::handshake::server::{self, Accept};
+use crate::handshake::HandshakeError;
+use crate::hyper::{request_head, run_handler, take_on_upgrade, UpgradeFut};
+pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes, WebSocket};
+use crate::{Config, Error};
+
+/// Extractor for a WebSocket upgrade request; [`on_upgrade`](Self::on_upgrade)
+/// answers it and runs your handler on the socket.
+///
+/// Accepts HTTP/1.1 `GET` upgrades and HTTP/2 extended `CONNECT`s (RFC 8441),
+/// so route it with `any`.
+#[must_use]
+pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
+    config: Config,
+    accept: Accept,
+    on_upgrade: OnUpgrade,
+    on_failed_upgrade: F,
+}
+
+impl<F> fmt::Debug for WebSocketUpgrade<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocketUpgrade")
+            .field("config", &self.config)
+            .field("accept", &self.accept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> WebSocketUpgrade<F> {
+    /// Replaces the whole [`Config`].
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// See [`Config::read_buffer_size`].
+    pub fn read_buffer_size(mut self, size: usize) -> Self {
+        self.config = self.config.read_buffer_size(size);
+        self
+    }
+
+    /// See [`Config::write_buffer_size`].
+    pub fn write_buffer_size(mut self, size: usize) -> Self {
+        self.config = self.config.write_buffer_size(size);
+        self
+    }
+
+    /// See [`Config::max_write_buffer_size`].
+    pub fn max_write_buffer_size(mut self, max: usize) -> Self {
+        self.config = self.config.max_write_buffer_size(max);
+        self
+    }
+
+    /// See [`Config::max_message_size`].
+    pub fn max_message_size(mut self, max: usize) -> Self {
+        self.config = self.config.max_message_size(max);
+        self
+    }
+
+    /// See [`Config::max_frame_size`].
+    pub fn max_frame_size(mut self, max: usize) -> Self {
+        self.config = self.config.max_frame_size(max);
+        self
+    }
+
+    /// See [`Config::accept_unmasked_frames`].
+    pub fn accept_unmasked_frames(mut self, accept: bool) -> Self {
+        self.config = self.config.accept_unmasked_frames(accept);
+        self
+    }
+
+    /// See [`Config::allowed_origins`].
+    pub fn allowed_origins<I>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.config = self.config.allowed_origins(origins);
+        self
+    }
+
+    /// See [`Config::allow_any_origin`].
+    pub fn allow_any_origin(mut self) -> Self {
+        self.config = self.config.allow_any_origin();
+        self
+    }
+
+    /// Selects the first of `protocols` that the client offered.
+    pub fn protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Cow<'static, str>>,
+    {
+        let ours: Vec<HeaderValue> = protocols
+            .into_iter()
+            .filter_map(|p| HeaderValue::from_str(&p.into()).ok())
+            .collect();
+        self.accept.select_protocol(&ours);
+        self
+    }
+
+    /// The subprotocols the client offered, in its order.
+    pub fn requested_protocols(&self) -> impl Iterator<Item = &HeaderValue> {
+        self.accept.requested_protocols()
+    }
+
+    /// Sets the subprotocol to answer with, whatever the client offered.
+    pub fn set_selected_protocol(&mut self, protocol: HeaderValue) {
+        self.accept.set_protocol(Some(protocol));
+    }
+
+    /// The subprotocol the response will name, if one was selected.
+    pub fn selected_protocol(&self) -> Option<&HeaderValue> {
+        self.accept.protocol()
+    }
+
+    /// Calls `callback` if the connection cannot be taken over after the
+    /// response (by default such errors are ignored).
+    pub fn on_failed_upgrade<C: OnFailedUpgrade>(self, callback: C) -> WebSocketUpgrade<C> {
+        WebSocketUpgrade {
+            config: self.config,
+            accept: self.accept,
+            on_upgrade: self.on_upgrade,
+            on_failed_upgrade: callback,
+        }
+    }
+
+    /// Answers the request and, once the connection is taken over, runs
+    /// `callback` on the socket in a new task. A callback that panics is
+    /// logged and its socket closed with 1011.
+    ///
+    /// Returns 403 instead if the request's `Origin` is not allowed.
+    #[must_use = "the upgrade happens only if this response is returned"]
+    pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
+    where
+        C: FnOnce(WebSocket) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+        F: OnFailedUpgrade,
+    {
+        if let Err(refused) = self.accept.check_origin(self.config.get_origin_policy()) {
+            return WebSocketUpgradeRejection(refused).into_response();
+        }
+        let upgraded = UpgradeFut::new(self.on_upgrade, self.config, self.accept.protocol().cloned());
+        let on_failed = self.on_failed_upgrade;
+        tokio::spawn(run_handler(upgraded, callback, move |e| on_failed.call(axum_core::Error::new(e))));
+        self.accept.response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpgrade> {
+    type Rejection = WebSocketUpgradeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let head = request_head(&parts.method, parts.version, &parts.uri, &parts.headers, &parts.extensions);
+        let accept = server::validate(&head)?;
+        let on_upgrade = take_on_upgrade(&mut parts.extensions)?;
+        Ok(Self {
+            config: Config::default(),
+            accept,
+            on_upgrade,
+            on_failed_upgrade: DefaultOnFailedUpgrade,
+        })
+    }
+}
+
+/// What to do when taking over the connection fails after the response.
+pub trait OnFailedUpgrade: Send + 'static {
+    /// Handles the failure.
+    fn call(self, error: axum_core::Error);
+}
+
+impl<F: FnOnce(axum_core::Error) + Send + 'static> OnFailedUpgrade for F {
+    fn call(self, error: axum_core::Error) {
+        self(error);
+    }
+}
+
+/// The default [`OnFailedUpgrade`]: ignores the error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DefaultOnFailedUpgrade;
+
+impl OnFailedUpgrade for DefaultOnFailedUpgrade {
+    fn call(self, _error: axum_core::Error) {}
+}
+
+/// Why a request could not be upgraded: the broken rule, answered with its
+/// status and a body naming the rule (see [`HandshakeError`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebSocketUpgradeRejection(pub HandshakeError);
+
+impl WebSocketUpgradeRejection {
+    /// The HTTP status of the rejection.
+    #[must_use]
+    pub fn status(&self) -> http::StatusCode {
+        self.0.status()
+    }
+
+    /// The body of the rejection.
+    #[must_use]
+    pub fn body_text(&self) -> String {
+        self.0.message().to_owned()
+    }
+}
+
+impl From<HandshakeError> for WebSocketUpgradeRejection {
+    fn from(e: HandshakeError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for WebSocketUpgradeRejection {
+    fn into_response(self) -> Response {
+        self.0.to_response::<Body>()
+    }
+}
+
+impl fmt::Display for WebSocketUpgradeRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for WebSocketUpgradeRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// The rejection types, under axum's module name.
+pub mod rejection {
+    pub use super::WebSocketUpgradeRejection;
+    pub use crate::handshake::HandshakeError;
+}
+
+/// A failed upgrade's error as hyperws reports it elsewhere.
+impl From<WebSocketUpgradeRejection> for Error {
+    fn from(rejection: WebSocketUpgradeRejection) -> Self {
+        Error::Handshake(rejection.0)
+    }
+}
