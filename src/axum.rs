@@ -230,7 +230,9 @@ impl<F> WebSocketUpgrade<F> {
         }
         let upgraded = UpgradeFut::new(self.on_upgrade, self.config, self.accept.protocol().cloned());
         let on_failed = self.on_failed_upgrade;
-        tokio::spawn(run_handler(upgraded, callback, move |e| on_failed.call(axum_core::Error::new(e))));
+        tokio::spawn(run_handler(upgraded, callback, move |e| {
+            on_failed.call(axum_core::Error::new(e));
+        }));
         self.accept.response()
     }
 }
@@ -239,7 +241,13 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
     type Rejection = WebSocketUpgradeRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let head = request_head(&parts.method, parts.version, &parts.uri, &parts.headers, &parts.extensions);
+        let head = request_head(
+            &parts.method,
+            parts.version,
+            &parts.uri,
+            &parts.headers,
+            &parts.extensions,
+        );
         let accept = server::validate(&head)?;
         let on_upgrade = take_on_upgrade(&mut parts.extensions)?;
         Ok(Self {

@@ -65,8 +65,17 @@ pub fn upgrade_request<B>(
 
 /// Every server-side rule for `request`, in order: the handshake, the
 /// origin policy, subprotocol selection, and hyper's upgrade handle.
-pub(crate) fn accept_request<B>(request: &mut Request<B>, config: &Config) -> Result<(Accept, UpgradeFut), HandshakeError> {
-    let mut accept = server::validate(&request_head(request.method(), request.version(), request.uri(), request.headers(), request.extensions()))?;
+pub(crate) fn accept_request<B>(
+    request: &mut Request<B>,
+    config: &Config,
+) -> Result<(Accept, UpgradeFut), HandshakeError> {
+    let mut accept = server::validate(&request_head(
+        request.method(),
+        request.version(),
+        request.uri(),
+        request.headers(),
+        request.extensions(),
+    ))?;
     accept.check_origin(config.get_origin_policy())?;
     accept.select_protocol(config.get_protocols());
     let on_upgrade = take_on_upgrade(request.extensions_mut())?;
@@ -90,7 +99,9 @@ pub(crate) fn request_head<'a>(
 
 /// hyper's handle for taking over the connection once the response is sent.
 pub(crate) fn take_on_upgrade(extensions: &mut Extensions) -> Result<OnUpgrade, HandshakeError> {
-    extensions.remove::<OnUpgrade>().ok_or(HandshakeError::ConnectionNotUpgradable)
+    extensions
+        .remove::<OnUpgrade>()
+        .ok_or(HandshakeError::ConnectionNotUpgradable)
 }
 
 /// Resolves to the [`WebSocket`] once hyper hands over the connection.
@@ -135,16 +146,15 @@ where
         Ok(ws) => ws,
         Err(e) => return on_failed(e),
     };
-    let panicked = ws.panic_signal();
+    // Unwinding drops the socket the handler owns while the thread is still
+    // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
     let mut handler = std::pin::pin!(handler(ws));
-    let outcome = std::future::poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
-        Ok(poll) => poll.map(Ok),
-        Err(payload) => {
-            // Raised before the handler (and the socket it owns) is dropped.
-            panicked.raise();
-            Poll::Ready(Err(payload))
-        }
-    })
+    let outcome = std::future::poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => Poll::Ready(Err(payload)),
+        },
+    )
     .await;
     if let Err(payload) = outcome {
         let message = payload
@@ -152,7 +162,10 @@ where
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(non-string panic payload)");
-        tracing::error!(panic = message, "WebSocket handler panicked; its socket was closed with 1011");
+        tracing::error!(
+            panic = message,
+            "WebSocket handler panicked; its socket was closed with 1011"
+        );
     }
 }
 

@@ -13,10 +13,10 @@ pub mod proto;
 mod socket;
 pub mod tower;
 
+#[cfg(feature = "axum")]
+pub use crate::axum::WebSocketUpgrade;
 pub use crate::config::{Config, OriginPolicy};
 pub use crate::error::Error;
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::{CloseCode, CloseFrame, Message, Utf8Bytes};
 pub use crate::socket::{WebSocket, WebSocketReader, WebSocketWriter};
-#[cfg(feature = "axum")]
-pub use crate::axum::WebSocketUpgrade;

@@ -165,7 +165,13 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let head = request_head(request.method(), request.version(), request.uri(), request.headers(), request.extensions());
+        let head = request_head(
+            request.method(),
+            request.version(),
+            request.uri(),
+            request.headers(),
+            request.extensions(),
+        );
         if !head.is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
             return ResponseFuture::inner(self.inner.call(request));
         }

@@ -136,7 +136,9 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
 /// RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has
 /// been base64-encoded"; the answer is its SHA-1 with the GUID, in base64.
 fn accept_header(headers: &HeaderMap) -> Result<HeaderValue, HandshakeError> {
-    let key = headers.get(header::SEC_WEBSOCKET_KEY).ok_or(HandshakeError::InvalidKey)?;
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .ok_or(HandshakeError::InvalidKey)?;
     if !matches!(STANDARD.decode(key.as_bytes()), Ok(nonce) if nonce.len() == 16) {
         return Err(HandshakeError::InvalidKey);
     }
@@ -172,10 +174,7 @@ impl Accept {
 
     /// Selects the first of `ours` that the client offered (RFC 6455 §4.2.2).
     pub fn select_protocol<'p>(&mut self, ours: impl IntoIterator<Item = &'p HeaderValue>) -> Option<&HeaderValue> {
-        self.protocol = ours
-            .into_iter()
-            .find(|p| self.requested_protocols.contains(p))
-            .cloned();
+        self.protocol = ours.into_iter().find(|p| self.requested_protocols.contains(p)).cloned();
         self.protocol.as_ref()
     }
 
@@ -259,7 +258,12 @@ mod tests {
 
     fn check(builder: http::request::Builder) -> Result<Accept, HandshakeError> {
         let request = builder.body(()).unwrap();
-        validate(&RequestHead::new(request.method(), request.version(), request.uri(), request.headers()))
+        validate(&RequestHead::new(
+            request.method(),
+            request.version(),
+            request.uri(),
+            request.headers(),
+        ))
     }
 
     fn origin(value: &'static str) -> Accept {
@@ -283,7 +287,10 @@ mod tests {
     #[test]
     fn a_substring_is_not_a_token() {
         let mut builder = request();
-        builder.headers_mut().unwrap().insert("connection", HeaderValue::from_static("upgraded"));
+        builder
+            .headers_mut()
+            .unwrap()
+            .insert("connection", HeaderValue::from_static("upgraded"));
         assert_eq!(check(builder).unwrap_err(), HandshakeError::MissingConnectionUpgrade);
     }
 
@@ -310,7 +317,10 @@ mod tests {
 
     #[test]
     fn method_and_version_are_checked() {
-        assert_eq!(check(request().method("POST")).unwrap_err(), HandshakeError::MethodNotGet);
+        assert_eq!(
+            check(request().method("POST")).unwrap_err(),
+            HandshakeError::MethodNotGet
+        );
         assert_eq!(
             check(request().version(Version::HTTP_10)).unwrap_err(),
             HandshakeError::HttpVersionNotSupported
@@ -319,27 +329,51 @@ mod tests {
 
     #[test]
     fn http2_needs_an_extended_connect() {
-        let headers: HeaderMap = [(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"))].into_iter().collect();
+        let headers: HeaderMap = [(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"))]
+            .into_iter()
+            .collect();
         let uri = Uri::from_static("https://example.com/chat");
         let head = |method: &'static Method, protocol| RequestHead {
             protocol,
             ..RequestHead::new(method, Version::HTTP_2, &uri, &headers)
         };
-        assert_eq!(validate(&head(&Method::GET, Some("websocket"))).unwrap_err(), HandshakeError::MethodNotConnect);
-        assert_eq!(validate(&head(&Method::CONNECT, None)).unwrap_err(), HandshakeError::MissingProtocolPseudoHeader);
+        assert_eq!(
+            validate(&head(&Method::GET, Some("websocket"))).unwrap_err(),
+            HandshakeError::MethodNotConnect
+        );
+        assert_eq!(
+            validate(&head(&Method::CONNECT, None)).unwrap_err(),
+            HandshakeError::MissingProtocolPseudoHeader
+        );
         let accept = validate(&head(&Method::CONNECT, Some("websocket"))).unwrap();
-        assert_eq!(accept.response::<()>().status(), StatusCode::OK, "RFC 8441 §5: 2xx, not 101");
+        assert_eq!(
+            accept.response::<()>().status(),
+            StatusCode::OK,
+            "RFC 8441 §5: 2xx, not 101"
+        );
         assert!(accept.check_origin(&OriginPolicy::SameHost).is_ok());
     }
 
     #[test]
     fn same_host_origins_pass_and_others_are_forbidden() {
         let policy = OriginPolicy::SameHost;
-        assert!(check(request()).unwrap().check_origin(&policy).is_ok(), "no Origin: not a browser");
+        assert!(
+            check(request()).unwrap().check_origin(&policy).is_ok(),
+            "no Origin: not a browser"
+        );
         assert!(origin("https://example.com").check_origin(&policy).is_ok());
         assert!(origin("http://EXAMPLE.com:80").check_origin(&policy).is_ok());
-        for other in ["https://evil.example", "https://example.com:8443", "null", "https://example.com.evil.example"] {
-            assert_eq!(origin(other).check_origin(&policy), Err(HandshakeError::OriginNotAllowed), "{other}");
+        for other in [
+            "https://evil.example",
+            "https://example.com:8443",
+            "null",
+            "https://example.com.evil.example",
+        ] {
+            assert_eq!(
+                origin(other).check_origin(&policy),
+                Err(HandshakeError::OriginNotAllowed),
+                "{other}"
+            );
         }
     }
 
@@ -347,16 +381,31 @@ mod tests {
     fn origin_lists_and_any_origin_are_honoured() {
         let list = OriginPolicy::Allowed(vec!["https://app.example".to_owned()].into());
         assert!(origin("https://APP.example").check_origin(&list).is_ok());
-        assert!(origin("https://example.com").check_origin(&list).is_err(), "same host is not in the list");
+        assert!(
+            origin("https://example.com").check_origin(&list).is_err(),
+            "same host is not in the list"
+        );
         assert!(origin("https://evil.example").check_origin(&OriginPolicy::Any).is_ok());
     }
 
     #[test]
     fn the_first_of_our_protocols_the_client_offers_is_selected() {
-        let mut accept = check(request().header("sec-websocket-protocol", "soap, wamp").header("sec-websocket-protocol", "chat")).unwrap();
-        assert_eq!(accept.requested_protocols().collect::<Vec<_>>(), ["soap", "wamp", "chat"]);
+        let mut accept = check(
+            request()
+                .header("sec-websocket-protocol", "soap, wamp")
+                .header("sec-websocket-protocol", "chat"),
+        )
+        .unwrap();
+        assert_eq!(
+            accept.requested_protocols().collect::<Vec<_>>(),
+            ["soap", "wamp", "chat"]
+        );
         assert_eq!(accept.protocol(), None);
-        let ours = [HeaderValue::from_static("graphql-ws"), HeaderValue::from_static("chat"), HeaderValue::from_static("wamp")];
+        let ours = [
+            HeaderValue::from_static("graphql-ws"),
+            HeaderValue::from_static("chat"),
+            HeaderValue::from_static("wamp"),
+        ];
         assert_eq!(accept.select_protocol(&ours).unwrap(), "chat");
         assert_eq!(accept.response::<()>().headers()["sec-websocket-protocol"], "chat");
         assert!(accept.select_protocol(&[HeaderValue::from_static("mqtt")]).is_none());

@@ -9,7 +9,6 @@
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Instant;
@@ -23,22 +22,6 @@ use crate::{Config, Error};
 
 /// Up to this many slices go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
-
-/// Raised by a server door when the handler that owns the socket panicked;
-/// the socket's drop then closes with 1011. (A panic is caught before the
-/// handler's future is dropped, so `thread::panicking()` alone cannot tell.)
-#[derive(Clone, Debug, Default)]
-pub(crate) struct PanicSignal(Arc<AtomicBool>);
-
-impl PanicSignal {
-    pub(crate) fn raise(&self) {
-        self.0.store(true, Ordering::Release);
-    }
-
-    fn is_raised(&self) -> bool {
-        self.0.load(Ordering::Acquire)
-    }
-}
 
 /// Which half of a split socket is asking to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +78,6 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     write_wakers: Arc<WriteWakers>,
     /// `write_wakers` as a `Waker`, made once.
     write_waker: Waker,
-    panicked: PanicSignal,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
@@ -114,7 +96,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             finished: false,
             write_wakers: Arc::clone(&write_wakers),
             write_waker: Waker::from(write_wakers),
-            panicked: PanicSignal::default(),
         }
     }
 
@@ -203,10 +184,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         self.poll_write_out(cx, side).map_err(Error::from)
     }
 
-    pub(crate) fn panic_signal(&self) -> PanicSignal {
-        self.panicked.clone()
-    }
-
     /// Whether `poll_recv` has returned its final item.
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
@@ -283,12 +260,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
-    /// A socket dropped because its handler panicked tells the peer with
+    /// A socket dropped while its task unwinds from a panic (an `async fn`
+    /// drops its locals as the panic passes through it) tells the peer with
     /// close 1011 (RFC 6455 §7.4.1, "unexpected condition"), written without
     /// waiting, instead of vanishing as an abnormal closure.
     fn drop(&mut self) {
-        let panicked = std::thread::panicking() || self.panicked.is_raised();
-        if panicked && self.conn.state().can_send() {
+        if std::thread::panicking() && self.conn.state().can_send() {
             let frame = CloseFrame::from_code(CloseCode::ERROR);
             if self.conn.send(Message::Close(Some(frame)), now()).is_ok() {
                 let _ = self.poll_write_out(&mut Context::from_waker(Waker::noop()), Side::Writer);

@@ -14,7 +14,6 @@ use futures_sink::Sink;
 use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-pub(crate) use self::driver::PanicSignal;
 use self::driver::{Driver, Side};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
@@ -76,11 +75,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     pub fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
         self.protocol = protocol;
         self
-    }
-
-    /// A flag that, once raised, makes dropping this socket send close 1011.
-    pub(crate) fn panic_signal(&self) -> PanicSignal {
-        self.driver.panic_signal()
     }
 
     /// The subprotocol the handshake selected, if any.

@@ -25,7 +25,9 @@ fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(driver: Driver<IO>) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(
+    driver: Driver<IO>,
+) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
     let shared = Arc::new(Mutex::new(driver));
     (
         WebSocketWriter {

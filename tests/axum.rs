@@ -1,0 +1,105 @@
+//! One axum app, compiled against `axum::extract::ws` and against
+//! `hyperws::axum` with only its `use` line changed, behaves the same under
+//! the same tokio-tungstenite client.
+
+use std::net::SocketAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::connect_async;
+use tungstenite::protocol::frame::coding::CloseCode as TCode;
+use tungstenite::Message as T;
+
+mod with_axum {
+    use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+    include!("axum_app/app.rs");
+}
+
+mod with_hyperws {
+    use hyperws::axum::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+    include!("axum_app/app.rs");
+}
+
+async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// Runs a test body against both builds of the app.
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn with_axum() {
+                ($body)(serve(crate::with_axum::app()).await).await;
+            }
+
+            #[tokio::test]
+            async fn with_hyperws() {
+                ($body)(serve(crate::with_hyperws::app()).await).await;
+            }
+        }
+    };
+}
+
+both!(echo, |addr: SocketAddr| async move {
+    let (mut client, _) = connect_async(format!("ws://{addr}/echo")).await.unwrap();
+    for message in [T::text("hello"), T::binary(vec![1u8, 2, 3]), T::text("κόσμε")] {
+        client.send(message.clone()).await.unwrap();
+        assert_eq!(client.next().await.unwrap().unwrap(), message);
+    }
+});
+
+both!(split_halves, |addr: SocketAddr| async move {
+    let (mut client, _) = connect_async(format!("ws://{addr}/split")).await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), T::text("writer ready"));
+    client.send(T::text("quiet")).await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), T::text("shouted: QUIET"));
+});
+
+both!(subprotocols, |addr: SocketAddr| async move {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/protocols").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "mqtt, chat".parse().unwrap());
+    let (mut client, response) = connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+    assert_eq!(client.next().await.unwrap().unwrap(), T::text("selected: chat"));
+});
+
+both!(server_close, |addr: SocketAddr| async move {
+    let (mut client, _) = connect_async(format!("ws://{addr}/close")).await.unwrap();
+    match client.next().await.unwrap().unwrap() {
+        T::Close(Some(frame)) => {
+            assert_eq!(frame.code, TCode::Away);
+            assert_eq!(frame.reason.as_str(), "server going away");
+        }
+        other => panic!("expected a close, got {other:?}"),
+    }
+    assert!(client.next().await.is_none());
+});
+
+// Not run against axum's own extractor: there, an oversize message drops the
+// connection without any close frame (tungstenite reports
+// `ResetWithoutClosingHandshake` to the client), where RFC 6455 asks for 1009.
+#[tokio::test]
+async fn oversize_message_is_closed_with_1009() {
+    let addr = serve(with_hyperws::app()).await;
+    let (mut client, _) = connect_async(format!("ws://{addr}/limited")).await.unwrap();
+    client.send(T::binary(vec![0u8; 1024])).await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), T::binary(vec![0u8; 1024]));
+    client.send(T::binary(vec![0u8; 2048])).await.unwrap();
+    let code = loop {
+        match client.next().await {
+            Some(Ok(T::Close(Some(frame)))) => break frame.code,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close, got {other:?}"),
+        }
+    };
+    assert_eq!(code, TCode::Size);
+}
