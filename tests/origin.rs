@@ -17,7 +17,7 @@ fn upgrade_request(path: &str, origin: Option<&str>) -> String {
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
     );
     if let Some(origin) = origin {
-        request.push_str(&format!("Origin: {origin}\r\n"));
+        request = request + "Origin: " + origin + "\r\n";
     }
     request + "\r\n"
 }
