@@ -1,4 +1,4 @@
-//! WebSockets over HTTP/2 (RFC 8441): several at once on one connection,
+//! WebSocket connections over HTTP/2 (RFC 8441): several at once on one connection,
 //! through the axum extractor and through the tower layer, driven by hyper's
 //! own HTTP/2 client.
 
