@@ -1,0 +1,35 @@
+//! An axum WebSocket echo server using hyperws's drop-in extractor: text
+//! and binary messages come back as they were sent, on any path.
+//!
+//! ```sh
+//! cargo run --release --example axum_echo -- 127.0.0.1:9002
+//! ```
+
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9002".into());
+    let app = Router::new().fallback(any(handler));
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("axum echo server listening on ws://{}", listener.local_addr()?);
+    axum::serve(listener, app).await
+}
+
+async fn handler(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(echo)
+}
+
+async fn echo(mut socket: WebSocket) {
+    while let Some(Ok(message)) = socket.recv().await {
+        if let Message::Text(_) | Message::Binary(_) = message {
+            // `feed` queues; `recv` writes the queue out before it waits.
+            if socket.feed(message).await.is_err() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! A chat room: every message a browser sends is broadcast to every
+//! connected browser. `GET /` serves a page whose JavaScript uses the
+//! browser's own `WebSocket`; `/ws` is the axum extractor.
+//!
+//! ```sh
+//! cargo run --example chat -- 127.0.0.1:3000    # then open http://127.0.0.1:3000/ in two tabs
+//! ```
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{Html, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+use tokio::sync::broadcast;
+
+#[derive(Clone)]
+struct Room {
+    messages: broadcast::Sender<String>,
+    next_guest: Arc<AtomicUsize>,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
+    let room = Room {
+        messages: broadcast::channel(256).0,
+        next_guest: Arc::new(AtomicUsize::new(1)),
+    };
+    let app = Router::new()
+        .route("/", get(|| async { Html(include_str!("index.html")) }))
+        .route("/ws", any(join))
+        .with_state(room);
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    println!("chat on http://{}/", listener.local_addr()?);
+    axum::serve(listener, app).await
+}
+
+async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
+    ws.on_upgrade(move |socket| chat(socket, room))
+}
+
+async fn chat(socket: WebSocket, room: Room) {
+    let name = format!("guest {}", room.next_guest.fetch_add(1, Ordering::Relaxed));
+    let mut inbox = room.messages.subscribe();
+    let (mut writer, mut reader) = socket.into_split();
+    let _ = room.messages.send(format!("{name} joined"));
+
+    // One task forwards the room to this browser...
+    let mut forward = tokio::spawn(async move {
+        loop {
+            match inbox.recv().await {
+                Ok(line) => {
+                    if writer.send(Message::text(line)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let _ = writer.send(Message::text(format!("({missed} messages skipped)"))).await;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    // ...while this one reads what the browser says.
+    let messages = room.messages.clone();
+    let speaker = name.clone();
+    let mut listen = tokio::spawn(async move {
+        while let Some(Ok(message)) = reader.recv().await {
+            if let Message::Text(text) = message {
+                let _ = messages.send(format!("{speaker}: {text}"));
+            }
+        }
+    });
+    // When either side ends, end the other.
+    tokio::select! {
+        _ = &mut forward => listen.abort(),
+        _ = &mut listen => forward.abort(),
+    }
+    let _ = room.messages.send(format!("{name} left"));
+}
