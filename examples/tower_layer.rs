@@ -31,7 +31,10 @@ async fn echo(mut ws: WebSocket) {
 }
 
 async fn hello(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::from(format!("plain HTTP: {}\n", request.uri().path()))))
+    Ok(Response::new(Full::from(format!(
+        "plain HTTP: {}\n",
+        request.uri().path()
+    ))))
 }
 
 #[tokio::main]
@@ -45,7 +48,10 @@ async fn main() -> std::io::Result<()> {
         )
         .service(service_fn(hello));
     let listener = TcpListener::bind(&addr).await?;
-    println!("listening on http://{0}/ (WebSocket echo at ws://{0}/ws)", listener.local_addr()?);
+    println!(
+        "listening on http://{0}/ (WebSocket echo at ws://{0}/ws)",
+        listener.local_addr()?
+    );
     loop {
         let (tcp, _) = listener.accept().await?;
         let service = TowerToHyperService::new(service.clone());

@@ -103,3 +103,43 @@ async fn oversize_message_is_closed_with_1009() {
     };
     assert_eq!(code, TCode::Size);
 }
+
+/// The extractor's rejections, each with its status and a body naming the rule.
+#[tokio::test]
+async fn the_extractor_rejects_each_broken_rule_with_its_status() {
+    use axum::body::Body;
+    use axum::routing::any;
+    use http::Request;
+    use tower::ServiceExt;
+
+    async fn handler(ws: hyperws::axum::WebSocketUpgrade) -> axum::response::Response {
+        ws.on_upgrade(|_| async {})
+    }
+    let app = axum::Router::new().route("/ws", any(handler));
+    let request = |method: &str, version: Option<&'static str>, upgrade: bool| {
+        let mut builder = Request::builder().method(method).uri("/ws").header("host", "localhost");
+        if upgrade {
+            builder = builder.header("upgrade", "websocket").header("connection", "Upgrade");
+        }
+        if let Some(version) = version {
+            builder = builder.header("sec-websocket-version", version);
+        }
+        builder
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let cases = [
+        (request("POST", Some("13"), true), 405, "GET method"),
+        (request("GET", Some("13"), false), 400, "`Upgrade: websocket`"),
+        (request("GET", Some("8"), true), 426, "version 13"),
+        // oneshot requests carry no hyper upgrade handle: nothing to take over.
+        (request("GET", Some("13"), true), 426, "cannot be upgraded"),
+    ];
+    for (request, status, rule) in cases {
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), status);
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains(rule), "{status}: {body:?}");
+    }
+}
