@@ -99,7 +99,7 @@ fn decode(c: &mut Criterion) {
             let wire = masked_frame(opcode, &payload);
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::new(format!("hyperws/{name}"), size), &wire, |b, wire| {
-                let mut conn = Connection::new(Role::Server, &Config::default());
+                let mut conn = Connection::new(Role::Server, &Config::default(), Instant::now());
                 let mut buf = BytesMut::new();
                 let now = Instant::now();
                 b.iter(|| {
@@ -130,7 +130,7 @@ fn encode(c: &mut Criterion) {
         let payload = Bytes::from(vec![0xAB; size]);
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("hyperws", size), &payload, |b, payload| {
-            let mut conn = Connection::new(Role::Server, &Config::default());
+            let mut conn = Connection::new(Role::Server, &Config::default(), Instant::now());
             let now = Instant::now();
             b.iter(|| {
                 conn.send(Message::Binary(payload.clone()), now).unwrap();

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use crate::proto::HeartbeatConfig;
+use crate::shutdown::Shutdown;
+
 /// Limits and timeouts for one connection.
 ///
 /// Every setter takes and returns the config by value, so a config reads as
@@ -27,8 +30,12 @@ pub struct Config {
     max_write_buffer_size: usize,
     accept_unmasked_frames: bool,
     close_timeout: Duration,
+    heartbeat: Option<HeartbeatConfig>,
+    idle_timeout: Option<Duration>,
+    handshake_timeout: Duration,
     origins: OriginPolicy,
     protocols: Arc<[HeaderValue]>,
+    shutdown: Option<Shutdown>,
 }
 
 /// Which `Origin`s a server accepts WebSocket requests from.
@@ -64,8 +71,15 @@ impl Default for Config {
             max_write_buffer_size: 4 << 20,
             accept_unmasked_frames: false,
             close_timeout: Duration::from_secs(5),
+            heartbeat: Some(HeartbeatConfig {
+                interval: Duration::from_secs(30),
+                timeout: Duration::from_secs(30),
+            }),
+            idle_timeout: None,
+            handshake_timeout: Duration::from_secs(10),
             origins: OriginPolicy::SameHost,
             protocols: Arc::new([]),
+            shutdown: None,
         }
     }
 }
@@ -133,6 +147,51 @@ impl Config {
         self
     }
 
+    /// Pings the peer after `interval` without receiving anything, and
+    /// declares it dead if nothing arrives within `timeout` of the ping:
+    /// the connection is dropped and `recv` returns
+    /// `Err(Error::HeartbeatTimeout)`. Default: on, 30 s and 30 s, so a
+    /// vanished peer is noticed within a minute.
+    #[must_use]
+    pub const fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat = Some(HeartbeatConfig { interval, timeout });
+        self
+    }
+
+    /// Turns the heartbeat off: a silent peer is never declared dead.
+    #[must_use]
+    pub const fn no_heartbeat(mut self) -> Self {
+        self.heartbeat = None;
+        self
+    }
+
+    /// Closes the connection with 1001 (Going Away) after this long without
+    /// a text or binary message in either direction (pings do not count);
+    /// `recv` then returns `Err(Error::IdleTimeout)`. Default: off.
+    #[must_use]
+    pub const fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take to send its upgrade request's headers
+    /// before [`serve`](crate::serve) drops the connection (against
+    /// slowloris attacks). Default: 10 s.
+    #[must_use]
+    pub const fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Ties every socket made with this config to `shutdown`: when it is
+    /// triggered, each sends close 1001 (Going Away) and finishes its
+    /// closing handshake. See [`Shutdown`].
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
+        self.shutdown = Some(shutdown.clone());
+        self
+    }
+
     /// Accept requests only from these origins (plus requests without an
     /// `Origin`), e.g. `["https://app.example.com"]`. See [`OriginPolicy`].
     #[must_use]
@@ -168,6 +227,30 @@ impl Config {
             .map(|p| HeaderValue::from_str(p.as_ref()).expect("a subprotocol must be a valid header value"))
             .collect();
         self
+    }
+
+    /// See [`heartbeat`](Self::heartbeat); `None` when off.
+    #[must_use]
+    pub const fn get_heartbeat(&self) -> Option<HeartbeatConfig> {
+        self.heartbeat
+    }
+
+    /// See [`idle_timeout`](Self::idle_timeout).
+    #[must_use]
+    pub const fn get_idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    #[must_use]
+    pub const fn get_handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// See [`shutdown`](Self::shutdown).
+    #[must_use]
+    pub fn get_shutdown(&self) -> Option<&Shutdown> {
+        self.shutdown.as_ref()
     }
 
     /// See [`allowed_origins`](Self::allowed_origins).

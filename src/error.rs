@@ -24,6 +24,15 @@ pub enum Error {
     AbnormalClosure,
     /// The peer did not answer our close frame within `Config::close_timeout`.
     CloseTimeout,
+    /// Nothing arrived from the peer within the heartbeat's timeout after a
+    /// ping: it is presumed dead and the connection was dropped.
+    HeartbeatTimeout,
+    /// No message moved within `Config::idle_timeout`; the connection was
+    /// closed with 1001.
+    IdleTimeout,
+    /// A client took longer than `Config::handshake_timeout` to send its
+    /// upgrade request (see [`serve`](crate::serve)).
+    HandshakeTimeout,
     /// The transport failed.
     Io(io::Error),
 }
@@ -44,7 +53,10 @@ impl Error {
     /// Whether a timer ended the connection.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::CloseTimeout)
+        matches!(
+            self,
+            Self::CloseTimeout | Self::HeartbeatTimeout | Self::IdleTimeout | Self::HandshakeTimeout
+        )
     }
 
     /// Whether the transport failed or the peer vanished without closing.
@@ -63,6 +75,9 @@ impl fmt::Display for Error {
             Self::Closed => f.write_str("the WebSocket is closed"),
             Self::AbnormalClosure => f.write_str("the peer closed the connection without a close frame"),
             Self::CloseTimeout => f.write_str("the peer did not answer the close frame in time"),
+            Self::HeartbeatTimeout => f.write_str("the peer stopped responding (heartbeat timeout)"),
+            Self::IdleTimeout => f.write_str("the connection was idle too long"),
+            Self::HandshakeTimeout => f.write_str("the client did not finish its upgrade request in time"),
             Self::Io(e) => write!(f, "WebSocket transport error: {e}"),
         }
     }

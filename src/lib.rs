@@ -10,6 +10,7 @@ mod error;
 pub mod handshake;
 mod hyper;
 pub mod proto;
+mod shutdown;
 mod socket;
 pub mod tower;
 
@@ -19,4 +20,5 @@ pub use crate::config::{Config, OriginPolicy};
 pub use crate::error::Error;
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::{CloseCode, CloseFrame, Message, Utf8Bytes};
+pub use crate::shutdown::Shutdown;
 pub use crate::socket::{WebSocket, WebSocketReader, WebSocketWriter};

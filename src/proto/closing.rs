@@ -25,8 +25,9 @@ pub enum CloseState {
         /// When to give up waiting and drop the connection.
         deadline: Instant,
     },
-    /// The peer broke the protocol and we sent a close; its frames are
-    /// dropped until its close reply arrives.
+    /// We are ending the connection on our own account (the peer broke the
+    /// protocol, or it sat idle too long) and sent a close; the peer's frames
+    /// are dropped until its close reply arrives.
     Failing {
         /// When to give up waiting and drop the connection.
         deadline: Instant,

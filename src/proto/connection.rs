@@ -20,6 +20,7 @@ use super::closing::CloseState;
 use super::decoder::{Frame, FrameDecoder, Role};
 use super::error::ProtocolError;
 use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use super::heartbeat::{HeartbeatAction, Keepalive};
 use super::message::Message;
 use super::outbox::Outbox;
 use crate::Config;
@@ -51,6 +52,24 @@ impl fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// Which of the connection's clocks ran out in [`Connection::handle_timeout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// The peer did not answer our close frame in time; the connection is closed.
+    Close,
+    /// Nothing arrived within the heartbeat's timeout; the connection is closed.
+    Heartbeat,
+    /// No message moved for `idle_timeout`; a close 1001 is queued.
+    Idle,
+}
+
+/// The idle timeout and the last time a message moved.
+#[derive(Clone, Copy, Debug)]
+struct IdleClock {
+    timeout: Duration,
+    last_message: Instant,
+}
+
 /// How the peer's closing of the transport is to be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Eof {
@@ -67,7 +86,7 @@ pub enum Eof {
 /// use bytes::BytesMut;
 /// use hyperws::{proto::{Connection, Role}, Config, Message};
 ///
-/// let mut server = Connection::new(Role::Server, &Config::default());
+/// let mut server = Connection::new(Role::Server, &Config::default(), Instant::now());
 /// // A masked "Hello" from RFC 6455 §5.7.
 /// let mut input = BytesMut::from(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58][..]);
 /// let msg = server.read(&mut input, Instant::now()).unwrap();
@@ -84,12 +103,16 @@ pub struct Connection {
     state: CloseState,
     outbox: Outbox,
     mask_keys: MaskKeys,
+    keepalive: Keepalive,
+    idle: Option<IdleClock>,
+    /// How much of the read buffer `read` had already seen, to tell new bytes.
+    seen_input: usize,
 }
 
 impl Connection {
-    /// A connection that has completed its opening handshake.
+    /// A connection that has completed its opening handshake at `now`.
     #[must_use]
-    pub fn new(role: Role, config: &Config) -> Self {
+    pub fn new(role: Role, config: &Config, now: Instant) -> Self {
         Self {
             role,
             close_timeout: config.get_close_timeout(),
@@ -98,7 +121,19 @@ impl Connection {
             state: CloseState::Open,
             outbox: Outbox::default(),
             mask_keys: MaskKeys::new(),
+            keepalive: Keepalive::new(config.get_heartbeat(), now),
+            idle: config.get_idle_timeout().map(|timeout| IdleClock {
+                timeout,
+                last_message: now,
+            }),
+            seen_input: 0,
         }
+    }
+
+    /// Where the heartbeat stands.
+    #[must_use]
+    pub fn heartbeat(&self) -> super::Heartbeat {
+        self.keepalive.state()
     }
 
     /// Which side this is.
@@ -121,6 +156,21 @@ impl Connection {
     /// The peer broke the protocol. A close frame with the matching code is
     /// queued; from then on only the peer's close reply is looked for.
     pub fn read(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
+        let new_bytes = buf.len() > self.seen_input;
+        let result = self.read_message(buf, now);
+        if new_bytes {
+            // Any new byte proves the peer alive, even mid-way through a large
+            // frame. (Recorded after the frames, so our pong is still known as ours.)
+            self.keepalive.on_frame(now);
+        }
+        self.seen_input = buf.len();
+        if matches!(result, Ok(Some(Message::Text(_) | Message::Binary(_)))) {
+            self.touch_idle(now);
+        }
+        result
+    }
+
+    fn read_message(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
         loop {
             if !self.state.parses_input() {
                 // Draining or closed: the peer's bytes no longer mean anything to us.
@@ -155,8 +205,14 @@ impl Connection {
             return Err(SendError::Closed);
         }
         let (opcode, payload) = match message {
-            Message::Text(text) => (OpCode::Text, text.into_bytes()),
-            Message::Binary(data) => (OpCode::Binary, data),
+            Message::Text(text) => {
+                self.touch_idle(now);
+                (OpCode::Text, text.into_bytes())
+            }
+            Message::Binary(data) => {
+                self.touch_idle(now);
+                (OpCode::Binary, data)
+            }
             Message::Ping(data) | Message::Pong(data) if data.len() > MAX_CONTROL_PAYLOAD => {
                 return Err(SendError::ControlFrameTooLarge(data.len()));
             }
@@ -171,6 +227,12 @@ impl Connection {
         };
         self.push(opcode, payload);
         Ok(())
+    }
+
+    /// How many encoded bytes wait to be written (the browser API's `bufferedAmount`).
+    #[must_use]
+    pub fn buffered_amount(&self) -> usize {
+        self.outbox.len()
     }
 
     /// Frames waiting to be written to the transport.
@@ -188,15 +250,46 @@ impl Connection {
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.state.deadline()
+        if self.state != CloseState::Open {
+            return self.state.deadline();
+        }
+        let idle = self.idle.map(|i| i.last_message + i.timeout);
+        [self.keepalive.deadline(), idle].into_iter().flatten().min()
     }
 
-    /// Lets time pass. Returns `true` if a closing handshake timed out
-    /// (the state is then [`CloseState::Closed`]).
-    pub fn handle_timeout(&mut self, now: Instant) -> bool {
-        let before = self.state;
-        self.state = before.on_timeout(now);
-        matches!(before, CloseState::CloseSent { .. }) && self.state == CloseState::Closed
+    /// Lets time pass: ends a closing handshake that ran out of time, sends
+    /// a heartbeat ping or declares the peer dead, or starts an idle close.
+    /// Returns which clock ran out, if one ended (or began ending) the connection.
+    pub fn handle_timeout(&mut self, now: Instant) -> Option<Timeout> {
+        if self.state != CloseState::Open {
+            let before = self.state;
+            self.state = before.on_timeout(now);
+            let close_timed_out = matches!(before, CloseState::CloseSent { .. }) && self.state == CloseState::Closed;
+            return close_timed_out.then_some(Timeout::Close);
+        }
+        match self.keepalive.on_timeout(now) {
+            HeartbeatAction::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),
+            HeartbeatAction::Dead => {
+                // No closing handshake: it could only wait on the same dead peer.
+                self.state = CloseState::Closed;
+                return Some(Timeout::Heartbeat);
+            }
+            HeartbeatAction::Wait => {}
+        }
+        match self.idle {
+            Some(idle) if idle.last_message + idle.timeout <= now => {
+                self.keepalive.stop();
+                self.fail(now, CloseCode::AWAY);
+                Some(Timeout::Idle)
+            }
+            _ => None,
+        }
+    }
+
+    fn touch_idle(&mut self, now: Instant) {
+        if let Some(idle) = &mut self.idle {
+            idle.last_message = now;
+        }
     }
 
     /// The transport reached end of input.
@@ -235,6 +328,8 @@ impl Connection {
                 }
                 Ok(Some(Message::Ping(payload)))
             }
+            // The answer to our own heartbeat ping is ours, not the application's.
+            OpCode::Pong if self.keepalive.is_our_pong(&payload) => Ok(None),
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
             OpCode::Close => self.on_close(&payload, now),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {

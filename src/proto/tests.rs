@@ -35,8 +35,8 @@ fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Mes
 fn pair() -> (Connection, Connection) {
     let config = Config::default();
     (
-        Connection::new(Role::Client, &config),
-        Connection::new(Role::Server, &config),
+        Connection::new(Role::Client, &config, Instant::now()),
+        Connection::new(Role::Server, &config, Instant::now()),
     )
 }
 
@@ -55,7 +55,7 @@ fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 
 /// The close frame `server` queued, as its client peer reads it.
 fn close_sent_by(server: &mut Connection) -> Option<CloseFrame> {
-    let mut client = Connection::new(Role::Client, &Config::default());
+    let mut client = Connection::new(Role::Client, &Config::default(), Instant::now());
     match read_all(&mut client, &take_output(server), Instant::now())
         .unwrap()
         .pop()
@@ -97,7 +97,7 @@ fn fragments_join_around_an_interleaved_ping() {
         messages,
         [Message::Ping(Bytes::from_static(b"probe")), Message::text("κόσμε")]
     );
-    let mut client = Connection::new(Role::Client, &Config::default());
+    let mut client = Connection::new(Role::Client, &Config::default(), Instant::now());
     let answer = read_all(&mut client, &take_output(&mut server), now).unwrap();
     assert_eq!(answer, [Message::Pong(Bytes::from_static(b"probe"))]);
 }
@@ -150,18 +150,18 @@ fn the_peers_close_is_echoed_and_ends_the_conversation() {
 fn an_unanswered_close_times_out() {
     let now = Instant::now();
     let timeout = Duration::from_secs(3);
-    let mut server = Connection::new(Role::Server, &Config::default().close_timeout(timeout));
+    let mut server = Connection::new(Role::Server, &Config::default().close_timeout(timeout), Instant::now());
     server.send(Message::Close(None), now).unwrap();
     assert_eq!(server.poll_timeout(), Some(now + timeout));
-    assert!(!server.handle_timeout(now + timeout / 2));
-    assert!(server.handle_timeout(now + timeout));
+    assert_eq!(server.handle_timeout(now + timeout / 2), None);
+    assert_eq!(server.handle_timeout(now + timeout), Some(Timeout::Close));
     assert_eq!(server.state(), CloseState::Closed);
 }
 
 #[test]
 fn an_oversize_message_fails_from_its_header() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(100));
+    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(100), Instant::now());
     let header_only = [0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4]; // binary, 256 bytes, masked
     let result = read_all(&mut server, &header_only, now);
     assert_eq!(result, Err(ProtocolError::MessageTooLarge { size: 256, max: 100 }));
@@ -171,7 +171,7 @@ fn an_oversize_message_fails_from_its_header() {
 #[test]
 fn fragments_count_toward_the_message_limit() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(10));
+    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(10), Instant::now());
     let mut wire = client_frame(false, 0x2, &[0; 6]);
     wire.extend(client_frame(true, 0x0, &[0; 6]));
     assert_eq!(
@@ -301,7 +301,7 @@ proptest! {
     #[test]
     fn arbitrary_input_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8), role_is_server: bool) {
         let role = if role_is_server { Role::Server } else { Role::Client };
-        let mut conn = Connection::new(role, &Config::default().max_message_size(1000).accept_unmasked_frames(true));
+        let mut conn = Connection::new(role, &Config::default().max_message_size(1000).accept_unmasked_frames(true), Instant::now());
         let now = Instant::now();
         let mut buf = BytesMut::new();
         for chunk in chunks {
@@ -315,7 +315,7 @@ proptest! {
 #[test]
 fn after_a_failure_the_peers_close_reply_still_completes_the_handshake() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(4));
+    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(4), Instant::now());
     let mut wire = client_frame(true, 0x2, b"too long"); // breaks the limit at its header
     wire.extend(client_frame(true, 0x1, b"late")); // sent before the peer saw our close
     wire.extend(client_frame(true, 0x8, &[0x03, 0xF1])); // the peer's reply: 1009

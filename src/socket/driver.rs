@@ -4,7 +4,13 @@
 //!
 //! Reading: decode what is buffered first; before waiting for the socket,
 //! write out whatever is queued (pongs, close replies, data the application
-//! fed), so one batch of input costs one write, not one per message.
+//! fed), so one batch of input costs one write, not one per message. While
+//! more than `max_write_buffer_size` waits to be written, read nothing: a
+//! peer that floods pings but never reads is held back by TCP, not by our memory.
+//!
+//! Time and shutdown are watched from every entry point, reading or
+//! writing, so a writer stuck behind a peer that never reads still sees the
+//! heartbeat declare that peer dead.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -17,27 +23,29 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
-use crate::proto::{CloseCode, CloseFrame, CloseState, Connection, Eof, Message, Role};
+use crate::proto::{CloseCode, CloseFrame, CloseState, Connection, Eof, Message, Role, Timeout};
+use crate::shutdown::ShutdownGuard;
 use crate::{Config, Error};
 
 /// Up to this many slices go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
 
-/// Which half of a split socket is asking to write.
+/// Which half of a split socket is asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
     Reader = 0,
     Writer = 1,
 }
 
-/// The waker the transport gets for writes: it wakes every task waiting to
-/// write. A transport keeps only the last waker it was given, and both halves
-/// of a split socket write (the reader writes pongs and close replies), so
-/// without this a writer could sleep forever behind a reader's cancelled `recv`.
+/// The waker given to everything either half may wait on (write readiness,
+/// the timer, the shutdown trigger): it wakes every task waiting. Each of
+/// those keeps only the last waker it was given, and both halves of a split
+/// socket wait on them, so without this one half could sleep forever behind
+/// the other's cancelled call.
 #[derive(Debug, Default)]
-struct WriteWakers(Mutex<[Option<Waker>; 2]>);
+struct Wakers(Mutex<[Option<Waker>; 2]>);
 
-impl WriteWakers {
+impl Wakers {
     fn register(&self, side: Side, waker: &Waker) {
         let mut slots = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let slot = &mut slots[side as usize];
@@ -47,7 +55,7 @@ impl WriteWakers {
     }
 }
 
-impl Wake for WriteWakers {
+impl Wake for Wakers {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -72,30 +80,35 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     timer: Option<Pin<Box<Sleep>>>,
     /// The error to report once the connection has finished closing.
     pending_error: Option<Error>,
+    /// Which clock ended the connection, for the error `send` reports.
+    ended_by: Option<Timeout>,
     write_shut: bool,
     /// `recv` has returned its final item; it returns `None` from now on.
     finished: bool,
-    write_wakers: Arc<WriteWakers>,
-    /// `write_wakers` as a `Waker`, made once.
-    write_waker: Waker,
+    wakers: Arc<Wakers>,
+    /// `wakers` as a `Waker`, made once.
+    fan_out: Waker,
+    shutdown: Option<ShutdownGuard>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn new(io: IO, read_buf: BytesMut, role: Role, config: &Config) -> Self {
-        let write_wakers = Arc::new(WriteWakers::default());
+        let wakers = Arc::new(Wakers::default());
         Self {
             io,
-            conn: Connection::new(role, config),
+            conn: Connection::new(role, config, now()),
             read_buf,
             read_chunk: config.get_read_buffer_size(),
             write_buffer_size: config.get_write_buffer_size(),
             max_write_buffer_size: config.get_max_write_buffer_size(),
             timer: None,
             pending_error: None,
+            ended_by: None,
             write_shut: false,
             finished: false,
-            write_wakers: Arc::clone(&write_wakers),
-            write_waker: Waker::from(write_wakers),
+            fan_out: Waker::from(Arc::clone(&wakers)),
+            wakers,
+            shutdown: config.get_shutdown().map(crate::Shutdown::register),
         }
     }
 
@@ -115,7 +128,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             }
             match self.conn.read(&mut self.read_buf, now()) {
                 Ok(Some(message)) => {
-                    if message.is_close() {
+                    if let Message::Close(frame) = &message {
+                        tracing::debug!(code = ?frame.as_ref().map(|f| f.code), "peer sent close");
                         // Reply at once; the application may never call recv again.
                         let _ = self.poll_write_out(cx, Side::Reader);
                     }
@@ -123,6 +137,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 }
                 Ok(None) => {}
                 Err(e) => {
+                    tracing::debug!(error = %e, code = %e.close_code(), "peer broke the protocol");
                     self.pending_error.get_or_insert(Error::Protocol(e));
                 }
             }
@@ -138,8 +153,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 let error = self.pending_error.take();
                 return self.finish(error);
             }
-            if self.poll_timer(cx) {
-                continue; // a deadline passed and changed the state
+            if self.poll_events(cx, Side::Reader) {
+                continue; // a deadline or the shutdown changed the state
+            }
+            if self.conn.outbox().len() >= self.max_write_buffer_size {
+                // Read backpressure: the write waker wakes us when the peer reads.
+                return Poll::Pending;
             }
             match ready!(self.poll_fill(cx)) {
                 Ok(0) => {
@@ -159,8 +178,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Ready when another message may be queued without passing
     /// `max_write_buffer_size` (backpressure).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        self.poll_events(cx, side);
         if !self.conn.state().can_send() {
-            return Poll::Ready(Err(Error::Closed));
+            return Poll::Ready(Err(self.send_error()));
         }
         if self.conn.outbox().len() >= self.write_buffer_size {
             let written = self.poll_write_out(cx, side);
@@ -176,11 +196,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Queues a message (call after [`poll_ready`](Self::poll_ready)).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
+        if !self.conn.state().can_send() {
+            return Err(self.send_error());
+        }
         self.conn.send(message, now()).map_err(Error::from)
     }
 
     /// Writes everything queued and flushes the transport.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        self.poll_events(cx, side);
+        if self.conn.state() == CloseState::Closed && self.ended_by.is_some() {
+            return Poll::Ready(Err(self.send_error()));
+        }
         self.poll_write_out(cx, side).map_err(Error::from)
     }
 
@@ -194,14 +221,58 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         self.conn.state().can_send()
     }
 
+    /// Why sending is no longer possible.
+    fn send_error(&self) -> Error {
+        match self.ended_by {
+            Some(Timeout::Heartbeat) => Error::HeartbeatTimeout,
+            Some(Timeout::Idle) => Error::IdleTimeout,
+            Some(Timeout::Close) => Error::CloseTimeout,
+            None => Error::Closed,
+        }
+    }
+
     fn finish(&mut self, error: Option<Error>) -> Poll<Option<Result<Message, Error>>> {
+        if let Some(e) = &error {
+            tracing::debug!(error = %e, "WebSocket ended");
+        }
         self.finished = true;
         self.read_buf = BytesMut::new();
         Poll::Ready(error.map(Err))
     }
 
+    /// Watches the clock and the shutdown signal for either half; returns
+    /// `true` if one of them changed the connection's state. Loops until
+    /// neither has news, so the timer is always left armed at the next deadline.
+    fn poll_events(&mut self, cx: &mut Context<'_>, side: Side) -> bool {
+        self.wakers.register(side, cx.waker());
+        let fan_out = self.fan_out.clone();
+        let mut events = Context::from_waker(&fan_out);
+        let mut changed = false;
+        while self.poll_shutdown_signal(&mut events) | self.poll_timer(&mut events) {
+            changed = true;
+        }
+        changed
+    }
+
+    /// Sends close 1001 once the server's shutdown is triggered.
+    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(guard) = &mut self.shutdown else { return false };
+        let Some(trigger) = guard.trigger_mut() else {
+            return false;
+        };
+        if trigger.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        guard.fired();
+        let frame = CloseFrame {
+            code: CloseCode::AWAY,
+            reason: "server shutting down".into(),
+        };
+        self.conn.state().can_send() && self.conn.send(Message::Close(Some(frame)), now()).is_ok()
+    }
+
     /// Arms the timer at the connection's deadline; returns `true` if it
-    /// has passed (the connection has then been told).
+    /// fired (the connection has then been told).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(std_deadline) = self.conn.poll_timeout() else {
             return false;
@@ -218,8 +289,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
         // The timer has fired, so the deadline has passed even if the two
         // clocks disagree by a rounding step.
-        if self.conn.handle_timeout(now().max(std_deadline)) {
-            self.pending_error.get_or_insert(Error::CloseTimeout);
+        let ran_out = self.conn.handle_timeout(now().max(std_deadline));
+        if let Some(clock) = ran_out {
+            let error = match clock {
+                Timeout::Close => Error::CloseTimeout,
+                Timeout::Heartbeat => {
+                    tracing::info!("WebSocket peer stopped responding to pings; dropping it");
+                    Error::HeartbeatTimeout
+                }
+                Timeout::Idle => Error::IdleTimeout,
+            };
+            self.ended_by = Some(clock);
+            self.pending_error.get_or_insert(error);
         }
         true
     }
@@ -238,8 +319,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Writes the outbox until it is empty, then flushes the transport.
     fn poll_write_out(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
         // Registered before polling, so a wake that races the poll is not lost.
-        self.write_wakers.register(side, cx.waker());
-        let mut write_cx = Context::from_waker(&self.write_waker);
+        self.wakers.register(side, cx.waker());
+        let mut write_cx = Context::from_waker(&self.fan_out);
         while !self.conn.outbox().is_empty() {
             let outbox = self.conn.outbox();
             let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];

@@ -146,6 +146,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         split::split(self.driver)
     }
 
+    /// How many bytes of queued messages wait to be written; bounded by
+    /// `Config::max_write_buffer_size` plus one message.
+    pub fn buffered_amount(&self) -> usize {
+        self.driver.connection().buffered_amount()
+    }
+
     /// The sans-IO protocol state.
     pub fn connection(&self) -> &crate::proto::Connection {
         self.driver.connection()
