@@ -101,6 +101,7 @@ use crate::{Config, Error};
 pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
     config: Config,
     accept: Accept,
+    uri: http::Uri,
     on_upgrade: OnUpgrade,
     on_failed_upgrade: F,
 }
@@ -208,6 +209,7 @@ impl<F> WebSocketUpgrade<F> {
         WebSocketUpgrade {
             config: self.config,
             accept: self.accept,
+            uri: self.uri,
             on_upgrade: self.on_upgrade,
             on_failed_upgrade: callback,
         }
@@ -228,7 +230,7 @@ impl<F> WebSocketUpgrade<F> {
         if let Err(refused) = self.accept.check_origin(self.config.get_origin_policy()) {
             return WebSocketUpgradeRejection(refused).into_response();
         }
-        let upgraded = UpgradeFut::new(self.on_upgrade, self.config, self.accept.protocol().cloned());
+        let upgraded = UpgradeFut::new(self.on_upgrade, self.config, self.accept.protocol().cloned(), &self.uri);
         let on_failed = self.on_failed_upgrade;
         tokio::spawn(run_handler(upgraded, callback, move |e| {
             on_failed.call(axum_core::Error::new(e));
@@ -253,6 +255,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
         Ok(Self {
             config: Config::default(),
             accept,
+            uri: parts.uri.clone(),
             on_upgrade,
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })

@@ -14,6 +14,7 @@ use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tracing::Instrument;
 
 use crate::handshake::server::{self, Accept, RequestHead};
 use crate::handshake::HandshakeError;
@@ -79,7 +80,7 @@ pub(crate) fn accept_request<B>(
     accept.check_origin(config.get_origin_policy())?;
     accept.select_protocol(config.get_protocols());
     let on_upgrade = take_on_upgrade(request.extensions_mut())?;
-    let upgraded = UpgradeFut::new(on_upgrade, config.clone(), accept.protocol().cloned());
+    let upgraded = UpgradeFut::new(on_upgrade, config.clone(), accept.protocol().cloned(), request.uri());
     Ok((accept, upgraded))
 }
 
@@ -111,14 +112,16 @@ pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
     config: Config,
     protocol: Option<HeaderValue>,
+    path: Box<str>,
 }
 
 impl UpgradeFut {
-    pub(crate) fn new(on_upgrade: OnUpgrade, config: Config, protocol: Option<HeaderValue>) -> Self {
+    pub(crate) fn new(on_upgrade: OnUpgrade, config: Config, protocol: Option<HeaderValue>, uri: &Uri) -> Self {
         Self {
             on_upgrade,
             config,
             protocol,
+            path: uri.path().into(),
         }
     }
 }
@@ -142,13 +145,21 @@ where
     H: FnOnce(WebSocket) -> Fut,
     Fut: Future<Output = ()>,
 {
+    let path = upgraded.path.clone();
     let ws = match upgraded.await {
         Ok(ws) => ws,
         Err(e) => return on_failed(e),
     };
+    let peer = match ws.get_ref() {
+        UpgradedIo::Tcp(tcp) => tcp.peer_addr().ok(),
+        UpgradedIo::Other(_) => None,
+    };
+    // Everything the socket logs is inside this span; built once per connection.
+    let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
+    span.in_scope(|| tracing::debug!("WebSocket opened"));
     // Unwinding drops the socket the handler owns while the thread is still
     // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
-    let mut handler = std::pin::pin!(handler(ws));
+    let mut handler = std::pin::pin!(handler(ws).instrument(span.clone()));
     let outcome = std::future::poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
             Ok(poll) => poll.map(Ok),
@@ -162,6 +173,7 @@ where
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(non-string panic payload)");
+        let _in_span = span.enter(); // no await follows
         tracing::error!(
             panic = message,
             "WebSocket handler panicked; its socket was closed with 1011"

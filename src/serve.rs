@@ -1,17 +1,20 @@
 //! [`serve`]: an HTTP server with everything a WebSocket server needs.
 
 use std::error::Error as StdError;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service;
 
-use crate::{Config, Error};
+use crate::{Config, Error, Shutdown};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -51,13 +54,8 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(config.get_handshake_timeout());
-    builder.http2().enable_connect_protocol();
     let shutdown = config.get_shutdown().cloned();
+    let handshake_timeout = config.get_handshake_timeout();
     loop {
         let accepted = match &shutdown {
             Some(shutdown) => tokio::select! {
@@ -70,34 +68,21 @@ where
             Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let _ = tcp.set_nodelay(true);
-        let builder = builder.clone();
         let service = TowerToHyperService::new(service.clone());
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
-            tokio::pin!(connection);
-            let result = match &shutdown {
-                Some(shutdown) => tokio::select! {
-                    result = connection.as_mut() => result,
-                    () = shutdown.triggered() => {
-                        connection.as_mut().graceful_shutdown();
-                        connection.await
-                    }
-                },
-                None => connection.await,
-            };
-            if let Err(e) = result {
-                let timed_out = e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout);
-                if timed_out {
+            let result = serve_connection(tcp, service, handshake_timeout, shutdown.as_ref()).await;
+            match result {
+                Err(e) if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout) => {
                     tracing::debug!(%peer, error = %Error::HandshakeTimeout, "dropped a slow client");
-                } else {
-                    tracing::debug!(%peer, error = %e, "HTTP connection ended with an error");
                 }
+                Err(e) => tracing::debug!(%peer, error = %e, "HTTP connection ended with an error"),
+                Ok(()) => {}
             }
         });
     }
@@ -105,4 +90,79 @@ where
         shutdown.closed().await;
     }
     Ok(())
+}
+
+/// Serves one connection with hyper's HTTP/1 or HTTP/2 builder, chosen by
+/// peeking at the first bytes. (hyper-util's auto builder would hide the
+/// `TcpStream` inside a private wrapper, so the upgrade could not take the
+/// raw stream back for the fast path.)
+async fn serve_connection<S, B>(
+    tcp: TcpStream,
+    service: TowerToHyperService<S>,
+    handshake_timeout: Duration,
+    shutdown: Option<&Shutdown>,
+) -> Result<(), BoxError>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let is_http2 = match tokio::time::timeout(handshake_timeout, starts_with_http2_preface(&tcp)).await {
+        Ok(sniffed) => sniffed?,
+        Err(_) => return Err(Box::new(Error::HandshakeTimeout)),
+    };
+    let io = TokioIo::new(tcp);
+    if is_http2 {
+        let mut builder = http2::Builder::new(TokioExecutor::new());
+        builder.timer(TokioTimer::new()).enable_connect_protocol();
+        let connection = builder.serve_connection(io, service);
+        drive(connection, shutdown, http2::Connection::graceful_shutdown)
+            .await
+            .map_err(Into::into)
+    } else {
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(handshake_timeout);
+        let connection = builder.serve_connection(io, service).with_upgrades();
+        drive(connection, shutdown, http1::UpgradeableConnection::graceful_shutdown)
+            .await
+            .map_err(Into::into)
+    }
+}
+
+/// Runs a connection, asking it to wind down gracefully once `shutdown` fires.
+async fn drive<C, E>(connection: C, shutdown: Option<&Shutdown>, graceful: fn(Pin<&mut C>)) -> Result<(), E>
+where
+    C: Future<Output = Result<(), E>>,
+{
+    let mut connection = std::pin::pin!(connection);
+    let Some(shutdown) = shutdown else {
+        return connection.await;
+    };
+    tokio::select! {
+        result = connection.as_mut() => result,
+        () = shutdown.triggered() => {
+            graceful(connection.as_mut());
+            connection.await
+        }
+    }
+}
+
+/// Whether the client opened with HTTP/2's connection preface (prior
+/// knowledge, RFC 9113 §3.4), judged from its first three bytes.
+async fn starts_with_http2_preface(tcp: &TcpStream) -> io::Result<bool> {
+    let mut first = [0; 3];
+    loop {
+        let n = tcp.peek(&mut first).await?;
+        if n == 0 || first[..n] != b"PRI"[..n] {
+            return Ok(false);
+        }
+        if n == first.len() {
+            return Ok(true);
+        }
+        // A partial "PR": peeking again at once would spin on the same bytes.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

@@ -28,18 +28,22 @@ async fn echo(mut ws: WebSocket) {
 }
 
 async fn serve() -> SocketAddr {
-    let app = Router::new()
-        .route(
-            "/extractor",
-            any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
-        )
-        .route("/plain", get(|| async { "plain HTTP/2" }))
-        .layer(WebSocketLayer::new(echo).path("/layer"));
+    let app = app();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // axum::serve speaks HTTP/2 with extended CONNECT enabled.
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     addr
+}
+
+fn app() -> Router {
+    Router::new()
+        .route(
+            "/extractor",
+            any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
+        )
+        .route("/plain", get(|| async { "plain HTTP/2" }))
+        .layer(WebSocketLayer::new(echo).path("/layer"))
 }
 
 /// One HTTP/2 connection (prior knowledge), once the server has enabled extended CONNECT.
@@ -87,7 +91,10 @@ async fn open(
 }
 
 async fn several_sockets_share_one_connection(path: &'static str) {
-    let addr = serve().await;
+    several_sockets_share_one_connection_at(serve().await, path).await;
+}
+
+async fn several_sockets_share_one_connection_at(addr: SocketAddr, path: &'static str) {
     let sender = connect(addr).await;
     let mut tasks = Vec::new();
     for socket in 0..4 {
@@ -133,4 +140,12 @@ async fn plain_requests_on_the_same_connection_still_reach_the_app() {
         .unwrap()
         .to_bytes();
     assert_eq!(body, "plain HTTP/2");
+}
+
+#[tokio::test]
+async fn hyperws_serve_speaks_http2_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { hyperws::serve(listener, app(), &Config::default()).await });
+    several_sockets_share_one_connection_at(addr, "/extractor").await;
 }

@@ -83,4 +83,10 @@ async fn a_panicking_extractor_handler_closes_with_1011_is_logged_and_the_server
     let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("WebSocket handler panicked"), "{logged}");
     assert!(logged.contains("handler bug triggered by boom"), "{logged}");
+    // Inside the connection's span, which names the path (axum::serve hides
+    // the TCP stream, and with it the peer address; hyperws::serve does not).
+    assert!(
+        logged.contains("websocket{peer=None path=/ws protocol=None}"),
+        "{logged}"
+    );
 }

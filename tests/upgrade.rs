@@ -108,3 +108,29 @@ async fn a_connection_served_without_upgrades_is_refused_with_426() {
     assert!(response.starts_with("HTTP/1.1 426 "), "{response}");
     assert!(response.contains("cannot be upgraded"), "{response}");
 }
+
+#[tokio::test]
+async fn hyperws_serve_hands_over_the_raw_tcp_stream() {
+    use axum::routing::any;
+    use hyperws::axum::WebSocketUpgrade;
+
+    let app = axum::Router::new().route(
+        "/",
+        any(|ws: WebSocketUpgrade| async move {
+            ws.on_upgrade(|mut ws| async move {
+                let transport = if matches!(ws.get_ref(), UpgradedIo::Tcp(_)) {
+                    "tcp"
+                } else {
+                    "boxed"
+                };
+                let _ = ws.send(hyperws::Message::text(transport)).await;
+                while ws.recv().await.is_some() {}
+            })
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { hyperws::serve(listener, app, &Config::default()).await });
+    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+    assert_eq!(client.next().await.unwrap().unwrap(), T::text("tcp"));
+}

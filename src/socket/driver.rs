@@ -83,6 +83,8 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     /// Which clock ended the connection, for the error `send` reports.
     ended_by: Option<Timeout>,
     write_shut: bool,
+    /// Bytes were written since the transport was last flushed.
+    unflushed: bool,
     /// `recv` has returned its final item; it returns `None` from now on.
     finished: bool,
     wakers: Arc<Wakers>,
@@ -105,6 +107,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             pending_error: None,
             ended_by: None,
             write_shut: false,
+            unflushed: false,
             finished: false,
             fan_out: Waker::from(Arc::clone(&wakers)),
             wakers,
@@ -142,7 +145,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 }
             }
             if let Poll::Ready(Err(e)) = self.poll_write_out(cx, Side::Reader) {
-                return self.finish(Some(e.into()));
+                if self.conn.state().delivers_input() {
+                    return self.finish(Some(e.into()));
+                }
+                // The closing handshake is over or abandoned: a transport
+                // the peer already tore down is the expected end, not news.
+                let _ = self.conn.handle_eof();
+                let error = self.pending_error.take();
+                return self.finish(error);
             }
             if self.conn.should_shutdown_write() && self.conn.outbox().is_empty() && !self.write_shut {
                 // Best effort: a transport that fails to shut down is dropped anyway.
@@ -335,8 +345,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.conn.outbox().advance(written);
+            self.unflushed = true;
         }
-        Pin::new(&mut self.io).poll_flush(&mut write_cx)
+        if self.unflushed {
+            ready!(Pin::new(&mut self.io).poll_flush(&mut write_cx))?;
+            self.unflushed = false;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
