@@ -5,6 +5,9 @@
 //! ```sh
 //! cargo run --example chat -- 127.0.0.1:3000    # then open http://127.0.0.1:3000/ in two tabs
 //! ```
+//!
+//! Ctrl-C shuts down gracefully: every browser is sent close 1001 (Going
+//! Away), and the server exits once they have all closed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,32 +17,44 @@ use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+use hyperws::{Config, Shutdown};
 use tokio::sync::broadcast;
 
 #[derive(Clone)]
 struct Room {
     messages: broadcast::Sender<String>,
     next_guest: Arc<AtomicUsize>,
+    config: Config,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
+    let shutdown = Shutdown::new();
+    let config = Config::default().shutdown(&shutdown);
     let room = Room {
         messages: broadcast::channel(256).0,
         next_guest: Arc::new(AtomicUsize::new(1)),
+        config: config.clone(),
     };
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))
         .route("/ws", any(join))
         .with_state(room);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("chat on http://{}/", listener.local_addr()?);
-    axum::serve(listener, app).await
+    println!("chat on http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("shutting down: closing {} sockets", shutdown.open_sockets());
+            shutdown.trigger();
+        }
+    });
+    // Returns once the shutdown is triggered and every socket has closed.
+    hyperws::serve(listener, app, &config).await
 }
 
 async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
-    ws.on_upgrade(move |socket| chat(socket, room))
+    ws.config(room.config.clone()).on_upgrade(move |socket| chat(socket, room))
 }
 
 async fn chat(socket: WebSocket, room: Room) {
