@@ -54,7 +54,8 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
-    ws.config(room.config.clone()).on_upgrade(move |socket| chat(socket, room))
+    ws.config(room.config.clone())
+        .on_upgrade(move |socket| chat(socket, room))
 }
 
 async fn chat(socket: WebSocket, room: Room) {

@@ -329,7 +329,7 @@ impl Connection {
                 Ok(Some(Message::Ping(payload)))
             }
             // The answer to our own heartbeat ping is ours, not the application's.
-            OpCode::Pong if self.keepalive.is_our_pong(&payload) => Ok(None),
+            OpCode::Pong if self.keepalive.take_our_pong(&payload) => Ok(None),
             OpCode::Pong => Ok(Some(Message::Pong(payload))),
             OpCode::Close => self.on_close(&payload, now),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {

@@ -5,9 +5,9 @@
 //! 2. After `interval` with nothing received, send a ping whose payload is a
 //!    counter, and wait up to `timeout` for any frame.
 //! 3. Any frame in time means alive: back to 1. The pong that answers our
-//!    ping (its payload matches) is ours, not the application's, and is not
-//!    delivered; other pongs are the application's (RFC 6455 §5.5.3 allows
-//!    unsolicited ones) and do not count as the answer's payload.
+//!    latest ping (its payload matches, whenever it arrives) is ours, not the
+//!    application's, and is not delivered; other pongs are the application's
+//!    (RFC 6455 §5.5.3 allows unsolicited ones).
 //! 4. Nothing by the deadline: the peer is dead. The connection is dropped
 //!    without a closing handshake, which could only wait for the same peer.
 
@@ -58,6 +58,9 @@ pub(crate) struct Keepalive {
     config: Option<HeartbeatConfig>,
     state: Heartbeat,
     pings_sent: u64,
+    /// Our last ping's payload until its pong comes back: other traffic may
+    /// arrive first and end the wait, but that pong is still ours.
+    unanswered: Option<[u8; 8]>,
 }
 
 impl Keepalive {
@@ -72,6 +75,7 @@ impl Keepalive {
             config,
             state,
             pings_sent: 0,
+            unanswered: None,
         }
     }
 
@@ -88,9 +92,14 @@ impl Keepalive {
         }
     }
 
-    /// Whether a received pong answers our outstanding ping.
-    pub(crate) fn is_our_pong(&self, payload: &[u8]) -> bool {
-        matches!(self.state, Heartbeat::AwaitingPong { payload: ours, .. } if ours[..] == *payload)
+    /// Whether a received pong answers our last ping (it then stops being
+    /// outstanding, so a repeat of it is the application's).
+    pub(crate) fn take_our_pong(&mut self, payload: &[u8]) -> bool {
+        let ours = self.unanswered.is_some_and(|ping| ping[..] == *payload);
+        if ours {
+            self.unanswered = None;
+        }
+        ours
     }
 
     /// The next instant at which [`on_timeout`](Self::on_timeout) has work.
@@ -111,6 +120,7 @@ impl Keepalive {
             Heartbeat::Idle { next_ping } if next_ping <= now => {
                 self.pings_sent += 1;
                 let payload = self.pings_sent.to_be_bytes();
+                self.unanswered = Some(payload);
                 self.state = Heartbeat::AwaitingPong {
                     payload,
                     deadline: now + c.timeout,
@@ -153,8 +163,9 @@ mod tests {
         let HeartbeatAction::Ping(payload) = keepalive.on_timeout(ping_at) else {
             panic!("expected a ping")
         };
-        assert!(keepalive.is_our_pong(&payload));
-        assert!(!keepalive.is_our_pong(b"someone else's"));
+        assert!(!keepalive.take_our_pong(b"someone else's"));
+        assert!(keepalive.take_our_pong(&payload));
+        assert!(!keepalive.take_our_pong(&payload), "a repeated pong is not ours twice");
         assert_eq!(keepalive.deadline(), Some(ping_at + CONFIG.timeout));
         assert_eq!(keepalive.on_timeout(ping_at + CONFIG.timeout), HeartbeatAction::Dead);
     }
@@ -188,7 +199,8 @@ mod tests {
             panic!()
         };
         assert_ne!(first, second);
-        assert!(!keepalive.is_our_pong(&first), "a stale pong is not the answer");
+        assert!(!keepalive.take_our_pong(&first), "a pong to an older ping is not ours");
+        assert!(keepalive.take_our_pong(&second));
     }
 
     #[test]

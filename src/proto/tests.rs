@@ -6,6 +6,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
 use super::*;
+use crate::proto::Heartbeat;
 use crate::Config;
 
 /// Everything `from` has queued, as it would arrive at its peer.
@@ -353,4 +354,32 @@ fn unparseable_input_after_a_failure_is_drained() {
     assert!(matches!(server.state(), CloseState::Draining { .. }));
     assert!(buf.is_empty());
     assert!(server.should_shutdown_write(), "the server closes TCP first");
+}
+
+#[test]
+fn our_heartbeat_pong_is_kept_internal_and_unsolicited_pongs_are_delivered() {
+    let start = Instant::now();
+    let config = Config::default().heartbeat(Duration::from_secs(30), Duration::from_secs(10));
+    let mut server = Connection::new(Role::Server, &config, start);
+    let ping_at = start + Duration::from_secs(30);
+    assert_eq!(server.handle_timeout(ping_at), None);
+    let Heartbeat::AwaitingPong { payload, .. } = server.heartbeat() else {
+        panic!("expected a ping to be out")
+    };
+    let mut client = Connection::new(Role::Client, &Config::default().no_heartbeat(), start);
+    let seen = read_all(&mut client, &take_output(&mut server), ping_at).unwrap();
+    assert_eq!(seen, [Message::Ping(Bytes::copy_from_slice(&payload))]);
+
+    // An unsolicited pong first: the application's, and not the answer.
+    let mut wire = client_frame(true, 0xA, b"unsolicited");
+    wire.extend(take_output(&mut client)); // the client's automatic answer
+    let later = ping_at + Duration::from_secs(1);
+    let delivered = read_all(&mut server, &wire, later).unwrap();
+    assert_eq!(delivered, [Message::Pong(Bytes::from_static(b"unsolicited"))]);
+    assert_eq!(
+        server.heartbeat(),
+        Heartbeat::Idle {
+            next_ping: later + Duration::from_secs(30)
+        }
+    );
 }
