@@ -35,6 +35,21 @@ pub enum Error {
     HandshakeTimeout,
     /// The transport failed.
     Io(io::Error),
+    /// The client was given a URL it cannot connect to.
+    InvalidUrl(&'static str),
+    /// The client was given a header or subprotocol that is not a valid header.
+    InvalidRequest,
+    /// The client could not reach the server (name lookup or TCP connect).
+    Connect(io::Error),
+    /// The client's TLS handshake failed (certificate, name, protocol).
+    Tls(io::Error),
+    /// The server answered the upgrade request with another status than
+    /// 101; its response (and up to 64 KiB of body) is kept.
+    UnexpectedStatus(Box<http::Response<bytes::Bytes>>),
+    /// The server answered 101 but broke a handshake rule.
+    Upgrade(crate::handshake::client::UpgradeError),
+    /// The client's connection was not open within its connect timeout.
+    ConnectTimeout,
 }
 
 impl Error {
@@ -55,14 +70,21 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(
             self,
-            Self::CloseTimeout | Self::HeartbeatTimeout | Self::IdleTimeout | Self::HandshakeTimeout
+            Self::CloseTimeout
+                | Self::HeartbeatTimeout
+                | Self::IdleTimeout
+                | Self::HandshakeTimeout
+                | Self::ConnectTimeout
         )
     }
 
     /// Whether the transport failed or the peer vanished without closing.
     #[must_use]
     pub fn is_io(&self) -> bool {
-        matches!(self, Self::Io(_) | Self::AbnormalClosure)
+        matches!(
+            self,
+            Self::Io(_) | Self::AbnormalClosure | Self::Connect(_) | Self::Tls(_)
+        )
     }
 }
 
@@ -79,6 +101,13 @@ impl fmt::Display for Error {
             Self::IdleTimeout => f.write_str("the connection was idle too long"),
             Self::HandshakeTimeout => f.write_str("the client did not finish its upgrade request in time"),
             Self::Io(e) => write!(f, "WebSocket transport error: {e}"),
+            Self::InvalidUrl(why) => write!(f, "invalid WebSocket URL: {why}"),
+            Self::InvalidRequest => f.write_str("invalid header or subprotocol in the upgrade request"),
+            Self::Connect(e) => write!(f, "could not connect: {e}"),
+            Self::Tls(e) => write!(f, "TLS handshake failed: {e}"),
+            Self::UnexpectedStatus(response) => write!(f, "the server answered {} instead of 101", response.status()),
+            Self::Upgrade(e) => write!(f, "invalid upgrade response: {e}"),
+            Self::ConnectTimeout => f.write_str("the connection was not open in time"),
         }
     }
 }
@@ -89,7 +118,8 @@ impl std::error::Error for Error {
             Self::Protocol(e) => Some(e),
             Self::Handshake(e) => Some(e),
             Self::InvalidMessage(e) => Some(e),
-            Self::Io(e) => Some(e),
+            Self::Io(e) | Self::Connect(e) | Self::Tls(e) => Some(e),
+            Self::Upgrade(e) => Some(e),
             _ => None,
         }
     }

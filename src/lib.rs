@@ -4,11 +4,13 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod client;
 pub mod close_code;
 mod config;
 mod error;
 pub mod handshake;
 mod hyper;
+mod io;
 pub mod proto;
 mod serve;
 mod shutdown;
@@ -17,6 +19,7 @@ pub mod tower;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::WebSocketUpgrade;
+pub use crate::client::{connect, ClientBuilder, ClientStream};
 pub use crate::config::{Config, OriginPolicy};
 pub use crate::error::Error;
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};

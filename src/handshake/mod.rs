@@ -11,6 +11,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use sha1::{Digest, Sha1};
 
+pub mod client;
 pub mod server;
 
 /// RFC 6455 §1.3: the GUID appended to the client's key.

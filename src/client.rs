@@ -1,0 +1,311 @@
+//! The client: [`connect`] and [`ClientBuilder`] for `ws://` and `wss://`.
+//!
+//! The HTTP/1.1 upgrade runs over hyper's client connection; the raw stream
+//! (TCP, or TLS over TCP) is taken back afterwards, with any bytes hyper
+//! read past the handshake, so the socket runs on it directly.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Response, Uri};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::handshake::client as handshake;
+use crate::proto::Role;
+use crate::{Config, Error, WebSocket};
+
+/// How much of a refusal's body is kept in [`Error::UnexpectedStatus`].
+const MAX_REFUSAL_BODY: usize = 64 << 10;
+
+/// The transport under a client [`WebSocket`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientStream {
+    /// `ws://`: plain TCP.
+    Plain(TcpStream),
+    /// `wss://`: TLS over TCP.
+    #[cfg(feature = "rustls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+crate::io::enum_io!(ClientStream {
+    Plain,
+    #[cfg(feature = "rustls")]
+    Tls,
+});
+
+/// Connects to a `ws://` or `wss://` URL with the default settings.
+///
+/// Returns the socket and the server's `101` response.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), hyperws::Error> {
+/// use hyperws::Message;
+/// let (mut ws, _response) = hyperws::connect("ws://127.0.0.1:9001/").await?;
+/// ws.send(Message::text("hello")).await?;
+/// if let Some(reply) = ws.recv().await {
+///     println!("{:?}", reply?);
+/// }
+/// ws.close(None).await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect(url: impl AsRef<str>) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+    ClientBuilder::new(url).connect().await
+}
+
+/// Settings for one client connection.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), hyperws::Error> {
+/// use std::time::Duration;
+/// use hyperws::{ClientBuilder, Config};
+/// let (ws, response) = ClientBuilder::new("wss://example.com/chat")
+///     .header("authorization", "Bearer token")
+///     .protocols(["chat.v2", "chat"])
+///     .config(Config::default().max_message_size(1 << 20))
+///     .connect_timeout(Duration::from_secs(5))
+///     .connect()
+///     .await?;
+/// println!("subprotocol: {:?}", ws.protocol());
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "nothing happens until `connect` is awaited"]
+pub struct ClientBuilder {
+    url: String,
+    headers: HeaderMap,
+    bad_header: bool,
+    protocols: Vec<HeaderValue>,
+    config: Config,
+    connect_timeout: Duration,
+    #[cfg(feature = "rustls")]
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl ClientBuilder {
+    /// A client for `url` (`ws://` or `wss://`).
+    pub fn new(url: impl AsRef<str>) -> Self {
+        Self {
+            url: url.as_ref().to_owned(),
+            headers: HeaderMap::new(),
+            bad_header: false,
+            protocols: Vec::new(),
+            config: Config::default(),
+            connect_timeout: Duration::from_secs(10),
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }
+    }
+
+    /// Adds a header to the upgrade request (an invalid name or value makes
+    /// `connect` fail with [`Error::InvalidRequest`]).
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        V: TryInto<HeaderValue>,
+    {
+        match (name.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            _ => self.bad_header = true,
+        }
+        self
+    }
+
+    /// Offers these subprotocols, in order of preference.
+    pub fn protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        for protocol in protocols {
+            match HeaderValue::from_str(protocol.as_ref()) {
+                Ok(value) => self.protocols.push(value),
+                Err(_) => self.bad_header = true,
+            }
+        }
+        self
+    }
+
+    /// Limits and timeouts for the socket.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How long the whole opening may take: name lookup, TCP, TLS and the
+    /// upgrade. Default: 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The TLS settings for `wss://` (roots, client certificates, ALPN).
+    /// Default: the webpki root certificates, ALPN `http/1.1`.
+    #[cfg(feature = "rustls")]
+    pub fn tls(mut self, config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Opens the connection and performs the upgrade.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`], [`Error::InvalidRequest`], [`Error::Connect`]
+    /// (name lookup or TCP), [`Error::Tls`], [`Error::UnexpectedStatus`]
+    /// (keeping the response), [`Error::Upgrade`] (a 101 that breaks the
+    /// handshake rules), [`Error::ConnectTimeout`], [`Error::Io`].
+    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+        let timeout = self.connect_timeout;
+        tokio::time::timeout(timeout, self.open())
+            .await
+            .unwrap_or(Err(Error::ConnectTimeout))
+    }
+
+    async fn open(self) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+        if self.bad_header {
+            return Err(Error::InvalidRequest);
+        }
+        let target = Target::parse(&self.url)?;
+        let tcp = TcpStream::connect((target.host.as_str(), target.port))
+            .await
+            .map_err(Error::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        let stream = if target.secure {
+            self.tls_stream(&target.host, tcp).await?
+        } else {
+            ClientStream::Plain(tcp)
+        };
+        let key = handshake::new_key(random_bytes());
+        let request =
+            handshake::request(&target.uri, &key, &self.protocols, &self.headers).map(|()| Empty::<Bytes>::new());
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(http_error)?;
+        tokio::spawn(connection.with_upgrades());
+        let mut response = sender.send_request(request).await.map_err(http_error)?;
+        if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            return Err(refusal(response).await);
+        }
+        let protocol = handshake::verify(&response, &key, &self.protocols).map_err(Error::Upgrade)?;
+        let upgraded = hyper::upgrade::on(&mut response).await.map_err(http_error)?;
+        let parts = upgraded
+            .downcast::<TokioIo<ClientStream>>()
+            .map_err(|_| Error::Io(std::io::Error::other("hyper changed the upgraded transport's type")))?;
+        let ws = WebSocket::from_partially_read(
+            parts.io.into_inner(),
+            BytesMut::from(parts.read_buf),
+            Role::Client,
+            &self.config,
+        )
+        .with_protocol(protocol);
+        Ok((ws, response.map(|_| ())))
+    }
+
+    #[cfg(feature = "rustls")]
+    async fn tls_stream(&self, host: &str, tcp: TcpStream) -> Result<ClientStream, Error> {
+        use tokio_rustls::rustls::pki_types::ServerName;
+        let config = self.tls.clone().unwrap_or_else(tls::default_config);
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|_| Error::InvalidUrl("the host is not a valid TLS server name"))?;
+        let stream = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(Error::Tls)?;
+        Ok(ClientStream::Tls(Box::new(stream)))
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    #[allow(clippy::unused_async)] // same shape as the TLS version
+    async fn tls_stream(&self, _host: &str, _tcp: TcpStream) -> Result<ClientStream, Error> {
+        Err(Error::InvalidUrl("wss:// needs the `rustls` feature"))
+    }
+}
+
+/// Where to connect, read from the URL.
+struct Target {
+    uri: Uri,
+    secure: bool,
+    /// Without the brackets of an IPv6 literal.
+    host: String,
+    port: u16,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Self, Error> {
+        let uri: Uri = url.parse().map_err(|_| Error::InvalidUrl("not a valid URL"))?;
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => return Err(Error::InvalidUrl("the scheme must be ws:// or wss://")),
+        };
+        let host = uri.host().ok_or(Error::InvalidUrl("the URL has no host"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        Ok(Self {
+            uri,
+            secure,
+            host,
+            port,
+        })
+    }
+}
+
+/// A refusal, with up to 64 KiB of its body kept for the caller.
+async fn refusal(response: Response<hyper::body::Incoming>) -> Error {
+    let (parts, body) = response.into_parts();
+    let body = match Limited::new(body, MAX_REFUSAL_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    Error::UnexpectedStatus(Box::new(Response::from_parts(parts, body)))
+}
+
+fn http_error(e: hyper::Error) -> Error {
+    Error::Io(std::io::Error::other(e))
+}
+
+/// 16 bytes for the handshake key, from the OS-seeded keys std gives every
+/// `RandomState`.
+fn random_bytes() -> [u8; 16] {
+    let half = || {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(0x6879_7065_7277_7321);
+        hasher.finish().to_ne_bytes()
+    };
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&half());
+    bytes[8..].copy_from_slice(&half());
+    bytes
+}
+
+#[cfg(feature = "rustls")]
+mod tls {
+    use std::sync::{Arc, OnceLock};
+
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+
+    /// The webpki roots and ALPN `http/1.1`, built once.
+    pub(super) fn default_config() -> Arc<ClientConfig> {
+        static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+        CONFIG
+            .get_or_init(|| {
+                let roots: RootCertStore = webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect();
+                let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+                let mut config = ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .expect("ring supports the default TLS versions")
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Arc::new(config)
+            })
+            .clone()
+    }
+}
