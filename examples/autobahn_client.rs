@@ -45,9 +45,9 @@ async fn run_case(addr: &str, case: u32, agent: &str) -> Result<(), hyperws::Err
     let url = format!("ws://{addr}/runCase?case={case}&agent={agent}");
     let (mut ws, _) = ClientBuilder::new(url).config(config).connect().await?;
     while let Some(message) = ws.recv().await {
-        match message? {
-            message @ (Message::Text(_) | Message::Binary(_)) => ws.feed(message).await?,
-            _ => {}
+        let message = message?;
+        if message.is_text() || message.is_binary() {
+            ws.feed(message).await?;
         }
     }
     Ok(())
