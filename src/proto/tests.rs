@@ -383,3 +383,17 @@ fn our_heartbeat_pong_is_kept_internal_and_unsolicited_pongs_are_delivered() {
         }
     );
 }
+
+#[test]
+fn every_client_frame_gets_a_fresh_mask_key() {
+    let now = Instant::now();
+    let mut client = Connection::new(Role::Client, &Config::default(), now);
+    let mut keys = std::collections::HashSet::new();
+    for _ in 0..1000 {
+        client.send(Message::text("same text"), now).unwrap();
+        let wire = take_output(&mut client);
+        let (header, _) = FrameHeader::parse(&wire).unwrap().unwrap();
+        keys.insert(header.mask.expect("client frames are masked"));
+    }
+    assert_eq!(keys.len(), 1000, "a mask key was reused");
+}
