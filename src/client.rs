@@ -4,8 +4,6 @@
 //! (TCP, or TLS over TCP) is taken back afterwards, with any bytes hyper
 //! read past the handshake, so the socket runs on it directly.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -16,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::handshake::client as handshake;
+use crate::proto::random::os_seed;
 use crate::proto::Role;
 use crate::{Config, Error, WebSocket};
 
@@ -271,17 +270,11 @@ fn http_error(e: hyper::Error) -> Error {
     Error::Io(std::io::Error::other(e))
 }
 
-/// 16 bytes for the handshake key, from the OS-seeded keys std gives every
-/// `RandomState`.
+/// 16 unpredictable bytes for the handshake key.
 fn random_bytes() -> [u8; 16] {
-    let half = || {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(0x6879_7065_7277_7321);
-        hasher.finish().to_ne_bytes()
-    };
     let mut bytes = [0; 16];
-    bytes[..8].copy_from_slice(&half());
-    bytes[8..].copy_from_slice(&half());
+    bytes[..8].copy_from_slice(&os_seed().to_ne_bytes());
+    bytes[8..].copy_from_slice(&os_seed().to_ne_bytes());
     bytes
 }
 

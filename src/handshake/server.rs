@@ -230,15 +230,14 @@ fn same_host(origin: &str, host: &str) -> bool {
     let Some((scheme, origin_host)) = origin.split_once("://") else {
         return false; // "null" and other opaque origins
     };
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "https" | "wss" => ":443",
-        _ => ":80",
-    };
-    let strip = |h: &'_ str| -> String {
-        let h = h.to_ascii_lowercase();
-        h.strip_suffix(default_port).map_or(h.clone(), str::to_owned)
-    };
-    strip(origin_host) == strip(host)
+    let secure = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss");
+    let default_port = if secure { ":443" } else { ":80" };
+    let without_default = |h| strip_suffix_or_self(h, default_port);
+    without_default(origin_host).eq_ignore_ascii_case(without_default(host))
+}
+
+fn strip_suffix_or_self<'a>(text: &'a str, suffix: &str) -> &'a str {
+    text.strip_suffix(suffix).unwrap_or(text)
 }
 
 #[cfg(test)]

@@ -7,9 +7,7 @@
 //! and then calls [`Connection::handle_timeout`]. So every behaviour here can
 //! be tested in memory, on a made-up clock.
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -389,9 +387,7 @@ struct MaskKeys(u64);
 
 impl MaskKeys {
     fn new() -> Self {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_usize(std::ptr::from_ref(&hasher) as usize);
-        Self(hasher.finish() | 1)
+        Self(super::random::os_seed() | 1) // xorshift must not start at zero
     }
 
     fn next_key(&mut self) -> [u8; 4] {

@@ -18,6 +18,7 @@ pub mod heartbeat;
 pub mod mask;
 pub mod message;
 mod outbox;
+pub(crate) mod random;
 pub mod utf8;
 
 #[cfg(test)]

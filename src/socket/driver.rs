@@ -151,8 +151,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 // The closing handshake is over or abandoned: a transport
                 // the peer already tore down is the expected end, not news.
                 let _ = self.conn.handle_eof();
-                let error = self.pending_error.take();
-                return self.finish(error);
+                return self.finish_with_pending();
             }
             if self.conn.should_shutdown_write() && self.conn.outbox().is_empty() && !self.write_shut {
                 // Best effort: a transport that fails to shut down is dropped anyway.
@@ -160,8 +159,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 self.write_shut = true;
             }
             if self.conn.state() == CloseState::Closed {
-                let error = self.pending_error.take();
-                return self.finish(error);
+                return self.finish_with_pending();
             }
             if self.poll_events(cx, Side::Reader) {
                 continue; // a deadline or the shutdown changed the state
@@ -216,6 +214,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.poll_events(cx, side);
         if self.conn.state() == CloseState::Closed && self.ended_by.is_some() {
+            // A timer dropped the connection (heartbeat or close timeout): the
+            // peer is not reading, so flushing would wait forever.
             return Poll::Ready(Err(self.send_error()));
         }
         self.poll_write_out(cx, side).map_err(Error::from)
@@ -239,6 +239,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             Some(Timeout::Close) => Error::CloseTimeout,
             None => Error::Closed,
         }
+    }
+
+    /// Ends the stream with the error recorded while closing, if any.
+    fn finish_with_pending(&mut self) -> Poll<Option<Result<Message, Error>>> {
+        let error = self.pending_error.take();
+        self.finish(error)
     }
 
     fn finish(&mut self, error: Option<Error>) -> Poll<Option<Result<Message, Error>>> {
