@@ -82,27 +82,25 @@ use axum_core::body::Body;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::HeaderValue;
-use hyper::upgrade::OnUpgrade;
+use http::{HeaderValue, StatusCode};
 
 pub use crate::close_code;
-use crate::handshake::server::{self, Accept};
 use crate::handshake::HandshakeError;
-use crate::hyper::{request_head, run_handler, take_on_upgrade, UpgradeFut};
+use crate::hyper::{run_handler, Validated};
 pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes, WebSocket};
-use crate::{Config, Error};
+use crate::{ConfigBuilder, ConfigError, ServerConfig, ServerConfigBuilder};
 
 /// Extractor for a WebSocket upgrade request; [`on_upgrade`](Self::on_upgrade)
 /// answers it and runs your handler on the socket.
 ///
 /// Accepts HTTP/1.1 `GET` upgrades and HTTP/2 extended `CONNECT`s (RFC 8441),
-/// so route it with `any`.
+/// so route it with `any`. The request's headers are checked at extraction
+/// (a broken rule is a [`WebSocketUpgradeRejection`]); the origin policy and
+/// subprotocol selection run in `on_upgrade`, the same step the other doors use.
 #[must_use]
 pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
-    config: Config,
-    accept: Accept,
-    uri: http::Uri,
-    on_upgrade: OnUpgrade,
+    config: Result<ServerConfig, ConfigError>,
+    validated: Validated,
     on_failed_upgrade: F,
 }
 
@@ -110,71 +108,64 @@ impl<F> fmt::Debug for WebSocketUpgrade<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebSocketUpgrade")
             .field("config", &self.config)
-            .field("accept", &self.accept)
+            .field("validated", &self.validated)
             .finish_non_exhaustive()
     }
 }
 
 impl<F> WebSocketUpgrade<F> {
-    /// Replaces the whole [`Config`].
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+    /// Replaces the whole [`ServerConfig`] (socket limits, origins, subprotocols).
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = Ok(config);
         self
     }
 
-    /// See [`Config::read_buffer_size`].
-    pub fn read_buffer_size(mut self, size: usize) -> Self {
-        self.config = self.config.read_buffer_size(size);
-        self
+    /// See [`ConfigBuilder::read_buffer_size`](crate::ConfigBuilder::read_buffer_size).
+    pub fn read_buffer_size(self, size: usize) -> Self {
+        self.with_socket(|c| c.read_buffer_size(size))
     }
 
-    /// See [`Config::write_buffer_size`].
-    pub fn write_buffer_size(mut self, size: usize) -> Self {
-        self.config = self.config.write_buffer_size(size);
-        self
+    /// See [`ConfigBuilder::write_buffer_size`](crate::ConfigBuilder::write_buffer_size).
+    pub fn write_buffer_size(self, size: usize) -> Self {
+        self.with_socket(|c| c.write_buffer_size(size))
     }
 
-    /// See [`Config::max_write_buffer_size`].
-    pub fn max_write_buffer_size(mut self, max: usize) -> Self {
-        self.config = self.config.max_write_buffer_size(max);
-        self
+    /// See [`ConfigBuilder::max_write_buffer_size`](crate::ConfigBuilder::max_write_buffer_size).
+    pub fn max_write_buffer_size(self, max: usize) -> Self {
+        self.with_socket(|c| c.max_write_buffer_size(max))
     }
 
-    /// See [`Config::max_message_size`].
-    pub fn max_message_size(mut self, max: usize) -> Self {
-        self.config = self.config.max_message_size(max);
-        self
+    /// See [`ConfigBuilder::max_message_size`](crate::ConfigBuilder::max_message_size).
+    pub fn max_message_size(self, max: usize) -> Self {
+        self.with_socket(|c| c.max_message_size(max))
     }
 
-    /// See [`Config::max_frame_size`].
-    pub fn max_frame_size(mut self, max: usize) -> Self {
-        self.config = self.config.max_frame_size(max);
-        self
+    /// See [`ConfigBuilder::max_frame_size`](crate::ConfigBuilder::max_frame_size).
+    pub fn max_frame_size(self, max: usize) -> Self {
+        self.with_socket(|c| c.max_frame_size(max))
     }
 
-    /// See [`Config::accept_unmasked_frames`].
-    pub fn accept_unmasked_frames(mut self, accept: bool) -> Self {
-        self.config = self.config.accept_unmasked_frames(accept);
-        self
+    /// See [`ServerConfigBuilder::accept_unmasked_frames`].
+    pub fn accept_unmasked_frames(self, accept: bool) -> Self {
+        self.with_server(|c| c.accept_unmasked_frames(accept))
     }
 
-    /// See [`Config::allowed_origins`].
-    pub fn allowed_origins<I>(mut self, origins: I) -> Self
+    /// See [`ServerConfigBuilder::allowed_origins`].
+    pub fn allowed_origins<I>(self, origins: I) -> Self
     where
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        self.config = self.config.allowed_origins(origins);
-        self
+        self.with_server(|c| c.allowed_origins(origins))
     }
 
-    /// See [`Config::allow_any_origin`].
-    pub fn allow_any_origin(mut self) -> Self {
-        self.config = self.config.allow_any_origin();
-        self
+    /// See [`ServerConfigBuilder::allow_any_origin`].
+    pub fn allow_any_origin(self) -> Self {
+        self.with_server(ServerConfigBuilder::allow_any_origin)
     }
 
-    /// Selects the first of `protocols` that the client offered.
+    /// Selects the first of `protocols` that the client offered, instead of
+    /// the [`ServerConfig`]'s list.
     pub fn protocols<I>(mut self, protocols: I) -> Self
     where
         I: IntoIterator,
@@ -184,23 +175,24 @@ impl<F> WebSocketUpgrade<F> {
             .into_iter()
             .filter_map(|p| HeaderValue::from_str(&p.into()).ok())
             .collect();
-        self.accept.select_protocol(&ours);
+        self.validated.accept.select_protocol(&ours);
         self
     }
 
     /// The subprotocols the client offered, in its order.
     pub fn requested_protocols(&self) -> impl Iterator<Item = &HeaderValue> {
-        self.accept.requested_protocols()
+        self.validated.accept.requested_protocols()
     }
 
     /// Sets the subprotocol to answer with, whatever the client offered.
     pub fn set_selected_protocol(&mut self, protocol: HeaderValue) {
-        self.accept.set_protocol(Some(protocol));
+        self.validated.accept.set_protocol(Some(protocol));
     }
 
-    /// The subprotocol the response will name, if one was selected.
+    /// The subprotocol the response will name, if one was selected here
+    /// (otherwise `on_upgrade` selects from the [`ServerConfig`]).
     pub fn selected_protocol(&self) -> Option<&HeaderValue> {
-        self.accept.protocol()
+        self.validated.accept.protocol()
     }
 
     /// Calls `callback` if the connection cannot be taken over after the
@@ -208,9 +200,7 @@ impl<F> WebSocketUpgrade<F> {
     pub fn on_failed_upgrade<C: OnFailedUpgrade>(self, callback: C) -> WebSocketUpgrade<C> {
         WebSocketUpgrade {
             config: self.config,
-            accept: self.accept,
-            uri: self.uri,
-            on_upgrade: self.on_upgrade,
+            validated: self.validated,
             on_failed_upgrade: callback,
         }
     }
@@ -219,7 +209,8 @@ impl<F> WebSocketUpgrade<F> {
     /// `callback` on the socket in a new task. A callback that panics is
     /// logged and its socket closed with 1011.
     ///
-    /// Returns 403 instead if the request's `Origin` is not allowed.
+    /// Returns 403 instead if the request's `Origin` is not allowed, and 500
+    /// (logged) if a setting made on this extractor was invalid.
     #[must_use = "the upgrade happens only if this response is returned"]
     pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
     where
@@ -227,15 +218,34 @@ impl<F> WebSocketUpgrade<F> {
         Fut: Future<Output = ()> + Send + 'static,
         F: OnFailedUpgrade,
     {
-        if let Err(refused) = self.accept.check_origin(self.config.get_origin_policy()) {
-            return WebSocketUpgradeRejection(refused).into_response();
-        }
-        let upgraded = UpgradeFut::new(self.on_upgrade, self.config, self.accept.protocol().cloned(), &self.uri);
+        let config = match self.config {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!(error = %e, "WebSocket upgrade refused: the extractor's settings are invalid");
+                return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+            }
+        };
+        let (response, upgraded) = match self.validated.answer(&config) {
+            Ok(answered) => answered,
+            Err(refused) => return WebSocketUpgradeRejection(refused).into_response(),
+        };
         let on_failed = self.on_failed_upgrade;
         tokio::spawn(run_handler(upgraded, callback, move |e| {
             on_failed.call(axum_core::Error::new(e));
         }));
-        self.accept.response()
+        response
+    }
+
+    fn with_socket(self, change: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
+        self.with_server(|server| match change(server.socket_config().to_builder()).build() {
+            Ok(socket) => server.socket(socket),
+            Err(e) => server.invalid(e),
+        })
+    }
+
+    fn with_server(mut self, change: impl FnOnce(ServerConfigBuilder) -> ServerConfigBuilder) -> Self {
+        self.config = self.config.and_then(|config| change(config.to_builder()).build());
+        self
     }
 }
 
@@ -243,20 +253,9 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
     type Rejection = WebSocketUpgradeRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let head = request_head(
-            &parts.method,
-            parts.version,
-            &parts.uri,
-            &parts.headers,
-            &parts.extensions,
-        );
-        let accept = server::validate(&head)?;
-        let on_upgrade = take_on_upgrade(&mut parts.extensions)?;
         Ok(Self {
-            config: Config::default(),
-            accept,
-            uri: parts.uri.clone(),
-            on_upgrade,
+            config: Ok(ServerConfig::default()),
+            validated: Validated::from_parts(parts)?,
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })
     }
@@ -330,11 +329,4 @@ impl std::error::Error for WebSocketUpgradeRejection {
 pub mod rejection {
     pub use super::WebSocketUpgradeRejection;
     pub use crate::handshake::HandshakeError;
-}
-
-/// A failed upgrade's error as hyperws reports it elsewhere.
-impl From<WebSocketUpgradeRejection> for Error {
-    fn from(rejection: WebSocketUpgradeRejection) -> Self {
-        Error::Handshake(rejection.0)
-    }
 }

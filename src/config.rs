@@ -1,25 +1,30 @@
-//! Every size, count and duration the crate uses, with its default, in one place.
+//! Every size, count and duration a socket uses, with its default, in one
+//! place: [`Config`] for each socket (both roles), checked when built.
+//! Server-only policy is in [`ServerConfig`](crate::ServerConfig).
 
-use std::sync::Arc;
+use std::fmt;
 use std::time::Duration;
 
-use http::HeaderValue;
-
 use crate::proto::HeartbeatConfig;
-use crate::shutdown::Shutdown;
 
-/// Limits and timeouts for one connection.
+/// Limits and timeouts for one socket, server or client.
 ///
-/// Every setter takes and returns the config by value, so a config reads as
-/// one expression:
+/// `Config::default()` is ready to use; change it through
+/// [`Config::builder`], whose [`build`](ConfigBuilder::build) rejects zero
+/// and contradictory values:
 ///
 /// ```
 /// use std::time::Duration;
 /// use hyperws::Config;
-/// let config = Config::default()
+/// let config = Config::builder()
 ///     .max_message_size(1 << 20)
-///     .close_timeout(Duration::from_secs(2));
-/// assert_eq!(config.get_max_message_size(), 1 << 20);
+///     .close_timeout(Duration::from_secs(2))
+///     .build()?;
+/// assert_eq!(config.max_message_size(), 1 << 20);
+///
+/// let bad = Config::builder().heartbeat(Duration::ZERO, Duration::from_secs(5)).build();
+/// assert!(bad.is_err());
+/// # Ok::<(), hyperws::ConfigError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -28,37 +33,9 @@ pub struct Config {
     read_buffer_size: usize,
     write_buffer_size: usize,
     max_write_buffer_size: usize,
-    accept_unmasked_frames: bool,
     close_timeout: Duration,
     heartbeat: Option<HeartbeatConfig>,
     idle_timeout: Option<Duration>,
-    handshake_timeout: Duration,
-    origins: OriginPolicy,
-    protocols: Arc<[HeaderValue]>,
-    shutdown: Option<Shutdown>,
-}
-
-/// Which `Origin`s a server accepts WebSocket requests from.
-///
-/// Browsers attach cookies to WebSocket handshakes from any site and do not
-/// apply the same-origin policy to them, so a page on `evil.example` can
-/// open a socket to your server with your user's session (cross-site
-/// WebSocket hijacking). The default therefore refuses, with 403, a request
-/// whose `Origin` names another host than its `Host`. Requests with no
-/// `Origin` (non-browser clients) are always accepted.
-///
-/// axum's extractor accepts every origin; this is the one place hyperws is
-/// deliberately stricter. Use [`Config::allow_any_origin`] to get axum's behaviour.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OriginPolicy {
-    /// `Origin`, if present, must name the same host and port as `Host`.
-    #[default]
-    SameHost,
-    /// `Origin`, if present, must be one of these (compared ignoring ASCII case).
-    Allowed(Arc<[String]>),
-    /// Any origin is accepted.
-    Any,
 }
 
 impl Default for Config {
@@ -69,81 +46,127 @@ impl Default for Config {
             read_buffer_size: 16 << 10,
             write_buffer_size: 128 << 10,
             max_write_buffer_size: 4 << 20,
-            accept_unmasked_frames: false,
             close_timeout: Duration::from_secs(5),
             heartbeat: Some(HeartbeatConfig {
                 interval: Duration::from_secs(30),
                 timeout: Duration::from_secs(30),
             }),
             idle_timeout: None,
-            handshake_timeout: Duration::from_secs(10),
-            origins: OriginPolicy::SameHost,
-            protocols: Arc::new([]),
-            shutdown: None,
         }
     }
 }
 
 impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder(Self::default())
+    }
+
+    /// A builder starting from this config.
+    pub fn to_builder(&self) -> ConfigBuilder {
+        ConfigBuilder(self.clone())
+    }
+
+    /// See [`ConfigBuilder::max_frame_size`].
+    #[must_use]
+    pub const fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// See [`ConfigBuilder::max_message_size`].
+    #[must_use]
+    pub const fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// See [`ConfigBuilder::read_buffer_size`].
+    #[must_use]
+    pub const fn read_buffer_size(&self) -> usize {
+        self.read_buffer_size
+    }
+
+    /// See [`ConfigBuilder::write_buffer_size`].
+    #[must_use]
+    pub const fn write_buffer_size(&self) -> usize {
+        self.write_buffer_size
+    }
+
+    /// See [`ConfigBuilder::max_write_buffer_size`].
+    #[must_use]
+    pub const fn max_write_buffer_size(&self) -> usize {
+        self.max_write_buffer_size
+    }
+
+    /// See [`ConfigBuilder::close_timeout`].
+    #[must_use]
+    pub const fn close_timeout(&self) -> Duration {
+        self.close_timeout
+    }
+
+    /// The heartbeat's `(interval, timeout)`, or `None` when it is off.
+    #[must_use]
+    pub fn heartbeat_intervals(&self) -> Option<(Duration, Duration)> {
+        self.heartbeat.map(|h| (h.interval, h.timeout))
+    }
+
+    pub(crate) const fn heartbeat(&self) -> Option<HeartbeatConfig> {
+        self.heartbeat
+    }
+
+    /// See [`ConfigBuilder::idle_timeout`].
+    #[must_use]
+    pub const fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+}
+
+/// Builds a [`Config`]; see there.
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ConfigBuilder(Config);
+
+impl ConfigBuilder {
     /// The largest frame payload accepted; a larger one closes the
     /// connection with 1009. Default: 16 MiB.
-    #[must_use]
     pub const fn max_frame_size(mut self, bytes: usize) -> Self {
-        self.max_frame_size = bytes;
+        self.0.max_frame_size = bytes;
         self
     }
 
     /// The largest message accepted, counting all its fragments; a larger one
     /// closes the connection with 1009. Default: 64 MiB.
-    #[must_use]
     pub const fn max_message_size(mut self, bytes: usize) -> Self {
-        self.max_message_size = bytes;
+        self.0.max_message_size = bytes;
         self
     }
 
-    /// How much the read buffer grows by for each read from the socket.
-    /// Default: 16 KiB.
-    ///
-    /// # Panics
-    /// If `bytes` is zero: the socket could never be read.
-    #[must_use]
+    /// How much room each read from the transport has. Default: 16 KiB.
     pub const fn read_buffer_size(mut self, bytes: usize) -> Self {
-        assert!(bytes > 0, "read_buffer_size must be at least 1");
-        self.read_buffer_size = bytes;
+        self.0.read_buffer_size = bytes;
         self
     }
 
-    /// How many queued bytes make `feed` write them out without waiting for a
-    /// flush. Default: 128 KiB.
-    #[must_use]
+    /// How many queued bytes make `feed` write them out without waiting for
+    /// a flush. At most `max_write_buffer_size`. Default: 128 KiB.
     pub const fn write_buffer_size(mut self, bytes: usize) -> Self {
-        self.write_buffer_size = bytes;
+        self.0.write_buffer_size = bytes;
         self
     }
 
     /// How many queued bytes make `send` and `feed` wait until the peer has
-    /// read some (backpressure). A message larger than this is still sent
-    /// once the queue has drained below it. Default: 4 MiB.
-    #[must_use]
+    /// read some, and stop reading meanwhile (backpressure). A message larger
+    /// than this is still sent once the queue has drained below it.
+    /// Default: 4 MiB.
     pub const fn max_write_buffer_size(mut self, bytes: usize) -> Self {
-        self.max_write_buffer_size = bytes;
-        self
-    }
-
-    /// Accept unmasked frames from a client, against RFC 6455 §5.1 (for
-    /// tests and trusted peers only). Default: `false`.
-    #[must_use]
-    pub const fn accept_unmasked_frames(mut self, accept: bool) -> Self {
-        self.accept_unmasked_frames = accept;
+        self.0.max_write_buffer_size = bytes;
         self
     }
 
     /// How long a closing endpoint waits for the peer's close frame (or, for
     /// a client, for the server to close TCP) before dropping the
     /// connection. Default: 5 s.
-    #[must_use]
     pub const fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
+        self.0.close_timeout = timeout;
         self
     }
 
@@ -152,158 +175,113 @@ impl Config {
     /// the connection is dropped and `recv` returns
     /// `Err(Error::HeartbeatTimeout)`. Default: on, 30 s and 30 s, so a
     /// vanished peer is noticed within a minute.
-    #[must_use]
     pub const fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.heartbeat = Some(HeartbeatConfig { interval, timeout });
+        self.0.heartbeat = Some(HeartbeatConfig { interval, timeout });
         self
     }
 
     /// Turns the heartbeat off: a silent peer is never declared dead.
-    #[must_use]
     pub const fn no_heartbeat(mut self) -> Self {
-        self.heartbeat = None;
+        self.0.heartbeat = None;
         self
     }
 
     /// Closes the connection with 1001 (Going Away) after this long without
     /// a text or binary message in either direction (pings do not count);
     /// `recv` then returns `Err(Error::IdleTimeout)`. Default: off.
-    #[must_use]
     pub const fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
+        self.0.idle_timeout = timeout;
         self
     }
 
-    /// How long a client may take to send its upgrade request's headers
-    /// before [`serve`](crate::serve) drops the connection (against
-    /// slowloris attacks). Default: 10 s.
-    #[must_use]
-    pub const fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
-        self
-    }
-
-    /// Ties every socket made with this config to `shutdown`: when it is
-    /// triggered, each sends close 1001 (Going Away) and finishes its
-    /// closing handshake. See [`Shutdown`].
-    #[must_use]
-    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
-        self.shutdown = Some(shutdown.clone());
-        self
-    }
-
-    /// Accept requests only from these origins (plus requests without an
-    /// `Origin`), e.g. `["https://app.example.com"]`. See [`OriginPolicy`].
-    #[must_use]
-    pub fn allowed_origins<I>(mut self, origins: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        self.origins = OriginPolicy::Allowed(origins.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Accept requests from any origin. See [`OriginPolicy`] for the risk.
-    #[must_use]
-    pub fn allow_any_origin(mut self) -> Self {
-        self.origins = OriginPolicy::Any;
-        self
-    }
-
-    /// The subprotocols the server speaks, in order of preference: the first
-    /// one the client also offers is selected. Default: none.
+    /// The config, if every value makes sense.
     ///
-    /// # Panics
-    /// If a protocol is not a valid header value.
-    #[must_use]
-    pub fn protocols<I>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator,
-        I::Item: AsRef<str>,
-    {
-        self.protocols = protocols
-            .into_iter()
-            .map(|p| HeaderValue::from_str(p.as_ref()).expect("a subprotocol must be a valid header value"))
-            .collect();
-        self
+    /// # Errors
+    /// The first zero or contradictory setting, named.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let c = &self.0;
+        let nonzero_sizes = [
+            ("max_frame_size", c.max_frame_size),
+            ("max_message_size", c.max_message_size),
+            ("read_buffer_size", c.read_buffer_size),
+            ("write_buffer_size", c.write_buffer_size),
+            ("max_write_buffer_size", c.max_write_buffer_size),
+        ];
+        if let Some((setting, _)) = nonzero_sizes.iter().find(|(_, size)| *size == 0) {
+            return Err(ConfigError::Zero(setting));
+        }
+        let heartbeat = c.heartbeat.map_or([None, None], |h| [Some(h.interval), Some(h.timeout)]);
+        let durations = [
+            ("close_timeout", Some(c.close_timeout)),
+            ("heartbeat interval", heartbeat[0]),
+            ("heartbeat timeout", heartbeat[1]),
+            ("idle_timeout", c.idle_timeout),
+        ];
+        if let Some((setting, _)) = durations.iter().find(|(_, d)| *d == Some(Duration::ZERO)) {
+            return Err(ConfigError::Zero(setting));
+        }
+        if c.write_buffer_size > c.max_write_buffer_size {
+            return Err(ConfigError::Contradiction(
+                "write_buffer_size is larger than max_write_buffer_size: senders would wait before anything is written",
+            ));
+        }
+        Ok(self.0)
     }
+}
 
-    /// See [`heartbeat`](Self::heartbeat); `None` when off.
-    #[must_use]
-    pub const fn get_heartbeat(&self) -> Option<HeartbeatConfig> {
-        self.heartbeat
+/// A setting that cannot work, found when a config is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// This size or duration was zero.
+    Zero(&'static str),
+    /// Two settings contradict each other, as explained.
+    Contradiction(&'static str),
+    /// A subprotocol is not a valid HTTP token.
+    InvalidProtocol(usize),
+    /// An allowed origin is empty.
+    EmptyOrigin,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Zero(setting) => write!(f, "invalid WebSocket config: {setting} must be more than zero"),
+            Self::Contradiction(why) => write!(f, "invalid WebSocket config: {why}"),
+            Self::InvalidProtocol(index) => write!(
+                f,
+                "invalid WebSocket config: subprotocol #{index} is not a valid HTTP token"
+            ),
+            Self::EmptyOrigin => f.write_str("invalid WebSocket config: an allowed origin is empty"),
+        }
     }
+}
 
-    /// See [`idle_timeout`](Self::idle_timeout).
-    #[must_use]
-    pub const fn get_idle_timeout(&self) -> Option<Duration> {
-        self.idle_timeout
-    }
+impl std::error::Error for ConfigError {}
 
-    /// See [`handshake_timeout`](Self::handshake_timeout).
-    #[must_use]
-    pub const fn get_handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// See [`shutdown`](Self::shutdown).
-    #[must_use]
-    pub fn get_shutdown(&self) -> Option<&Shutdown> {
-        self.shutdown.as_ref()
-    }
-
-    /// See [`allowed_origins`](Self::allowed_origins).
-    #[must_use]
-    pub fn get_origin_policy(&self) -> &OriginPolicy {
-        &self.origins
-    }
-
-    /// See [`protocols`](Self::protocols).
-    #[must_use]
-    pub fn get_protocols(&self) -> &[HeaderValue] {
-        &self.protocols
-    }
-
-    /// See [`max_frame_size`](Self::max_frame_size).
-    #[must_use]
-    pub const fn get_max_frame_size(&self) -> usize {
-        self.max_frame_size
-    }
-
-    /// See [`max_message_size`](Self::max_message_size).
-    #[must_use]
-    pub const fn get_max_message_size(&self) -> usize {
-        self.max_message_size
-    }
-
-    /// See [`read_buffer_size`](Self::read_buffer_size).
-    #[must_use]
-    pub const fn get_read_buffer_size(&self) -> usize {
-        self.read_buffer_size
-    }
-
-    /// See [`write_buffer_size`](Self::write_buffer_size).
-    #[must_use]
-    pub const fn get_write_buffer_size(&self) -> usize {
-        self.write_buffer_size
-    }
-
-    /// See [`max_write_buffer_size`](Self::max_write_buffer_size).
-    #[must_use]
-    pub const fn get_max_write_buffer_size(&self) -> usize {
-        self.max_write_buffer_size
-    }
-
-    /// See [`accept_unmasked_frames`](Self::accept_unmasked_frames).
-    #[must_use]
-    pub const fn get_accept_unmasked_frames(&self) -> bool {
-        self.accept_unmasked_frames
-    }
-
-    /// See [`close_timeout`](Self::close_timeout).
-    #[must_use]
-    pub const fn get_close_timeout(&self) -> Duration {
-        self.close_timeout
+    #[test]
+    fn zero_and_contradictory_values_are_named() {
+        let zero = Duration::ZERO;
+        let second = Duration::from_secs(1);
+        let cases = [
+            (Config::builder().max_frame_size(0), ConfigError::Zero("max_frame_size")),
+            (Config::builder().read_buffer_size(0), ConfigError::Zero("read_buffer_size")),
+            (Config::builder().close_timeout(zero), ConfigError::Zero("close_timeout")),
+            (Config::builder().heartbeat(zero, second), ConfigError::Zero("heartbeat interval")),
+            (Config::builder().heartbeat(second, zero), ConfigError::Zero("heartbeat timeout")),
+            (Config::builder().idle_timeout(Some(zero)), ConfigError::Zero("idle_timeout")),
+        ];
+        for (builder, expected) in cases {
+            assert_eq!(builder.build().unwrap_err(), expected);
+        }
+        let inverted = Config::builder().max_write_buffer_size(1 << 10).build();
+        assert!(matches!(inverted, Err(ConfigError::Contradiction(_))));
+        let fixed = Config::builder().max_write_buffer_size(1 << 10).write_buffer_size(512);
+        assert!(fixed.build().is_ok());
+        assert!(Config::builder().no_heartbeat().idle_timeout(None).build().is_ok());
     }
 }

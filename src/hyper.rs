@@ -1,7 +1,6 @@
 //! The hyper door: upgrade one request on a hyper 1 server.
 
 use std::future::Future;
-use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -17,8 +16,7 @@ use tracing::Instrument;
 
 use crate::handshake::server::{self, Accept, RequestHead};
 use crate::handshake::HandshakeError;
-use crate::proto::Role;
-use crate::{Config, Error, WebSocket};
+use crate::{ServerConfig, WebSocket};
 
 /// Validates a WebSocket upgrade request and answers it.
 ///
@@ -27,8 +25,8 @@ use crate::{Config, Error, WebSocket};
 /// yields the [`WebSocket`] once hyper has sent that response and handed over
 /// the connection. HTTP/1 connections must be served `.with_upgrades()`;
 /// HTTP/2 ones with `enable_connect_protocol()`. The request's `Origin` is
-/// checked against `Config`'s [`OriginPolicy`](crate::OriginPolicy), and the
-/// first of `Config::protocols` the client offers is selected.
+/// checked against the [`OriginPolicy`](crate::OriginPolicy), and the first
+/// of [`ServerConfig::protocols`] the client offers is selected.
 ///
 /// # Errors
 /// The rule the request broke; [`HandshakeError::to_response`] is the answer to send.
@@ -37,10 +35,10 @@ use crate::{Config, Error, WebSocket};
 /// use std::convert::Infallible;
 /// use http_body_util::Full;
 /// use hyper::{body::{Bytes, Incoming}, Request, Response};
-/// use hyperws::{upgrade_request, Config};
+/// use hyperws::{upgrade_request, ServerConfig};
 ///
 /// async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-///     let (response, upgraded) = match upgrade_request(&mut request, &Config::default()) {
+///     let (response, upgraded) = match upgrade_request(&mut request, &ServerConfig::default()) {
 ///         Ok(accepted) => accepted,
 ///         Err(refused) => return Ok(refused.to_response()),
 ///     };
@@ -57,30 +55,69 @@ use crate::{Config, Error, WebSocket};
 /// ```
 pub fn upgrade_request<B>(
     request: &mut Request<B>,
-    config: &Config,
+    config: &ServerConfig,
 ) -> Result<(Response<Full<Bytes>>, UpgradeFut), HandshakeError> {
-    let (accept, upgraded) = accept_request(request, config)?;
-    Ok((accept.response(), upgraded))
+    Validated::from_request(request)?.answer(config)
 }
 
-/// Every server-side rule for `request`, in order: the handshake, the
-/// origin policy, subprotocol selection, and hyper's upgrade handle.
-pub(crate) fn accept_request<B>(
-    request: &mut Request<B>,
-    config: &Config,
-) -> Result<(Accept, UpgradeFut), HandshakeError> {
-    let mut accept = server::validate(&request_head(
-        request.method(),
-        request.version(),
-        request.uri(),
-        request.headers(),
-        request.extensions(),
-    ))?;
-    accept.check_origin(config.get_origin_policy())?;
-    accept.select_protocol(config.get_protocols());
-    let on_upgrade = take_on_upgrade(request.extensions_mut())?;
-    let upgraded = UpgradeFut::new(on_upgrade, config.clone(), accept.protocol().cloned(), request.uri());
-    Ok((accept, upgraded))
+/// A request that passed the handshake's rules, holding hyper's handle on
+/// its connection: what every server door has between extracting a request
+/// and answering it.
+#[derive(Debug)]
+pub(crate) struct Validated {
+    pub(crate) accept: Accept,
+    on_upgrade: OnUpgrade,
+    path: Box<str>,
+}
+
+impl Validated {
+    /// Step one, at extraction: the request's method, version and headers
+    /// (RFC 6455 §4.2.1, RFC 8441 §4), and hyper's upgrade handle.
+    pub(crate) fn from_request<B>(request: &mut Request<B>) -> Result<Self, HandshakeError> {
+        let head = request_head(
+            request.method(),
+            request.version(),
+            request.uri(),
+            request.headers(),
+            request.extensions(),
+        );
+        let accept = server::validate(&head)?;
+        let path = request.uri().path().into();
+        Self::new(accept, request.extensions_mut(), path)
+    }
+
+    /// [`from_request`](Self::from_request) for a request split into parts.
+    #[cfg(feature = "axum")]
+    pub(crate) fn from_parts(parts: &mut http::request::Parts) -> Result<Self, HandshakeError> {
+        let head = request_head(&parts.method, parts.version, &parts.uri, &parts.headers, &parts.extensions);
+        let accept = server::validate(&head)?;
+        Self::new(accept, &mut parts.extensions, parts.uri.path().into())
+    }
+
+    fn new(accept: Accept, extensions: &mut Extensions, path: Box<str>) -> Result<Self, HandshakeError> {
+        let on_upgrade = extensions
+            .remove::<OnUpgrade>()
+            .ok_or(HandshakeError::ConnectionNotUpgradable)?;
+        Ok(Self {
+            accept,
+            on_upgrade,
+            path,
+        })
+    }
+
+    /// Step two, shared by every door: the origin policy, the subprotocol
+    /// (unless the handler chose one), and the response.
+    pub(crate) fn answer<B: Default>(mut self, config: &ServerConfig) -> Result<(Response<B>, UpgradeFut), HandshakeError> {
+        self.accept.check_origin(config.origin_policy())?;
+        self.accept.select_protocol_unless_chosen(config.protocols());
+        let upgraded = UpgradeFut {
+            on_upgrade: self.on_upgrade,
+            config: config.clone(),
+            protocol: self.accept.protocol().cloned(),
+            path: self.path,
+        };
+        Ok((self.accept.response(), upgraded))
+    }
 }
 
 /// The handshake's view of a request, with hyper's `:protocol` extension.
@@ -97,49 +134,35 @@ pub(crate) fn request_head<'a>(
     }
 }
 
-/// hyper's handle for taking over the connection once the response is sent.
-pub(crate) fn take_on_upgrade(extensions: &mut Extensions) -> Result<OnUpgrade, HandshakeError> {
-    extensions
-        .remove::<OnUpgrade>()
-        .ok_or(HandshakeError::ConnectionNotUpgradable)
-}
-
 /// Resolves to the [`WebSocket`] once hyper hands over the connection.
+///
+/// # Errors
+/// hyper's, if the connection could not be taken over after the response
+/// (the client went away, or the connection was not served with upgrades).
 #[derive(Debug)]
 #[must_use = "the WebSocket exists only once this future is awaited"]
 pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
-    config: Config,
+    config: ServerConfig,
     protocol: Option<HeaderValue>,
     path: Box<str>,
 }
 
-impl UpgradeFut {
-    pub(crate) fn new(on_upgrade: OnUpgrade, config: Config, protocol: Option<HeaderValue>, uri: &Uri) -> Self {
-        Self {
-            on_upgrade,
-            config,
-            protocol,
-            path: uri.path().into(),
-        }
-    }
-}
-
 impl Future for UpgradeFut {
-    type Output = Result<WebSocket<UpgradedIo>, Error>;
+    type Output = Result<WebSocket<UpgradedIo>, hyper::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let upgraded = std::task::ready!(Pin::new(&mut self.on_upgrade).poll(cx)).map_err(io::Error::other)?;
+        let upgraded = std::task::ready!(Pin::new(&mut self.on_upgrade).poll(cx))?;
         let (io, read) = UpgradedIo::new(upgraded);
-        let ws = WebSocket::from_partially_read(io, read, Role::Server, &self.config);
-        Poll::Ready(Ok(ws.with_protocol(self.protocol.take())))
+        let protocol = self.protocol.take();
+        Poll::Ready(Ok(WebSocket::server(io, &read, &self.config, protocol)))
     }
 }
 
 /// Runs a server door's handler once the upgrade completes: a failed
 /// upgrade goes to `on_failed`; a handler that panics is logged and its
 /// socket is closed with 1011, and the panic goes no further.
-pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(Error))
+pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(hyper::Error))
 where
     H: FnOnce(WebSocket) -> Fut,
     Fut: Future<Output = ()>,
@@ -149,10 +172,7 @@ where
         Ok(ws) => ws,
         Err(e) => return on_failed(e),
     };
-    let peer = match ws.get_ref() {
-        UpgradedIo::Tcp(tcp) => tcp.peer_addr().ok(),
-        UpgradedIo::Other(_) => None,
-    };
+    let peer = ws.get_ref().tcp_stream().and_then(|tcp| tcp.peer_addr().ok());
     // Everything the socket logs is inside this span; built once per connection.
     let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
     span.in_scope(|| tracing::debug!("WebSocket opened"));
@@ -182,23 +202,36 @@ where
 
 /// The transport under a server-side [`WebSocket`]: the raw `TcpStream`
 /// when hyper was serving one (the fast path, no boxed IO), or hyper's
-/// `Upgraded` otherwise.
+/// type-erased `Upgraded` otherwise.
 #[derive(Debug)]
-pub enum UpgradedIo {
-    /// The TCP stream hyper was serving.
+pub struct UpgradedIo(Transport);
+
+#[derive(Debug)]
+enum Transport {
     Tcp(TcpStream),
-    /// Any other transport, through hyper's type-erased IO.
     Other(TokioIo<Upgraded>),
 }
+
+crate::io::enum_io!(Transport { Tcp, Other });
+crate::io::newtype_io!(UpgradedIo);
 
 impl UpgradedIo {
     /// Unwraps `upgraded`, keeping any bytes hyper read past the handshake.
     fn new(upgraded: Upgraded) -> (Self, BytesMut) {
         match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => (Self::Tcp(parts.io.into_inner()), BytesMut::from(parts.read_buf)),
-            Err(upgraded) => (Self::Other(TokioIo::new(upgraded)), BytesMut::new()),
+            Ok(parts) => (Self(Transport::Tcp(parts.io.into_inner())), BytesMut::from(parts.read_buf)),
+            Err(upgraded) => (Self(Transport::Other(TokioIo::new(upgraded))), BytesMut::new()),
+        }
+    }
+
+    /// The TCP stream under the socket, when hyper was serving a plain one
+    /// (behind hyper's `http1`/`http2` builders or [`serve`](crate::serve);
+    /// not behind TLS, or `axum::serve`, which wraps the stream).
+    #[must_use]
+    pub fn tcp_stream(&self) -> Option<&TcpStream> {
+        match &self.0 {
+            Transport::Tcp(tcp) => Some(tcp),
+            Transport::Other(_) => None,
         }
     }
 }
-
-crate::io::enum_io!(UpgradedIo { Tcp, Other });

@@ -14,14 +14,14 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service;
 
-use crate::{Config, Error, Shutdown};
+use crate::{ServerConfig, Shutdown};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// Serves `service` on `listener` until `Config::shutdown` is triggered (or
+/// Serves `service` on `listener` until `ServerConfig::shutdown` is triggered (or
 /// forever): HTTP/1.1 with upgrades and HTTP/2 with extended CONNECT, so
 /// every server door works; a client that has not sent its request headers
-/// within `Config::handshake_timeout` is dropped (slowloris); on shutdown it
+/// within `ServerConfig::handshake_timeout` is dropped (slowloris); on shutdown it
 /// stops accepting, lets open HTTP connections finish, and returns once
 /// every WebSocket tied to the shutdown has closed.
 ///
@@ -34,7 +34,7 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 ///
 /// ```no_run
 /// use axum::{routing::any, Router};
-/// use hyperws::{axum::WebSocketUpgrade, Config, Shutdown};
+/// use hyperws::{axum::WebSocketUpgrade, ServerConfig, Shutdown};
 ///
 /// # async fn run() -> std::io::Result<()> {
 /// let shutdown = Shutdown::new();
@@ -42,10 +42,11 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 ///     ws.on_upgrade(|mut socket| async move { while socket.recv().await.is_some() {} })
 /// }));
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-/// hyperws::serve(listener, app, &Config::default().shutdown(&shutdown)).await
+/// let config = ServerConfig::builder().shutdown(&shutdown).build().expect("valid config");
+/// hyperws::serve(listener, app, &config).await
 /// # }
 /// ```
-pub async fn serve<S, B>(listener: TcpListener, service: S, config: &Config) -> io::Result<()>
+pub async fn serve<S, B>(listener: TcpListener, service: S, config: &ServerConfig) -> io::Result<()>
 where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -54,8 +55,8 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let shutdown = config.get_shutdown().cloned();
-    let handshake_timeout = config.get_handshake_timeout();
+    let shutdown = config.shutdown().cloned();
+    let handshake_timeout = config.handshake_timeout();
     loop {
         let accepted = match &shutdown {
             Some(shutdown) => tokio::select! {
@@ -78,8 +79,8 @@ where
         tokio::spawn(async move {
             let result = serve_connection(tcp, service, handshake_timeout, shutdown.as_ref()).await;
             match result {
-                Err(e) if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout) => {
-                    tracing::debug!(%peer, error = %Error::HandshakeTimeout, "dropped a slow client");
+                Err(e) if is_handshake_timeout(&*e) => {
+                    tracing::debug!(%peer, "dropped a client that did not send its request headers in time");
                 }
                 Err(e) => tracing::debug!(%peer, error = %e, "HTTP connection ended with an error"),
                 Ok(()) => {}
@@ -112,7 +113,7 @@ where
 {
     let is_http2 = match tokio::time::timeout(handshake_timeout, starts_with_http2_preface(&tcp)).await {
         Ok(sniffed) => sniffed?,
-        Err(_) => return Err(Box::new(Error::HandshakeTimeout)),
+        Err(_) => return Err(Box::new(io::Error::from(io::ErrorKind::TimedOut))),
     };
     let io = TokioIo::new(tcp);
     if is_http2 {
@@ -130,6 +131,15 @@ where
             .await
             .map_err(Into::into)
     }
+}
+
+/// Whether a connection ended because its client was too slow to send its
+/// request (hyper's header read timeout, or ours while sniffing the preface).
+fn is_handshake_timeout(error: &(dyn StdError + 'static)) -> bool {
+    error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout)
+        || error
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut)
 }
 
 /// Runs a connection, asking it to wind down gracefully once `shutdown` fires.

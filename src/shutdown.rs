@@ -10,18 +10,18 @@ use tokio::sync::Notify;
 
 /// A graceful-shutdown signal shared by a server and its sockets.
 ///
-/// Give it to the sockets through [`Config::shutdown`](crate::Config::shutdown).
+/// Give it to the sockets through [`ServerConfigBuilder::shutdown`](crate::ServerConfigBuilder::shutdown).
 /// [`trigger`](Self::trigger) makes each open socket send close 1001 (Going
 /// Away) and finish its closing handshake (up to `Config::close_timeout`);
 /// [`closed`](Self::closed) resolves once every one of them is gone.
 ///
 /// ```no_run
 /// use axum::{routing::any, Router};
-/// use hyperws::{axum::WebSocketUpgrade, Config, Shutdown};
+/// use hyperws::{axum::WebSocketUpgrade, ServerConfig, Shutdown};
 ///
 /// # async fn run() -> std::io::Result<()> {
 /// let shutdown = Shutdown::new();
-/// let config = Config::default().shutdown(&shutdown);
+/// let config = ServerConfig::builder().shutdown(&shutdown).build().expect("valid config");
 /// let app = Router::new().route("/ws", any(move |ws: WebSocketUpgrade| {
 ///     let config = config.clone();
 ///     async move { ws.config(config).on_upgrade(|mut socket| async move { while socket.recv().await.is_some() {} }) }

@@ -38,8 +38,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::hyper::{accept_request, request_head, run_handler};
-use crate::{Config, WebSocket};
+use crate::hyper::{request_head, run_handler, Validated};
+use crate::{ServerConfig, WebSocket};
 
 /// The code that runs on each accepted socket: any
 /// `FnOnce(WebSocket) -> impl Future<Output = ()>` that is `Clone`.
@@ -96,7 +96,7 @@ impl fmt::Debug for Route {
 #[derive(Clone, Debug)]
 pub struct WebSocketLayer<H> {
     handler: H,
-    config: Config,
+    config: ServerConfig,
     route: Route,
 }
 
@@ -105,14 +105,14 @@ impl<H: WebSocketHandler> WebSocketLayer<H> {
     pub fn new(handler: H) -> Self {
         Self {
             handler,
-            config: Config::default(),
+            config: ServerConfig::default(),
             route: Route::Any,
         }
     }
 
     /// Uses `config` for every socket (limits, origins, subprotocols).
     #[must_use]
-    pub fn with_config(mut self, config: Config) -> Self {
+    pub fn with_config(mut self, config: ServerConfig) -> Self {
         self.config = config;
         self
     }
@@ -175,12 +175,13 @@ where
         if !head.is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let response = match accept_request(&mut request, &self.layer.config) {
-            Ok((accept, upgraded)) => {
+        let answered = Validated::from_request(&mut request).and_then(|v| v.answer(&self.layer.config));
+        let response = match answered {
+            Ok((response, upgraded)) => {
                 let handler = self.layer.handler.clone();
                 let on_failed = |e| tracing::debug!(error = %e, "WebSocket upgrade failed after the response");
                 tokio::spawn(run_handler(upgraded, move |ws| handler.call(ws), on_failed));
-                accept.response()
+                response
             }
             Err(refused) => refused.to_response(),
         };

@@ -7,7 +7,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri, Version};
 
 use super::{accept_key, header_has_token, header_tokens, HandshakeError, WEBSOCKET_VERSION};
-use crate::config::OriginPolicy;
+use crate::server_config::OriginPolicy;
 
 /// The parts of a request the handshake reads.
 ///
@@ -73,7 +73,16 @@ pub struct Accept {
     origin: Option<HeaderValue>,
     authority: Option<String>,
     requested_protocols: Vec<HeaderValue>,
-    protocol: Option<HeaderValue>,
+    protocol: ProtocolChoice,
+}
+
+/// Whether the subprotocol was chosen yet (by the handler, or from the config).
+#[derive(Clone, Debug)]
+enum ProtocolChoice {
+    /// Nobody chose: the server's configured list decides when answering.
+    Open,
+    /// Chosen (possibly none), and kept.
+    Chosen(Option<HeaderValue>),
 }
 
 /// Checks an upgrade request's method, version and headers.
@@ -129,7 +138,7 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
         requested_protocols: header_tokens(headers.get_all(header::SEC_WEBSOCKET_PROTOCOL))
             .filter_map(|token| HeaderValue::from_str(token).ok())
             .collect(),
-        protocol: None,
+        protocol: ProtocolChoice::Open,
     })
 }
 
@@ -172,21 +181,34 @@ impl Accept {
         self.requested_protocols.iter()
     }
 
-    /// Selects the first of `ours` that the client offered (RFC 6455 §4.2.2).
+    /// Selects the first of `ours` that the client offered (RFC 6455
+    /// §4.2.2: "the server MUST select one of the values from the client's
+    /// handshake ... or null").
     pub fn select_protocol<'p>(&mut self, ours: impl IntoIterator<Item = &'p HeaderValue>) -> Option<&HeaderValue> {
-        self.protocol = ours.into_iter().find(|p| self.requested_protocols.contains(p)).cloned();
-        self.protocol.as_ref()
+        let found = ours.into_iter().find(|p| self.requested_protocols.contains(p)).cloned();
+        self.protocol = ProtocolChoice::Chosen(found);
+        self.protocol()
+    }
+
+    /// Selects from `ours` unless a protocol was already chosen.
+    pub(crate) fn select_protocol_unless_chosen(&mut self, ours: &[HeaderValue]) {
+        if matches!(self.protocol, ProtocolChoice::Open) {
+            self.select_protocol(ours);
+        }
     }
 
     /// Sets the subprotocol to answer with, whatever the client offered.
     pub fn set_protocol(&mut self, protocol: Option<HeaderValue>) {
-        self.protocol = protocol;
+        self.protocol = ProtocolChoice::Chosen(protocol);
     }
 
-    /// The subprotocol the response will name.
+    /// The subprotocol the response will name, once one was selected.
     #[must_use]
     pub fn protocol(&self) -> Option<&HeaderValue> {
-        self.protocol.as_ref()
+        match &self.protocol {
+            ProtocolChoice::Chosen(protocol) => protocol.as_ref(),
+            ProtocolChoice::Open => None,
+        }
     }
 
     /// The response that completes the handshake: `101 Switching Protocols`
@@ -211,7 +233,7 @@ impl Accept {
     pub fn response<B: Default>(&self) -> Response<B> {
         let mut response = Response::new(B::default());
         let headers = response.headers_mut();
-        if let Some(protocol) = &self.protocol {
+        if let Some(protocol) = self.protocol() {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol.clone());
         }
         if let Some(accept) = &self.key_answer {

@@ -1,4 +1,5 @@
-//! Joins fragments into messages: the only place continuation rules live.
+//! Joins data frames into messages: the only place continuation rules and
+//! the message-size limit live, and the only owner of text validation.
 //!
 //! RFC 6455 §5.4: a message is one frame with FIN set, or a text/binary frame
 //! with FIN clear followed by continuation frames, the last with FIN set.
@@ -11,118 +12,126 @@ use super::frame::{FrameHeader, OpCode};
 use super::message::{Message, Utf8Bytes};
 use super::utf8::Utf8Validator;
 
-/// An unfinished fragmented message.
+/// What kind of message is arriving; text carries its validator, which
+/// spans fragments and partial frames.
 #[derive(Debug)]
-struct Fragments {
-    is_text: bool,
-    data: BytesMut,
+pub(crate) enum Kind {
+    Binary,
+    Text(Utf8Validator),
+}
+
+/// A data message whose first frame has begun.
+#[derive(Debug)]
+pub(crate) struct Partial {
+    kind: Kind,
+    /// Payload of the frames before the current one.
+    fragments: BytesMut,
+    /// Bytes of the current frame already seen through [`Assembler::chunk`].
+    frame_seen: usize,
 }
 
 #[derive(Debug)]
-pub(crate) struct Assembler {
-    max_message_size: usize,
-    fragments: Option<Fragments>,
-    /// Whether the data frame being read belongs to a text message.
-    frame_is_text: bool,
-    /// Spans fragments and partial frames of the current text message.
-    utf8: Utf8Validator,
-    /// Whether `utf8` has seen any bytes of the current message.
-    utf8_started: bool,
+pub(crate) enum Assembler {
+    /// Between messages.
+    Idle,
+    /// A message is arriving.
+    Receiving(Partial),
 }
 
 impl Assembler {
-    pub(crate) fn new(max_message_size: usize) -> Self {
-        Self {
-            max_message_size,
-            fragments: None,
-            frame_is_text: false,
-            utf8: Utf8Validator::default(),
-            utf8_started: false,
-        }
-    }
-
-    /// Checks a data frame's header against the message it starts or continues.
-    pub(crate) fn begin_frame(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
-        let so_far = match (header.opcode, &self.fragments) {
-            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
-            (OpCode::Continuation, Some(fragments)) => {
-                self.frame_is_text = fragments.is_text;
-                fragments.data.len() as u64
-            }
-            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
-            (opcode, None) => {
-                self.frame_is_text = opcode == OpCode::Text;
-                self.utf8 = Utf8Validator::default();
-                self.utf8_started = false;
+    /// Checks a data frame's header against the message it starts or
+    /// continues, and the message-size limit.
+    pub(crate) fn begin_frame(&mut self, header: &FrameHeader, max_message_size: usize) -> Result<(), ProtocolError> {
+        let so_far = match (header.opcode, &mut *self) {
+            // RFC 6455 §5.4: fragments are a first frame then continuations, in order.
+            (OpCode::Continuation, Self::Idle) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Self::Receiving(partial)) => partial.fragments.len() as u64,
+            (_, Self::Receiving(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (opcode, Self::Idle) => {
+                let kind = if opcode == OpCode::Text {
+                    Kind::Text(Utf8Validator::default())
+                } else {
+                    Kind::Binary
+                };
+                *self = Self::Receiving(Partial {
+                    kind,
+                    fragments: BytesMut::new(),
+                    frame_seen: 0,
+                });
                 0
             }
         };
         let size = so_far + header.payload_len;
-        if size > self.max_message_size as u64 {
+        if size > max_message_size as u64 {
             return Err(ProtocolError::MessageTooLarge {
                 size,
-                max: self.max_message_size,
+                max: max_message_size,
             });
         }
         Ok(())
     }
 
-    /// Sees payload of the current data frame before the frame is complete.
-    pub(crate) fn payload_chunk(&mut self, chunk: &[u8]) -> Result<(), ProtocolError> {
-        if self.frame_is_text {
-            self.utf8_started = true;
-            self.utf8.feed(chunk).map_err(|_| ProtocolError::InvalidUtf8)?;
+    /// Sees payload of the current frame before the frame is complete.
+    pub(crate) fn chunk(&mut self, chunk: &[u8]) -> Result<(), ProtocolError> {
+        if let Self::Receiving(partial) = self {
+            partial.see(chunk)?;
         }
         Ok(())
     }
 
     /// Takes a complete data frame; returns the message it completes, if any.
-    /// `streamed` leading bytes were already shown to [`payload_chunk`](Self::payload_chunk).
-    pub(crate) fn end_frame(
-        &mut self,
-        fin: bool,
-        payload: Bytes,
-        streamed: usize,
-    ) -> Result<Option<Message>, ProtocolError> {
-        if fin && self.fragments.is_none() {
-            return self.whole_message(payload, streamed).map(Some);
-        }
-        self.payload_chunk(&payload[streamed..])?;
-        let fragments = self.fragments.get_or_insert_with(|| Fragments {
-            is_text: self.frame_is_text,
-            data: BytesMut::new(),
-        });
-        fragments.data.extend_from_slice(&payload);
-        if !fin {
-            return Ok(None);
-        }
-        let Some(Fragments { is_text, data }) = self.fragments.take() else {
-            return Ok(None);
+    pub(crate) fn end_frame(&mut self, fin: bool, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+        let Self::Receiving(partial) = self else {
+            return Err(ProtocolError::UnexpectedContinuation); // begin_frame always comes first
         };
-        if is_text {
-            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-            return to_text(data.freeze()).map(Some);
+        let single = fin && partial.fragments.is_empty();
+        if single && partial.frame_seen == 0 {
+            // The common case: a message in one frame, seen whole. No copy,
+            // and text is validated once, by `Utf8Bytes`.
+            let kind = std::mem::replace(&mut partial.kind, Kind::Binary);
+            *self = Self::Idle;
+            return finish(kind, payload).map(Some);
         }
-        Ok(Some(Message::Binary(data.freeze())))
-    }
-
-    /// A message that is one frame: zero copies, and text validated once.
-    fn whole_message(&mut self, payload: Bytes, streamed: usize) -> Result<Message, ProtocolError> {
-        if !self.frame_is_text {
-            return Ok(Message::Binary(payload));
+        let rest = payload.slice(partial.frame_seen..);
+        partial.see(&rest)?;
+        partial.frame_seen = 0;
+        let whole = if single {
+            payload
+        } else {
+            partial.fragments.extend_from_slice(&payload);
+            if !fin {
+                return Ok(None);
+            }
+            std::mem::take(&mut partial.fragments).freeze()
+        };
+        let kind = std::mem::replace(&mut partial.kind, Kind::Binary);
+        *self = Self::Idle;
+        if let Kind::Text(validator) = &kind {
+            validator.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
         }
-        if self.utf8_started {
-            // The first bytes were checked as they arrived; finish the check
-            // so a bad byte is reported as early as it can be.
-            self.payload_chunk(&payload[streamed..])?;
-            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
-        to_text(payload)
+        finish(kind, whole).map(Some)
     }
 }
 
-fn to_text(bytes: Bytes) -> Result<Message, ProtocolError> {
-    Utf8Bytes::try_from(bytes)
-        .map(Message::Text)
-        .map_err(|_| ProtocolError::InvalidUtf8)
+impl Partial {
+    fn see(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.frame_seen += bytes.len();
+        match &mut self.kind {
+            // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream
+            // as UTF-8 but finds that the byte stream is not, in fact, a
+            // valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
+            // Connection_"; checked as the bytes arrive.
+            Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8),
+            Kind::Binary => Ok(()),
+        }
+    }
+}
+
+fn finish(kind: Kind, payload: Bytes) -> Result<Message, ProtocolError> {
+    match kind {
+        Kind::Binary => Ok(Message::Binary(payload)),
+        Kind::Text(_) => Utf8Bytes::try_from(payload)
+            .map(Message::Text)
+            .map_err(|_| ProtocolError::InvalidUtf8),
+    }
 }

@@ -101,7 +101,7 @@ pub struct CloseFrame {
 }
 
 /// The longest reason that fits a control frame next to the two-byte code.
-pub const MAX_CLOSE_REASON: usize = super::frame::MAX_CONTROL_PAYLOAD - 2;
+pub(crate) const MAX_CLOSE_REASON: usize = super::frame::MAX_CONTROL_PAYLOAD - 2;
 
 impl CloseFrame {
     /// A frame with the given code and an empty reason.

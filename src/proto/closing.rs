@@ -10,41 +10,37 @@
 //! close frame is not lost to a TCP reset and a well-behaved peer completes
 //! the handshake at once. Input that cannot even be parsed is drained until
 //! the peer hangs up or the deadline passes.
+//!
+//! How the connection ended is decided here too, once, for reads and writes
+//! alike: the end of the transport (EOF or an error) after the handshake
+//! completed is the expected end; before it, the peer's fault. The first
+//! fault is kept ([`Fault`]) and reported when the connection is closed.
 
 use std::time::{Duration, Instant};
 
-use super::decoder::Role;
+use super::error::Error;
+use super::Role;
 
 /// Where the closing handshake stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CloseState {
+pub(crate) enum CloseState {
     /// No close frame has been sent or received.
     Open,
     /// We sent a close frame and wait for the peer's, still delivering its data.
-    CloseSent {
-        /// When to give up waiting and drop the connection.
-        deadline: Instant,
-    },
+    CloseSent { deadline: Instant },
     /// We are ending the connection on our own account (the peer broke the
     /// protocol, or it sat idle too long) and sent a close; the peer's frames
     /// are dropped until its close reply arrives.
-    Failing {
-        /// When to give up waiting and drop the connection.
-        deadline: Instant,
-    },
+    Failing { deadline: Instant },
     /// Our part is done; input is discarded until the peer closes TCP.
-    Draining {
-        /// When to stop waiting and drop the connection.
-        deadline: Instant,
-    },
+    Draining { deadline: Instant },
     /// Nothing more will be read or written; only the TCP close remains.
     Closed,
 }
 
 impl CloseState {
     /// We queued a close frame of our own initiative.
-    #[must_use]
-    pub fn on_close_sent(self, now: Instant, timeout: Duration) -> Self {
+    pub(crate) fn on_close_sent(self, now: Instant, timeout: Duration) -> Self {
         match self {
             Self::Open => Self::CloseSent {
                 deadline: now + timeout,
@@ -55,8 +51,7 @@ impl CloseState {
 
     /// The peer's close frame arrived (and, if we had not sent one, our reply
     /// is queued): the handshake is complete.
-    #[must_use]
-    pub fn on_close_received(self, role: Role, now: Instant, timeout: Duration) -> Self {
+    pub(crate) fn on_close_received(self, role: Role, now: Instant, timeout: Duration) -> Self {
         match (self, role) {
             (Self::Open | Self::CloseSent { .. } | Self::Failing { .. }, Role::Server) => Self::Closed,
             (Self::Open | Self::CloseSent { .. } | Self::Failing { .. }, Role::Client) => Self::Draining {
@@ -68,8 +63,7 @@ impl CloseState {
 
     /// The peer broke the protocol (our close frame is queued if we had not
     /// sent one). Failing again, on input we cannot parse, leaves only draining.
-    #[must_use]
-    pub fn on_failure(self, now: Instant, timeout: Duration) -> Self {
+    pub(crate) fn on_failure(self, now: Instant, timeout: Duration) -> Self {
         match self {
             Self::Open => Self::Failing {
                 deadline: now + timeout,
@@ -80,15 +74,15 @@ impl CloseState {
         }
     }
 
-    /// The peer closed TCP (or the transport broke).
-    #[must_use]
-    pub fn on_eof(self) -> Self {
-        Self::Closed
+    /// Whether the end of the transport now would be the expected end:
+    /// RFC 6455 §7.1.4, "_The WebSocket Connection is Closed_" cleanly only
+    /// once close frames went both ways (or we failed it ourselves).
+    pub(crate) fn expects_transport_end(self) -> bool {
+        matches!(self, Self::Failing { .. } | Self::Draining { .. } | Self::Closed)
     }
 
     /// Time has passed; a deadline at or before `now` ends the wait.
-    #[must_use]
-    pub fn on_timeout(self, now: Instant) -> Self {
+    pub(crate) fn on_timeout(self, now: Instant) -> Self {
         match self.deadline() {
             Some(deadline) if deadline <= now => Self::Closed,
             _ => self,
@@ -96,8 +90,7 @@ impl CloseState {
     }
 
     /// The instant this state gives up waiting, if it waits.
-    #[must_use]
-    pub fn deadline(self) -> Option<Instant> {
+    pub(crate) fn deadline(self) -> Option<Instant> {
         match self {
             Self::CloseSent { deadline } | Self::Failing { deadline } | Self::Draining { deadline } => Some(deadline),
             Self::Open | Self::Closed => None,
@@ -105,21 +98,63 @@ impl CloseState {
     }
 
     /// Whether we may still send frames.
-    #[must_use]
-    pub fn can_send(self) -> bool {
+    pub(crate) fn can_send(self) -> bool {
         self == Self::Open
     }
 
     /// Whether frames from the peer are still delivered to the application.
-    #[must_use]
-    pub fn delivers_input(self) -> bool {
+    pub(crate) fn delivers_input(self) -> bool {
         matches!(self, Self::Open | Self::CloseSent { .. })
     }
 
     /// Whether frames from the peer are still parsed at all.
-    #[must_use]
-    pub fn parses_input(self) -> bool {
+    pub(crate) fn parses_input(self) -> bool {
         matches!(self, Self::Open | Self::CloseSent { .. } | Self::Failing { .. })
+    }
+}
+
+/// Why the connection is ending other than by a completed closing
+/// handshake: the first cause wins, and is reported once.
+#[derive(Debug, Default)]
+pub(crate) enum Fault {
+    /// Nothing went wrong (so far).
+    #[default]
+    None,
+    /// The first fault, not yet reported.
+    Unreported(Error),
+    /// Reported; a copy stays for callers who try to send.
+    Reported(Error),
+}
+
+impl Fault {
+    /// Records `error` unless an earlier fault is already known.
+    pub(crate) fn record(&mut self, error: Error) {
+        if matches!(self, Self::None) {
+            tracing::debug!(%error, "WebSocket failing");
+            *self = Self::Unreported(error);
+        }
+    }
+
+    /// The fault to report, once; then `None`.
+    pub(crate) fn take(&mut self) -> Option<Error> {
+        match std::mem::take(self) {
+            Self::Unreported(error) => {
+                *self = Self::Reported(error.duplicate());
+                Some(error)
+            }
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+
+    /// What a caller who tries to send is told.
+    pub(crate) fn error(&self) -> Option<Error> {
+        match self {
+            Self::None => None,
+            Self::Unreported(error) | Self::Reported(error) => Some(error.duplicate()),
+        }
     }
 }
 
@@ -156,7 +191,8 @@ mod tests {
                 deadline: now + TIMEOUT
             }
         );
-        assert_eq!(state.on_eof(), CloseState::Closed);
+        assert!(state.expects_transport_end());
+        assert!(!CloseState::Open.on_close_sent(now, TIMEOUT).expects_transport_end());
     }
 
     #[test]

@@ -1,137 +1,109 @@
 //! [`Connection`]: the whole protocol for one WebSocket, with no IO.
 //!
-//! Bytes read from the transport go in through [`Connection::read`], which
-//! returns messages; messages go in through [`Connection::send`], which
-//! queues frames in the [`Outbox`] for the driver to write. Time enters only
-//! as an `Instant` argument: the driver sleeps until [`Connection::poll_timeout`]
-//! and then calls [`Connection::handle_timeout`]. So every behaviour here can
-//! be tested in memory, on a made-up clock.
+//! Inputs are `handle_*` calls (bytes read, the transport's end or error, a
+//! timeout) plus [`send`](Connection::send) and [`close`](Connection::close);
+//! outputs are `poll_*` calls (the next message, bytes to write, the next
+//! deadline, why the connection ended). Time enters only as an `Instant`
+//! argument, so every behaviour can be tested in memory on a made-up clock.
 
-use std::fmt;
+use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
 use super::assembler::Assembler;
-use super::close::{CloseCode, CloseFrame, MAX_CLOSE_REASON};
-use super::closing::CloseState;
-use super::decoder::{Frame, FrameDecoder, Role};
-use super::error::ProtocolError;
+use super::close::{CloseFrame, MAX_CLOSE_REASON};
+use super::closing::{CloseState, Fault};
+use super::decoder::FrameDecoder;
+use super::error::{Error, SendError};
 use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
-use super::heartbeat::{HeartbeatAction, Keepalive};
+use super::heartbeat::Heartbeat;
+use super::idle::IdleClock;
 use super::message::Message;
 use super::outbox::Outbox;
+use super::Role;
 use crate::Config;
-
-/// Why a message could not be sent: the caller's mistake, not the peer's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SendError {
-    /// A close frame was already sent or received; no more frames may follow.
-    Closed,
-    /// A ping or pong payload was over 125 bytes (RFC 6455 §5.5).
-    ControlFrameTooLarge(usize),
-    /// A close reason was over 123 bytes.
-    CloseReasonTooLong(usize),
-    /// A close code that may not be sent, such as 1005 or 1006.
-    InvalidCloseCode(CloseCode),
-}
-
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Closed => f.write_str("the connection is closing or closed"),
-            Self::ControlFrameTooLarge(len) => write!(f, "ping/pong payload of {len} bytes exceeds 125"),
-            Self::CloseReasonTooLong(len) => write!(f, "close reason of {len} bytes exceeds {MAX_CLOSE_REASON}"),
-            Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
-        }
-    }
-}
-
-impl std::error::Error for SendError {}
-
-/// Which of the connection's clocks ran out in [`Connection::handle_timeout`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timeout {
-    /// The peer did not answer our close frame in time; the connection is closed.
-    Close,
-    /// Nothing arrived within the heartbeat's timeout; the connection is closed.
-    Heartbeat,
-    /// No message moved for `idle_timeout`; a close 1001 is queued.
-    Idle,
-}
-
-/// The idle timeout and the last time a message moved.
-#[derive(Clone, Copy, Debug)]
-struct IdleClock {
-    timeout: Duration,
-    last_message: Instant,
-}
-
-/// How the peer's closing of the transport is to be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Eof {
-    /// After the closing handshake, or while draining: expected.
-    Clean,
-    /// Mid-conversation, without a close frame (close code 1006).
-    Abnormal,
-}
 
 /// The sans-IO WebSocket protocol state for one connection.
 ///
+/// A driver (this crate's `WebSocket` is one) loops: it appends what the
+/// transport gives to [`read_buffer`](Self::read_buffer) and reports it with
+/// [`handle_read`](Self::handle_read) (or [`handle_eof`](Self::handle_eof),
+/// [`handle_transport_error`](Self::handle_transport_error)); takes messages
+/// from [`poll_message`](Self::poll_message); writes what
+/// [`poll_transmit`](Self::poll_transmit) lists and reports it with
+/// [`handle_written`](Self::handle_written); sleeps until
+/// [`poll_timeout`](Self::poll_timeout) and calls
+/// [`handle_timeout`](Self::handle_timeout); and stops when
+/// [`poll_end`](Self::poll_end) says why the connection ended.
+///
 /// ```
 /// use std::time::Instant;
-/// use bytes::BytesMut;
 /// use hyperws::{proto::{Connection, Role}, Config, Message};
 ///
-/// let mut server = Connection::new(Role::Server, &Config::default(), Instant::now());
+/// let now = Instant::now();
+/// let mut server = Connection::new(Role::Server, &Config::default(), now);
 /// // A masked "Hello" from RFC 6455 §5.7.
-/// let mut input = BytesMut::from(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58][..]);
-/// let msg = server.read(&mut input, Instant::now()).unwrap();
-/// assert_eq!(msg, Some(Message::text("Hello")));
-/// server.send(Message::text("Hi"), Instant::now()).unwrap();
-/// assert_eq!(server.outbox().len(), 4); // header + "Hi", unmasked
+/// server.handle_bytes(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58], now);
+/// assert_eq!(server.poll_message(now), Some(Message::text("Hello")));
+/// server.send(Message::text("Hi"), now).unwrap();
+/// assert_eq!(server.buffered_amount(), 4); // header + "Hi", unmasked
 /// ```
 #[derive(Debug)]
 pub struct Connection {
-    role: Role,
-    close_timeout: Duration,
-    decoder: FrameDecoder,
-    assembler: Assembler,
-    state: CloseState,
+    pub(super) role: Role,
+    pub(super) limits: Limits,
+    pub(super) input: BytesMut,
+    pub(super) decoder: FrameDecoder,
+    pub(super) assembler: Assembler,
+    pub(super) state: CloseState,
+    pub(super) fault: Fault,
     outbox: Outbox,
+    write_shut: bool,
     mask_keys: MaskKeys,
-    keepalive: Keepalive,
-    idle: Option<IdleClock>,
-    /// How much of the read buffer `read` had already seen, to tell new bytes.
-    seen_input: usize,
+    pub(super) heartbeat: Heartbeat,
+    pub(super) idle: IdleClock,
+}
+
+/// The sizes and times one connection works within, from [`Config`].
+#[derive(Debug)]
+pub(super) struct Limits {
+    pub(super) max_message_size: usize,
+    pub(super) read_chunk: usize,
+    pub(super) write_buffer_size: usize,
+    pub(super) max_write_buffer_size: usize,
+    pub(super) close_timeout: Duration,
 }
 
 impl Connection {
-    /// A connection that has completed its opening handshake at `now`.
+    /// A connection whose opening handshake completed at `now`.
     #[must_use]
     pub fn new(role: Role, config: &Config, now: Instant) -> Self {
         Self {
             role,
-            close_timeout: config.get_close_timeout(),
-            decoder: FrameDecoder::new(role, config.get_max_frame_size(), config.get_accept_unmasked_frames()),
-            assembler: Assembler::new(config.get_max_message_size()),
+            limits: Limits {
+                max_message_size: config.max_message_size(),
+                read_chunk: config.read_buffer_size(),
+                write_buffer_size: config.write_buffer_size(),
+                max_write_buffer_size: config.max_write_buffer_size(),
+                close_timeout: config.close_timeout(),
+            },
+            input: BytesMut::new(),
+            decoder: FrameDecoder::new(role, config.max_frame_size()),
+            assembler: Assembler::Idle,
             state: CloseState::Open,
+            fault: Fault::None,
             outbox: Outbox::default(),
+            write_shut: false,
             mask_keys: MaskKeys::new(),
-            keepalive: Keepalive::new(config.get_heartbeat(), now),
-            idle: config.get_idle_timeout().map(|timeout| IdleClock {
-                timeout,
-                last_message: now,
-            }),
-            seen_input: 0,
+            heartbeat: Heartbeat::new(config.heartbeat(), now),
+            idle: IdleClock::new(config.idle_timeout(), now),
         }
     }
 
-    /// Where the heartbeat stands.
-    #[must_use]
-    pub fn heartbeat(&self) -> super::Heartbeat {
-        self.keepalive.state()
+    /// Accepts unmasked frames from a client (`ServerConfig::accept_unmasked_frames`).
+    pub(crate) fn accept_unmasked_frames(&mut self) {
+        self.decoder.accept_unmasked_frames();
     }
 
     /// Which side this is.
@@ -140,91 +112,132 @@ impl Connection {
         self.role
     }
 
-    /// Where the closing handshake stands.
-    #[must_use]
-    pub fn state(&self) -> CloseState {
-        self.state
+    // ----- Inputs -----
+
+    /// Where to append bytes read from the transport; then call
+    /// [`handle_read`](Self::handle_read) with how many. Room is reserved
+    /// for the frame in progress (at least `Config::read_buffer_size`).
+    /// Append only: bytes already in it are not yet decoded.
+    pub fn read_buffer(&mut self) -> &mut BytesMut {
+        let chunk = self.limits.read_chunk;
+        if self.input.is_empty() && self.input.capacity() > 4 * chunk {
+            // Give back the room a large message needed; idle sockets stay small.
+            self.input = BytesMut::new();
+        }
+        let wanted = self.decoder.bytes_needed(self.input.len()).max(chunk);
+        self.input.reserve(wanted);
+        &mut self.input
     }
 
-    /// Consumes whole frames from the front of `buf` until one completes a
-    /// message, and returns it; `None` means more bytes are needed. Pongs to
-    /// pings and the reply to a close are queued in the outbox.
+    /// `n` bytes were appended to [`read_buffer`](Self::read_buffer) at
+    /// `now`. Any byte proves the peer alive, even mid-way through a frame.
+    pub fn handle_read(&mut self, n: usize, now: Instant) {
+        if n > 0 {
+            self.heartbeat.heard(now);
+        }
+    }
+
+    /// Copies `bytes` in, as [`read_buffer`](Self::read_buffer) and
+    /// [`handle_read`](Self::handle_read) would.
+    pub fn handle_bytes(&mut self, bytes: &[u8], now: Instant) {
+        self.read_buffer().extend_from_slice(bytes);
+        self.handle_read(bytes.len(), now);
+    }
+
+    /// The transport reached end of input: the expected end after the
+    /// closing handshake, an abnormal closure (1006) before it.
+    pub fn handle_eof(&mut self) {
+        if !self.state.expects_transport_end() {
+            self.fault.record(Error::AbnormalClosure);
+        }
+        // What we queued (our close reply) may still reach a half-closed peer.
+        self.state = CloseState::Closed;
+    }
+
+    /// Reading or writing the transport failed: the expected end after the
+    /// closing handshake (the peer tore down its side), an error before it.
+    pub fn handle_transport_error(&mut self, error: io::Error) {
+        if !self.state.expects_transport_end() {
+            self.fault.record(Error::Io(error));
+        }
+        self.abandon();
+    }
+
+    /// Lets time pass: ends a closing handshake that ran out of time, sends
+    /// a heartbeat ping or declares the peer dead, or starts an idle close.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == CloseState::Open {
+            return self.check_clocks(now);
+        }
+        let before = self.state;
+        self.state = before.on_timeout(now);
+        if self.state == CloseState::Closed && before != CloseState::Closed {
+            if matches!(before, CloseState::CloseSent { .. }) {
+                self.fault.record(Error::CloseTimeout);
+            }
+            self.abandon();
+        }
+    }
+
+    /// Queues a message. A `Message::Close` starts the closing handshake,
+    /// as [`close`](Self::close) does.
     ///
     /// # Errors
-    /// The peer broke the protocol. A close frame with the matching code is
-    /// queued; from then on only the peer's close reply is looked for.
-    pub fn read(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
-        let new_bytes = buf.len() > self.seen_input;
-        let result = self.read_message(buf, now);
-        if new_bytes {
-            // Any new byte proves the peer alive, even mid-way through a large
-            // frame. (Recorded after the frames, so our pong is still known as ours.)
-            self.keepalive.on_frame(now);
-        }
-        self.seen_input = buf.len();
-        if matches!(result, Ok(Some(Message::Text(_) | Message::Binary(_)))) {
-            self.touch_idle(now);
-        }
-        result
-    }
-
-    fn read_message(&mut self, buf: &mut BytesMut, now: Instant) -> Result<Option<Message>, ProtocolError> {
-        loop {
-            if !self.state.parses_input() {
-                // Draining or closed: the peer's bytes no longer mean anything to us.
-                buf.clear();
-                return Ok(None);
-            }
-            let result = match self.decoder.next_frame(buf, &mut self.assembler) {
-                Ok(Some(frame)) => self.on_frame(frame, now),
-                Ok(None) => return Ok(None),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(Some(message)) if self.state.delivers_input() || message.is_close() => return Ok(Some(message)),
-                Ok(_) => {}
-                Err(e) => {
-                    let already_failed = !self.state.delivers_input();
-                    self.fail(now, e.close_code());
-                    if !already_failed {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Queues a message. A `Message::Close` starts the closing handshake.
-    ///
-    /// # Errors
-    /// See [`SendError`]; nothing is queued then.
-    pub fn send(&mut self, message: Message, now: Instant) -> Result<(), SendError> {
-        if !self.state.can_send() {
-            return Err(SendError::Closed);
-        }
+    /// [`Error::InvalidMessage`] (nothing is queued), or, once a close was
+    /// sent or the connection ended, why nothing more can be sent.
+    pub fn send(&mut self, message: Message, now: Instant) -> Result<(), Error> {
         let (opcode, payload) = match message {
-            Message::Text(text) => {
-                self.touch_idle(now);
-                (OpCode::Text, text.into_bytes())
-            }
-            Message::Binary(data) => {
-                self.touch_idle(now);
-                (OpCode::Binary, data)
-            }
-            Message::Ping(data) | Message::Pong(data) if data.len() > MAX_CONTROL_PAYLOAD => {
-                return Err(SendError::ControlFrameTooLarge(data.len()));
-            }
+            Message::Close(frame) => return self.close(frame, now),
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
             Message::Ping(data) => (OpCode::Ping, data),
             Message::Pong(data) => (OpCode::Pong, data),
-            Message::Close(frame) => {
-                check_close_frame(frame.as_ref())?;
-                self.push(OpCode::Close, CloseFrame::encode(frame.as_ref()));
-                self.state = self.state.on_close_sent(now, self.close_timeout);
-                return Ok(());
-            }
         };
+        self.check_can_send()?;
+        if opcode.is_control() {
+            // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
+            if payload.len() > MAX_CONTROL_PAYLOAD {
+                return Err(SendError::ControlFrameTooLarge(payload.len()).into());
+            }
+        } else {
+            self.idle.message(now);
+        }
         self.push(opcode, payload);
         Ok(())
+    }
+
+    /// Starts the closing handshake with `frame` (code and reason): no
+    /// message may be sent after it, and the peer's close is awaited for
+    /// `Config::close_timeout`.
+    ///
+    /// # Errors
+    /// An unsendable code or an over-long reason ([`Error::InvalidMessage`]),
+    /// or a close was already sent or received.
+    pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
+        self.check_can_send()?;
+        check_close_frame(frame.as_ref())?;
+        self.push(OpCode::Close, CloseFrame::encode(frame.as_ref()));
+        self.state = self.state.on_close_sent(now, self.limits.close_timeout);
+        Ok(())
+    }
+
+    /// The transport took the first `n` bytes [`poll_transmit`](Self::poll_transmit) listed.
+    pub fn handle_written(&mut self, n: usize) {
+        self.outbox.advance(n);
+    }
+
+    /// The transport's write side was shut down, as
+    /// [`wants_shutdown_write`](Self::wants_shutdown_write) asked.
+    pub fn handle_write_shutdown(&mut self) {
+        self.write_shut = true;
+    }
+
+    // ----- Outputs -----
+
+    /// Fills `dst` with the bytes waiting to be written, in order, for one
+    /// vectored write; returns how many slices it used (0: nothing to write).
+    pub fn poll_transmit<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.outbox.io_slices(dst)
     }
 
     /// How many encoded bytes wait to be written (the browser API's `bufferedAmount`).
@@ -233,79 +246,41 @@ impl Connection {
         self.outbox.len()
     }
 
-    /// Frames waiting to be written to the transport.
-    pub fn outbox(&mut self) -> &mut Outbox {
-        &mut self.outbox
-    }
-
-    /// How many more bytes the frame being read needs, so the driver can
-    /// grow its buffer once instead of many times.
+    /// Whether a close frame waits to be written: write it now rather than
+    /// with the next batch, since the application may never send again.
     #[must_use]
-    pub fn bytes_needed(&self, buffered: usize) -> usize {
-        self.decoder.bytes_needed(buffered)
+    pub fn has_urgent_output(&self) -> bool {
+        self.state != CloseState::Open && !self.outbox.is_empty()
     }
 
-    /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
+    /// Whether `Config::write_buffer_size` is queued: write before queueing more.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.state != CloseState::Open {
-            return self.state.deadline();
-        }
-        let idle = self.idle.map(|i| i.last_message + i.timeout);
-        [self.keepalive.deadline(), idle].into_iter().flatten().min()
+    pub fn is_write_buffer_filled(&self) -> bool {
+        self.outbox.len() >= self.limits.write_buffer_size
     }
 
-    /// Lets time pass: ends a closing handshake that ran out of time, sends
-    /// a heartbeat ping or declares the peer dead, or starts an idle close.
-    /// Returns which clock ran out, if one ended (or began ending) the connection.
-    pub fn handle_timeout(&mut self, now: Instant) -> Option<Timeout> {
-        if self.state != CloseState::Open {
-            let before = self.state;
-            self.state = before.on_timeout(now);
-            let close_timed_out = matches!(before, CloseState::CloseSent { .. }) && self.state == CloseState::Closed;
-            return close_timed_out.then_some(Timeout::Close);
-        }
-        match self.keepalive.on_timeout(now) {
-            HeartbeatAction::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),
-            HeartbeatAction::Dead => {
-                // No closing handshake: it could only wait on the same dead peer.
-                self.state = CloseState::Closed;
-                return Some(Timeout::Heartbeat);
-            }
-            HeartbeatAction::Wait => {}
-        }
-        match self.idle {
-            Some(idle) if idle.last_message + idle.timeout <= now => {
-                self.keepalive.stop();
-                self.fail(now, CloseCode::AWAY);
-                Some(Timeout::Idle)
-            }
-            _ => None,
-        }
-    }
-
-    fn touch_idle(&mut self, now: Instant) {
-        if let Some(idle) = &mut self.idle {
-            idle.last_message = now;
-        }
-    }
-
-    /// The transport reached end of input.
-    pub fn handle_eof(&mut self) -> Eof {
-        let eof = if self.state == CloseState::Open {
-            Eof::Abnormal
-        } else {
-            Eof::Clean
-        };
-        self.state = self.state.on_eof();
-        eof
-    }
-
-    /// Whether the driver should close its write side now: always once the
-    /// connection is closed; while draining only as the server, which RFC
-    /// 6455 §7.1.1 asks to close TCP first.
+    /// Whether `Config::max_write_buffer_size` is queued: senders wait, and
+    /// reading stops, until the peer takes some (backpressure).
     #[must_use]
-    pub fn should_shutdown_write(&self) -> bool {
+    pub fn is_write_buffer_full(&self) -> bool {
+        self.outbox.len() >= self.limits.max_write_buffer_size
+    }
+
+    /// Whether the transport should be read: not once the connection is
+    /// closed, nor while replies pile up for a peer that does not read.
+    #[must_use]
+    pub fn wants_read(&self) -> bool {
+        self.state != CloseState::Closed && !self.is_write_buffer_full()
+    }
+
+    /// Whether to shut down the transport's write side now: once closed and
+    /// everything is written; while closing, only as the server, which RFC
+    /// 6455 §7.1.1 says "SHOULD" close the TCP connection first.
+    #[must_use]
+    pub fn wants_shutdown_write(&self) -> bool {
+        if self.write_shut || !self.outbox.is_empty() {
+            return false;
+        }
         match self.state {
             CloseState::Closed => true,
             CloseState::Failing { .. } | CloseState::Draining { .. } => self.role == Role::Server,
@@ -313,55 +288,71 @@ impl Connection {
         }
     }
 
-    fn on_frame(&mut self, frame: Frame, now: Instant) -> Result<Option<Message>, ProtocolError> {
-        let Frame {
-            header,
-            payload,
-            streamed,
-        } = frame;
-        match header.opcode {
-            OpCode::Ping => {
-                if self.state.can_send() {
-                    self.push(OpCode::Pong, payload.clone());
-                }
-                Ok(Some(Message::Ping(payload)))
-            }
-            // The answer to our own heartbeat ping is ours, not the application's.
-            OpCode::Pong if self.keepalive.take_our_pong(&payload) => Ok(None),
-            OpCode::Pong => Ok(Some(Message::Pong(payload))),
-            OpCode::Close => self.on_close(&payload, now),
-            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                self.assembler.end_frame(header.fin, payload, streamed)
-            }
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            CloseState::Open => [self.heartbeat.deadline(), self.idle.deadline()]
+                .into_iter()
+                .flatten()
+                .min(),
+            closing => closing.deadline(),
         }
     }
 
-    /// Returns the close to deliver, or `None` when the connection had
-    /// already failed (the application was given the error instead).
-    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Option<Message>, ProtocolError> {
-        let frame = CloseFrame::parse(payload)?;
+    /// Why nothing more can be sent, or `None` while sending is allowed.
+    #[must_use]
+    pub fn send_error(&self) -> Option<Error> {
+        self.check_can_send().err()
+    }
+
+    /// The fault that ended (or is ending) the connection, if one did.
+    #[must_use]
+    pub fn error(&self) -> Option<Error> {
+        self.fault.error()
+    }
+
+    /// `None` while the connection is open or closing; once it is closed,
+    /// why: `Ok` after a completed closing handshake, the first fault
+    /// otherwise (returned once; `Ok` after that).
+    pub fn poll_end(&mut self) -> Option<Result<(), Error>> {
+        if self.state != CloseState::Closed {
+            return None;
+        }
+        self.input = BytesMut::new();
+        Some(self.fault.take().map_or(Ok(()), Err))
+    }
+
+    /// Whether the connection is closed and its end was reported: nothing
+    /// is left to receive.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.state == CloseState::Closed && !matches!(self.fault, Fault::Unreported(_))
+    }
+
+    // ----- Shared with `receive.rs` -----
+
+    fn check_can_send(&self) -> Result<(), Error> {
+        // RFC 6455 §5.5.1: "After sending a Close frame, the endpoint MUST
+        // NOT send any further data frames."
         if self.state.can_send() {
-            // RFC 6455 §5.5.1: reply with a close frame, typically echoing the code.
-            let reply = frame.as_ref().map(|f| CloseFrame::from_code(f.code));
-            self.push(OpCode::Close, CloseFrame::encode(reply.as_ref()));
+            Ok(())
+        } else {
+            Err(self.fault.error().unwrap_or(Error::Closed))
         }
-        let delivered = self.state.delivers_input();
-        self.state = self.state.on_close_received(self.role, now, self.close_timeout);
-        Ok(delivered.then_some(Message::Close(frame)))
     }
 
-    /// RFC 6455 §7.1.7, "Fail the WebSocket Connection".
-    fn fail(&mut self, now: Instant, code: CloseCode) {
-        if self.state.can_send() {
-            self.push(OpCode::Close, CloseFrame::encode(Some(&CloseFrame::from_code(code))));
-        }
-        self.state = self.state.on_failure(now, self.close_timeout);
+    /// The transport is gone or dead: nothing queued will ever be taken.
+    pub(super) fn abandon(&mut self) {
+        self.state = CloseState::Closed;
+        self.outbox.clear();
     }
 
-    fn push(&mut self, opcode: OpCode, payload: Bytes) {
+    pub(super) fn push(&mut self, opcode: OpCode, payload: Bytes) {
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
         if self.role == Role::Client {
-            // RFC 6455 §5.3: a fresh, unpredictable key for every frame.
+            // RFC 6455 §5.3: "The masking key is a 32-bit value chosen at
+            // random by the client ... a fresh masking key for each frame".
             header.mask = Some(self.mask_keys.next_key());
         }
         self.outbox.push_frame(&header, payload);
@@ -383,14 +374,14 @@ fn check_close_frame(frame: Option<&CloseFrame>) -> Result<(), SendError> {
 /// keys std gives every `RandomState`. Fast, and unpredictable to the peer,
 /// which is what RFC 6455 §10.3 asks of them.
 #[derive(Debug)]
-struct MaskKeys(u64);
+pub(super) struct MaskKeys(u64);
 
 impl MaskKeys {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self(super::random::os_seed() | 1) // xorshift must not start at zero
     }
 
-    fn next_key(&mut self) -> [u8; 4] {
+    pub(super) fn next_key(&mut self) -> [u8; 4] {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;

@@ -1,44 +1,45 @@
 //! Cuts the read buffer into frames, unmasking in place as bytes arrive.
 //!
-//! The checks that need more than the header itself (reserved bits, masking
-//! direction, frame size) are made here, the moment the header is complete,
-//! before any of the payload is waited for.
+//! The decoder only delimits frames and checks what a header says on its
+//! own or against this connection's role and limits. It reports three
+//! things to [`Connection`](super::Connection), which alone decides what
+//! they mean: a header as soon as it is complete (so limits fail before the
+//! payload is waited for), payload of an unfinished data frame as it arrives
+//! (so bad UTF-8 fails fast), and each whole frame.
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::assembler::Assembler;
 use super::error::ProtocolError;
 use super::frame::FrameHeader;
 use super::mask::apply_mask;
+use super::Role;
 
-/// Which side of the connection we are; it decides the masking direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Accepted the connection: receives masked frames, sends unmasked ones.
-    Server,
-    /// Opened the connection: receives unmasked frames, sends masked ones.
-    Client,
+/// What one step of decoding found.
+#[derive(Debug)]
+pub(crate) enum Decoded<'a> {
+    /// A header that passed the decoder's checks; its payload follows.
+    Header(FrameHeader),
+    /// More unmasked payload of the data frame whose header came last.
+    Chunk(&'a [u8]),
+    /// A whole frame; its payload is a slice of the read buffer, not a copy.
+    Frame(FrameHeader, Bytes),
 }
 
-/// A whole frame cut from the read buffer.
+/// Where the decoder stands in the byte stream.
 #[derive(Debug)]
-pub(crate) struct Frame {
-    pub(crate) header: FrameHeader,
-    /// Unmasked; a slice of the read buffer, not a copy.
-    pub(crate) payload: Bytes,
-    /// How many leading payload bytes were already shown to the assembler
-    /// while the frame was still arriving.
-    pub(crate) streamed: usize,
-}
-
-/// The frame whose header has been read but whose payload is still arriving.
-#[derive(Debug)]
-struct InProgress {
-    header: FrameHeader,
-    header_len: usize,
-    payload_len: usize,
-    /// Payload bytes already unmasked (and, for data frames, streamed).
-    unmasked: usize,
+enum State {
+    /// The next bytes are a frame header.
+    Header,
+    /// The header was consumed; its payload is arriving at the front of
+    /// the buffer, the first `unmasked` bytes of it already unmasked.
+    Payload {
+        header: FrameHeader,
+        len: usize,
+        unmasked: usize,
+    },
+    /// The rest of a frame that broke a rule, dropped as it arrives so the
+    /// frames after it (the peer's close reply) can still be read.
+    Skipping { remaining: u64 },
 }
 
 #[derive(Debug)]
@@ -46,111 +47,111 @@ pub(crate) struct FrameDecoder {
     role: Role,
     max_frame_size: usize,
     accept_unmasked: bool,
-    current: Option<InProgress>,
-    /// Payload bytes still to be dropped of a frame that broke a rule, so
-    /// that the frames after it (the peer's close reply) can be read.
-    skip: u64,
+    state: State,
 }
 
 impl FrameDecoder {
-    pub(crate) fn new(role: Role, max_frame_size: usize, accept_unmasked: bool) -> Self {
+    pub(crate) fn new(role: Role, max_frame_size: usize) -> Self {
         Self {
             role,
             max_frame_size,
-            accept_unmasked,
-            current: None,
-            skip: 0,
+            accept_unmasked: false,
+            state: State::Header,
         }
     }
 
-    /// Bytes still missing from the frame being read (0 when between frames).
+    /// Accepts unmasked client frames (a server setting for trusted peers).
+    pub(crate) fn accept_unmasked_frames(&mut self) {
+        self.accept_unmasked = true;
+    }
+
+    /// Bytes still missing from the frame being read (0 between frames).
     pub(crate) fn bytes_needed(&self, buffered: usize) -> usize {
-        self.current
-            .as_ref()
-            .map_or(0, |f| (f.header_len + f.payload_len).saturating_sub(buffered))
+        match self.state {
+            State::Payload { len, .. } => len.saturating_sub(buffered),
+            State::Header | State::Skipping { .. } => 0,
+        }
     }
 
-    /// Takes the next whole frame off the front of `buf`, or returns `None`
-    /// when more bytes are needed. Payload of an unfinished data frame is
-    /// unmasked and shown to `assembler` as it arrives, so invalid text fails
-    /// before the rest of the frame is read.
+    /// The next thing the buffer holds, or `None` when more bytes are needed.
     ///
-    /// After an error in a frame whose header could be parsed, the rest of
-    /// that frame is skipped, so decoding can go on to the frames after it.
-    pub(crate) fn next_frame(
-        &mut self,
-        buf: &mut BytesMut,
-        assembler: &mut Assembler,
-    ) -> Result<Option<Frame>, ProtocolError> {
-        if !self.skip_broken_frame(buf) {
-            return Ok(None);
-        }
-        if self.current.is_none() {
-            let Some((header, header_len)) = FrameHeader::parse(buf)? else {
+    /// # Errors
+    /// A header that breaks a rule. Its payload is then skipped.
+    pub(crate) fn decode<'b>(&mut self, buf: &'b mut BytesMut) -> Result<Option<Decoded<'b>>, ProtocolError> {
+        if let State::Skipping { remaining } = self.state {
+            let dropped = remaining.min(buf.len() as u64);
+            buf.advance(dropped as usize);
+            if dropped < remaining {
+                self.state = State::Skipping {
+                    remaining: remaining - dropped,
+                };
                 return Ok(None);
-            };
-            let checked = self.check(&header).and_then(|payload_len| {
-                if !header.opcode.is_control() {
-                    assembler.begin_frame(&header)?;
-                }
-                Ok(payload_len)
-            });
-            let payload_len = match checked {
-                Ok(payload_len) => payload_len,
-                Err(e) => {
-                    buf.advance(header_len);
-                    self.skip = header.payload_len;
-                    return Err(e);
-                }
-            };
-            self.current = Some(InProgress {
-                header,
-                header_len,
-                payload_len,
-                unmasked: 0,
-            });
+            }
+            self.state = State::Header;
         }
-        let Some(frame) = self.current.as_mut() else {
+        match self.state {
+            State::Header => self.decode_header(buf),
+            State::Payload { header, len, unmasked } => Ok(self.decode_payload(buf, header, len, unmasked)),
+            State::Skipping { .. } => Ok(None),
+        }
+    }
+
+    /// Drops the rest of the frame being read: the connection refused it.
+    pub(crate) fn skip_frame(&mut self, buf: &mut BytesMut) {
+        if let State::Payload { len, .. } = self.state {
+            let arrived = buf.len().min(len);
+            buf.advance(arrived);
+            self.state = State::Skipping {
+                remaining: (len - arrived) as u64,
+            };
+        }
+    }
+
+    fn decode_header<'b>(&mut self, buf: &'b mut BytesMut) -> Result<Option<Decoded<'b>>, ProtocolError> {
+        let Some((header, header_len)) = FrameHeader::parse(buf)? else {
             return Ok(None);
         };
-        let arrived = (buf.len() - frame.header_len).min(frame.payload_len);
-        let fresh = &mut buf[frame.header_len + frame.unmasked..frame.header_len + arrived];
-        if let Some(key) = frame.header.mask {
-            apply_mask(fresh, key, frame.unmasked);
-        }
-        if arrived < frame.payload_len {
-            let streamed = if fresh.is_empty() || frame.header.opcode.is_control() {
-                Ok(())
-            } else {
-                assembler.payload_chunk(fresh)
-            };
-            frame.unmasked = arrived;
-            if let Err(e) = streamed {
-                self.skip = (frame.payload_len - arrived) as u64;
-                buf.advance(frame.header_len + arrived);
-                self.current = None;
-                return Err(e);
-            }
-            return Ok(None);
-        }
-        let streamed = frame.unmasked;
-        let (header, header_len, payload_len) = (frame.header, frame.header_len, frame.payload_len);
-        self.current = None;
         buf.advance(header_len);
-        let payload = buf.split_to(payload_len).freeze();
-        Ok(Some(Frame {
-            header,
-            payload,
-            streamed,
-        }))
+        match self.check(&header) {
+            Ok(len) => {
+                self.state = State::Payload {
+                    header,
+                    len,
+                    unmasked: 0,
+                };
+                Ok(Some(Decoded::Header(header)))
+            }
+            Err(e) => {
+                self.state = State::Skipping {
+                    remaining: header.payload_len,
+                };
+                Err(e)
+            }
+        }
     }
 
-    /// Drops what is buffered of a broken frame; `true` once it is all gone.
-    fn skip_broken_frame(&mut self, buf: &mut BytesMut) -> bool {
-        let dropped = self.skip.min(buf.len() as u64);
-        buf.advance(dropped as usize);
-        self.skip -= dropped;
-        self.skip == 0
+    fn decode_payload<'b>(
+        &mut self,
+        buf: &'b mut BytesMut,
+        header: FrameHeader,
+        len: usize,
+        unmasked: usize,
+    ) -> Option<Decoded<'b>> {
+        let arrived = buf.len().min(len);
+        if let Some(key) = header.mask {
+            apply_mask(&mut buf[unmasked..arrived], key, unmasked);
+        }
+        if arrived == len {
+            self.state = State::Header;
+            return Some(Decoded::Frame(header, buf.split_to(len).freeze()));
+        }
+        self.state = State::Payload {
+            header,
+            len,
+            unmasked: arrived,
+        };
+        // Control frames are at most 125 bytes: nothing to stream.
+        (arrived > unmasked && !header.opcode.is_control()).then(|| Decoded::Chunk(&buf[unmasked..arrived]))
     }
 
     /// The rules that depend on this connection: returns the payload length.
@@ -159,7 +160,9 @@ impl FrameDecoder {
         if header.rsv != 0 {
             return Err(ProtocolError::ReservedBits);
         }
-        // RFC 6455 §5.1: the server MUST close on an unmasked frame, the client on a masked one.
+        // RFC 6455 §5.1: "a server MUST close the connection upon receiving a
+        // frame that is not masked"; "a client MUST close a connection if it
+        // detects a masked frame".
         match (self.role, header.mask) {
             (Role::Server, None) if !self.accept_unmasked => return Err(ProtocolError::UnmaskedFrame),
             (Role::Client, Some(_)) => return Err(ProtocolError::MaskedFrame),

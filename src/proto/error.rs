@@ -1,9 +1,10 @@
-//! Faults of the peer: every way incoming bytes can break RFC 6455, each
-//! mapped to the close code that tells the peer why.
+//! Why a WebSocket failed, sorted by who is at fault: the peer
+//! ([`ProtocolError`], abnormal closure), the clock (timeouts), the transport
+//! (IO), or the caller ([`SendError`], sending after the close).
 
-use std::fmt;
+use std::{fmt, io};
 
-use super::close::CloseCode;
+use super::close::{CloseCode, MAX_CLOSE_REASON};
 
 /// The peer broke the protocol. The connection answers with
 /// [`close_code`](Self::close_code) and is then closed.
@@ -89,3 +90,168 @@ impl fmt::Display for ProtocolError {
 }
 
 impl std::error::Error for ProtocolError {}
+
+/// Why a message could not be sent: the caller's mistake, not the peer's.
+/// Nothing was queued; the connection is unaffected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// A ping or pong payload was over 125 bytes (RFC 6455 §5.5).
+    ControlFrameTooLarge(usize),
+    /// A close reason was over 123 bytes (RFC 6455 §5.5: 125 minus the code).
+    CloseReasonTooLong(usize),
+    /// A close code that may not be sent, such as 1005 or 1006 (RFC 6455 §7.4.1).
+    InvalidCloseCode(CloseCode),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ControlFrameTooLarge(len) => write!(f, "ping/pong payload of {len} bytes exceeds 125"),
+            Self::CloseReasonTooLong(len) => write!(f, "close reason of {len} bytes exceeds {MAX_CLOSE_REASON}"),
+            Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Everything that can go wrong on an open WebSocket: what `recv`, `send`,
+/// `flush` and `close` return.
+///
+/// A completed closing handshake is not an error: the peer's close arrives
+/// as `Message::Close` and the stream then ends with `None`. Opening a
+/// connection fails with other types: a client's
+/// [`ConnectError`](crate::ConnectError), a server's
+/// [`HandshakeError`](crate::handshake::HandshakeError).
+///
+/// ```
+/// use hyperws::{CloseCode, Error};
+///
+/// fn explain(error: &Error) -> &'static str {
+///     match error {
+///         Error::Protocol(e) if e.close_code() == CloseCode::SIZE => "the peer sent too much",
+///         Error::Protocol(_) | Error::AbnormalClosure => "the peer misbehaved",
+///         Error::HeartbeatTimeout | Error::IdleTimeout | Error::CloseTimeout => "the peer went quiet",
+///         Error::Io(_) => "the network failed",
+///         Error::Closed | Error::InvalidMessage(_) => "a bug on our side",
+///         _ => "something else",
+///     }
+/// }
+/// assert_eq!(explain(&Error::AbnormalClosure), "the peer misbehaved");
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer broke RFC 6455. It was sent the matching close code
+    /// ([`ProtocolError::close_code`]) and the connection is closed.
+    Protocol(ProtocolError),
+    /// The peer closed the transport without a closing handshake (what
+    /// RFC 6455 §7.1.5 reports as close code 1006). Usually a crashed or
+    /// killed client, or a network path that dropped.
+    AbnormalClosure,
+    /// The peer did not answer our close frame within
+    /// `Config::close_timeout`; the connection was dropped.
+    CloseTimeout,
+    /// Nothing arrived within the heartbeat's timeout after a ping: the peer
+    /// is presumed gone and the connection was dropped.
+    HeartbeatTimeout,
+    /// No message moved within `Config::idle_timeout`; the connection was
+    /// closed with 1001.
+    IdleTimeout,
+    /// The transport failed (reset, broken pipe, TLS failure). Retrying on a
+    /// new connection may help.
+    Io(io::Error),
+    /// The connection is closing or closed: a bug in the caller if it sends
+    /// after `Message::Close`, or after `recv` returned `None` or an error.
+    Closed,
+    /// A message this side tried to send was invalid; nothing was sent and
+    /// the connection is still usable.
+    InvalidMessage(SendError),
+}
+
+impl Error {
+    /// Whether this is [`Error::Closed`]: sending after the close.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Self::Closed)
+    }
+
+    /// Whether the peer is at fault: it broke the protocol or vanished
+    /// without closing.
+    #[must_use]
+    pub fn is_peer_fault(&self) -> bool {
+        matches!(self, Self::Protocol(_) | Self::AbnormalClosure)
+    }
+
+    /// Whether the peer broke the protocol.
+    #[must_use]
+    pub fn is_protocol(&self) -> bool {
+        matches!(self, Self::Protocol(_))
+    }
+
+    /// Whether a timer ended the connection.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::CloseTimeout | Self::HeartbeatTimeout | Self::IdleTimeout)
+    }
+
+    /// Whether the transport failed (never a peer's protocol fault).
+    #[must_use]
+    pub fn is_io(&self) -> bool {
+        matches!(self, Self::Io(_))
+    }
+
+    /// The same error for a second caller (the writer half learns what the
+    /// reader half was told); an IO error keeps its kind, not its source.
+    pub(crate) fn duplicate(&self) -> Self {
+        match self {
+            Self::Protocol(e) => Self::Protocol(e.clone()),
+            Self::AbnormalClosure => Self::AbnormalClosure,
+            Self::CloseTimeout => Self::CloseTimeout,
+            Self::HeartbeatTimeout => Self::HeartbeatTimeout,
+            Self::IdleTimeout => Self::IdleTimeout,
+            Self::Io(e) => Self::Io(e.kind().into()),
+            Self::Closed => Self::Closed,
+            Self::InvalidMessage(e) => Self::InvalidMessage(e.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Protocol(e) => write!(f, "the peer broke the WebSocket protocol ({e}); closed with {}", e.close_code()),
+            Self::AbnormalClosure => f.write_str("the peer dropped the connection without a close frame (1006)"),
+            Self::CloseTimeout => f.write_str("the peer did not answer our close frame in time"),
+            Self::HeartbeatTimeout => f.write_str("the peer stopped answering pings (heartbeat timeout)"),
+            Self::IdleTimeout => f.write_str("no message moved within the idle timeout; closed with 1001"),
+            Self::Io(e) => write!(f, "the WebSocket's transport failed: {e}"),
+            Self::Closed => f.write_str("the WebSocket is closed; nothing more can be sent"),
+            Self::InvalidMessage(e) => write!(f, "this message cannot be sent: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Protocol(e) => Some(e),
+            Self::Io(e) => Some(e),
+            Self::InvalidMessage(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(e: SendError) -> Self {
+        Self::InvalidMessage(e)
+    }
+}

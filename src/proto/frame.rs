@@ -26,7 +26,7 @@ use super::error::ProtocolError;
 pub const MAX_HEADER_LEN: usize = 14;
 
 /// RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
-pub const MAX_CONTROL_PAYLOAD: usize = 125;
+pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
 const FIN: u8 = 0x80;
 const RSV_BITS: u8 = 0x70;

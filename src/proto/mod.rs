@@ -1,37 +1,54 @@
 //! The sans-IO protocol core: RFC 6455 with no sockets, no async and no clock.
 //!
-//! Read this module to learn the protocol. [`Connection`] is the whole of
-//! it for one connection; the pieces it owns are, in the order bytes meet them:
-//! [`frame`] (header wire format), [`mask`], the decoder (frame delimiting),
-//! the assembler (fragments into messages), [`utf8`] (incremental validation),
-//! [`close`] (codes and close payloads), [`closing`] (the closing handshake),
-//! and the [`Outbox`] of encoded frames waiting to be written.
+//! [`Connection`] is the whole protocol for one connection, and anyone can
+//! drive it: feed it bytes, take messages and bytes to write, tell it the
+//! time. `WebSocket` is this crate's driver over tokio. Inside, in the order
+//! bytes meet them: the frame header format, masking, the decoder (frame
+//! delimiting), the assembler (fragments into messages, with incremental
+//! UTF-8 validation), close codes and payloads, the closing handshake, the
+//! heartbeat and idle clocks, and the outbox of encoded frames.
 
 mod assembler;
-pub mod close;
-pub mod closing;
+pub(crate) mod close;
+mod closing;
 mod connection;
 mod decoder;
-mod error;
-pub mod frame;
-pub mod heartbeat;
-pub mod mask;
-pub mod message;
+pub(crate) mod error;
+mod frame;
+mod heartbeat;
+mod idle;
+mod mask;
+pub(crate) mod message;
 mod outbox;
 pub(crate) mod random;
-pub mod utf8;
+mod receive;
+mod utf8;
 
 #[cfg(test)]
 mod tests;
 
-pub use close::{CloseCode, CloseFrame};
-pub use closing::CloseState;
-pub use connection::{Connection, Eof, SendError, Timeout};
-pub use decoder::Role;
-pub use error::ProtocolError;
-pub use frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
-pub use heartbeat::{Heartbeat, HeartbeatAction, HeartbeatConfig};
-pub use mask::apply_mask;
-pub use message::{Message, Utf8Bytes};
-pub use outbox::Outbox;
-pub use utf8::Utf8Validator;
+pub use connection::Connection;
+
+pub(crate) use close::{CloseCode, CloseFrame};
+pub(crate) use error::Error;
+pub(crate) use heartbeat::HeartbeatConfig;
+pub(crate) use message::Message;
+
+/// Which side of the connection this is; it decides the masking direction
+/// (RFC 6455 §5.1) and who closes the transport first (§7.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Accepted the connection: receives masked frames, sends unmasked ones.
+    Server,
+    /// Opened the connection: receives unmasked frames, sends masked ones.
+    Client,
+}
+
+/// The codec's pieces, for this crate's benchmarks and fuzz targets only:
+/// not part of the API, and free to change in any release.
+#[doc(hidden)]
+pub mod internals {
+    pub use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
+    pub use super::mask::apply_mask;
+    pub use super::utf8::Utf8Validator;
+}

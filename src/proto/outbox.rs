@@ -17,7 +17,7 @@ const ZERO_COPY_THRESHOLD: usize = 8 << 10;
 
 /// Encoded frames not yet written to the transport.
 #[derive(Debug, Default)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     /// Written first, in order: frozen runs of the tail and large payloads.
     chunks: VecDeque<Bytes>,
     /// Small frames appended after every chunk.
@@ -47,18 +47,18 @@ impl Outbox {
 
     /// Bytes queued.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether nothing is queued.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Fills `dst` with the queued bytes in order; returns how many slices it used.
-    pub fn io_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+    pub(crate) fn io_slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         let pieces = self
             .chunks
             .iter()
@@ -72,12 +72,10 @@ impl Outbox {
         used
     }
 
-    /// Forgets the first `n` bytes, which the transport has taken.
-    ///
-    /// # Panics
-    /// If `n` exceeds [`len`](Self::len).
-    pub fn advance(&mut self, mut n: usize) {
-        assert!(n <= self.len, "advanced past the queued bytes");
+    /// Forgets the first `n` bytes, which the transport has taken (at most
+    /// all of them: a transport that claims more wrote what it was given).
+    pub(crate) fn advance(&mut self, n: usize) {
+        let mut n = n.min(self.len);
         self.len -= n;
         while n > 0 {
             let Some(front) = self.chunks.front_mut() else {
@@ -95,6 +93,13 @@ impl Outbox {
             // Reuse the whole allocation instead of creeping forward through it.
             self.tail.clear();
         }
+    }
+}
+
+impl Outbox {
+    /// Drops everything queued: the transport will never take it.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::default();
     }
 }
 

@@ -2,35 +2,53 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use proptest::prelude::*;
 
+use super::close::{CloseCode, CloseFrame};
+use super::closing::CloseState;
+use super::error::{Error, ProtocolError, SendError};
+use super::frame::FrameHeader;
+use super::mask::apply_mask;
+use super::message::Message;
 use super::*;
-use crate::proto::Heartbeat;
 use crate::Config;
 
 /// Everything `from` has queued, as it would arrive at its peer.
 fn take_output(from: &mut Connection) -> Vec<u8> {
-    let outbox = from.outbox();
     let mut bytes = Vec::new();
-    while !outbox.is_empty() {
+    loop {
         let mut slices = [std::io::IoSlice::new(&[]); 16];
-        let used = outbox.io_slices(&mut slices);
+        let used = from.poll_transmit(&mut slices);
+        if used == 0 {
+            return bytes;
+        }
         let chunk: Vec<u8> = slices[..used].iter().flat_map(|s| s.iter().copied()).collect();
-        outbox.advance(chunk.len());
+        from.handle_written(chunk.len());
         bytes.extend_from_slice(&chunk);
     }
-    bytes
 }
 
-/// Reads every message `bytes` holds.
+/// The protocol error `conn` failed with, if it did.
+fn failure(conn: &Connection) -> Option<ProtocolError> {
+    match conn.error() {
+        Some(Error::Protocol(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Reads every message `bytes` holds, or the protocol error they broke.
 fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Message>, ProtocolError> {
-    let mut buf = BytesMut::from(bytes);
+    conn.handle_bytes(bytes, now);
     let mut messages = Vec::new();
-    while let Some(message) = conn.read(&mut buf, now)? {
+    while let Some(message) = conn.poll_message(now) {
         messages.push(message);
     }
-    Ok(messages)
+    failure(conn).map_or(Ok(messages), Err)
+}
+
+fn config(build: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder) -> Config {
+    build(Config::builder()).build().unwrap()
 }
 
 fn pair() -> (Connection, Connection) {
@@ -110,16 +128,14 @@ fn invalid_text_fails_before_the_frame_is_complete() {
     // One 20-byte text frame whose middle holds a UTF-16 surrogate (invalid).
     let payload = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64";
     let frame = client_frame(true, 0x1, payload);
-    let mut buf = BytesMut::from(&frame[..6 + 5]);
-    assert_eq!(server.read(&mut buf, now), Ok(None), "valid so far");
-    buf.extend_from_slice(&frame[11..6 + 14]);
+    assert_eq!(read_all(&mut server, &frame[..6 + 5], now), Ok(vec![]), "valid so far");
     assert_eq!(
-        server.read(&mut buf, now),
+        read_all(&mut server, &frame[11..6 + 14], now),
         Err(ProtocolError::InvalidUtf8),
         "fails fast"
     );
     assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::INVALID);
-    assert!(!server.state().delivers_input());
+    assert!(!server.state.delivers_input());
 }
 
 #[test]
@@ -131,38 +147,62 @@ fn the_peers_close_is_echoed_and_ends_the_conversation() {
         reason: "bye".into(),
     };
     client.send(Message::Close(Some(bye.clone())), now).unwrap();
-    assert!(matches!(client.state(), CloseState::CloseSent { .. }));
-    assert_eq!(client.send(Message::text("late"), now), Err(SendError::Closed));
+    assert!(matches!(client.state, CloseState::CloseSent { .. }));
+    assert!(matches!(client.send(Message::text("late"), now), Err(Error::Closed)));
 
     let received = read_all(&mut server, &take_output(&mut client), now).unwrap();
     assert_eq!(received, [Message::Close(Some(bye))]);
-    assert_eq!(server.state(), CloseState::Closed, "the server closes TCP at once");
+    assert!(matches!(server.poll_end(), Some(Ok(()))), "the server closes TCP at once");
 
     let reply = read_all(&mut client, &take_output(&mut server), now).unwrap();
     assert_eq!(reply, [Message::Close(Some(CloseFrame::from_code(CloseCode::AWAY)))]);
-    assert!(
-        matches!(client.state(), CloseState::Draining { .. }),
-        "the client waits for the server's FIN"
-    );
-    assert_eq!(client.handle_eof(), Eof::Clean);
+    assert!(client.poll_end().is_none(), "the client waits for the server's FIN");
+    client.handle_eof();
+    assert!(matches!(client.poll_end(), Some(Ok(()))), "a clean end");
+}
+
+#[test]
+fn a_transport_reset_after_a_completed_close_is_not_an_error() {
+    let now = Instant::now();
+    let reset = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    // The peer closes with 1000, then resets the connection.
+    let (mut client, mut server) = pair();
+    server.send(Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL))), now).unwrap();
+    let received = read_all(&mut client, &take_output(&mut server), now).unwrap();
+    assert_eq!(received, [Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL)))]);
+    client.handle_transport_error(reset());
+    assert!(matches!(client.poll_end(), Some(Ok(()))));
+    // We close, the peer answers, then resets.
+    let (mut client, mut server) = pair();
+    client.close(None, now).unwrap();
+    read_all(&mut server, &take_output(&mut client), now).unwrap();
+    read_all(&mut client, &take_output(&mut server), now).unwrap();
+    client.handle_transport_error(reset());
+    assert!(matches!(client.poll_end(), Some(Ok(()))));
+    // A reset before the handshake completes is the transport's failure.
+    let (mut client, _) = pair();
+    client.close(None, now).unwrap();
+    client.handle_transport_error(reset());
+    assert!(matches!(client.poll_end(), Some(Err(Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionReset));
 }
 
 #[test]
 fn an_unanswered_close_times_out() {
     let now = Instant::now();
     let timeout = Duration::from_secs(3);
-    let mut server = Connection::new(Role::Server, &Config::default().close_timeout(timeout), Instant::now());
+    let mut server = Connection::new(Role::Server, &config(|c| c.close_timeout(timeout)), now);
     server.send(Message::Close(None), now).unwrap();
     assert_eq!(server.poll_timeout(), Some(now + timeout));
-    assert_eq!(server.handle_timeout(now + timeout / 2), None);
-    assert_eq!(server.handle_timeout(now + timeout), Some(Timeout::Close));
-    assert_eq!(server.state(), CloseState::Closed);
+    server.handle_timeout(now + timeout / 2);
+    assert!(server.poll_end().is_none());
+    server.handle_timeout(now + timeout);
+    assert!(matches!(server.poll_end(), Some(Err(Error::CloseTimeout))));
 }
 
 #[test]
 fn an_oversize_message_fails_from_its_header() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(100), Instant::now());
+    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(100)), now);
     let header_only = [0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4]; // binary, 256 bytes, masked
     let result = read_all(&mut server, &header_only, now);
     assert_eq!(result, Err(ProtocolError::MessageTooLarge { size: 256, max: 100 }));
@@ -172,7 +212,7 @@ fn an_oversize_message_fails_from_its_header() {
 #[test]
 fn fragments_count_toward_the_message_limit() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(10), Instant::now());
+    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(10)), now);
     let mut wire = client_frame(false, 0x2, &[0; 6]);
     wire.extend(client_frame(true, 0x0, &[0; 6]));
     assert_eq!(
@@ -250,17 +290,17 @@ fn a_server_frame_must_not_be_masked() {
 fn invalid_outgoing_control_frames_are_refused() {
     let now = Instant::now();
     let (mut client, _) = pair();
-    assert_eq!(
+    assert!(matches!(
         client.send(Message::Ping(vec![0; 126].into()), now),
-        Err(SendError::ControlFrameTooLarge(126))
-    );
+        Err(Error::InvalidMessage(SendError::ControlFrameTooLarge(126)))
+    ));
     let reserved = CloseFrame::from_code(CloseCode::ABNORMAL);
-    assert_eq!(
+    assert!(matches!(
         client.send(Message::Close(Some(reserved)), now),
-        Err(SendError::InvalidCloseCode(CloseCode::ABNORMAL))
-    );
-    assert!(client.outbox().is_empty());
-    assert_eq!(client.state(), CloseState::Open);
+        Err(Error::InvalidMessage(SendError::InvalidCloseCode(CloseCode::ABNORMAL)))
+    ));
+    assert_eq!(client.buffered_amount(), 0);
+    assert!(client.send_error().is_none(), "still open");
 }
 
 fn message() -> impl Strategy<Value = Message> {
@@ -286,15 +326,11 @@ proptest! {
         let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
         cuts.sort_unstable();
         cuts.push(wire.len());
-        let mut buf = BytesMut::new();
         let mut received = Vec::new();
         let mut start = 0;
         for cut in cuts {
-            buf.extend_from_slice(&wire[start..cut]);
+            received.extend(read_all(&mut server, &wire[start..cut], now).unwrap());
             start = cut;
-            while let Some(m) = server.read(&mut buf, now).unwrap() {
-                received.push(m);
-            }
         }
         prop_assert_eq!(received, messages);
     }
@@ -302,13 +338,12 @@ proptest! {
     #[test]
     fn arbitrary_input_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8), role_is_server: bool) {
         let role = if role_is_server { Role::Server } else { Role::Client };
-        let mut conn = Connection::new(role, &Config::default().max_message_size(1000).accept_unmasked_frames(true), Instant::now());
         let now = Instant::now();
-        let mut buf = BytesMut::new();
+        let mut conn = Connection::new(role, &config(|c| c.max_message_size(1000)), now);
+        conn.accept_unmasked_frames();
         for chunk in chunks {
-            buf.extend_from_slice(&chunk);
-            while let Ok(Some(_)) = conn.read(&mut buf, now) {}
-            let _ = conn.handle_timeout(now + Duration::from_secs(60));
+            let _ = read_all(&mut conn, &chunk, now);
+            conn.handle_timeout(now + Duration::from_secs(60));
         }
     }
 }
@@ -316,18 +351,17 @@ proptest! {
 #[test]
 fn after_a_failure_the_peers_close_reply_still_completes_the_handshake() {
     let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &Config::default().max_message_size(4), Instant::now());
+    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(4)), now);
     let mut wire = client_frame(true, 0x2, b"too long"); // breaks the limit at its header
     wire.extend(client_frame(true, 0x1, b"late")); // sent before the peer saw our close
     wire.extend(client_frame(true, 0x8, &[0x03, 0xF1])); // the peer's reply: 1009
-    let mut buf = BytesMut::from(&wire[..]);
-    assert!(matches!(
-        server.read(&mut buf, now),
-        Err(ProtocolError::MessageTooLarge { .. })
-    ));
-    assert!(matches!(server.state(), CloseState::Failing { .. }));
-    assert_eq!(server.read(&mut buf, now), Ok(None), "nothing more is delivered");
-    assert_eq!(server.state(), CloseState::Closed, "the reply completed the handshake");
+    server.handle_bytes(&wire, now);
+    assert_eq!(server.poll_message(now), None, "nothing is delivered after the fault");
+    assert!(matches!(failure(&server), Some(ProtocolError::MessageTooLarge { .. })));
+    assert!(
+        matches!(server.poll_end(), Some(Err(Error::Protocol(_)))),
+        "the reply completed the handshake; the fault is reported"
+    );
     assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::SIZE);
 }
 
@@ -336,39 +370,38 @@ fn a_frame_that_fails_midway_is_skipped_to_its_end() {
     let now = Instant::now();
     let (_, mut server) = pair();
     let invalid = client_frame(true, 0x1, b"ok so far \xff and more text after it");
-    let mut buf = BytesMut::from(&invalid[..20]);
-    assert_eq!(server.read(&mut buf, now), Err(ProtocolError::InvalidUtf8));
-    buf.extend_from_slice(&invalid[20..]);
-    buf.extend_from_slice(&client_frame(true, 0x8, &[0x03, 0xEF]));
-    assert_eq!(server.read(&mut buf, now), Ok(None));
-    assert_eq!(server.state(), CloseState::Closed);
+    assert_eq!(read_all(&mut server, &invalid[..20], now), Err(ProtocolError::InvalidUtf8));
+    assert!(server.poll_end().is_none(), "waiting for the peer's close");
+    let rest = [&invalid[20..], &client_frame(true, 0x8, &[0x03, 0xEF])].concat();
+    let _ = read_all(&mut server, &rest, now);
+    assert!(matches!(server.poll_end(), Some(Err(Error::Protocol(ProtocolError::InvalidUtf8)))));
 }
 
 #[test]
 fn unparseable_input_after_a_failure_is_drained() {
     let now = Instant::now();
     let (_, mut server) = pair();
-    let mut buf = BytesMut::from(&[0x83, 0x80, 0, 0, 0, 0][..]); // reserved opcode 3
-    assert_eq!(server.read(&mut buf, now), Err(ProtocolError::ReservedOpcode(3)));
-    assert_eq!(server.read(&mut buf, now), Ok(None));
-    assert!(matches!(server.state(), CloseState::Draining { .. }));
-    assert!(buf.is_empty());
-    assert!(server.should_shutdown_write(), "the server closes TCP first");
+    let reserved_opcode = [0x83, 0x80, 0, 0, 0, 0];
+    assert_eq!(read_all(&mut server, &reserved_opcode, now), Err(ProtocolError::ReservedOpcode(3)));
+    assert!(matches!(server.state, CloseState::Draining { .. }));
+    assert!(server.input.is_empty());
+    take_output(&mut server);
+    assert!(server.wants_shutdown_write(), "the server closes TCP first");
 }
 
 #[test]
 fn our_heartbeat_pong_is_kept_internal_and_unsolicited_pongs_are_delivered() {
     let start = Instant::now();
-    let config = Config::default().heartbeat(Duration::from_secs(30), Duration::from_secs(10));
-    let mut server = Connection::new(Role::Server, &config, start);
+    let heartbeat = config(|c| c.heartbeat(Duration::from_secs(30), Duration::from_secs(10)));
+    let mut server = Connection::new(Role::Server, &heartbeat, start);
     let ping_at = start + Duration::from_secs(30);
-    assert_eq!(server.handle_timeout(ping_at), None);
-    let Heartbeat::AwaitingPong { payload, .. } = server.heartbeat() else {
-        panic!("expected a ping to be out")
-    };
-    let mut client = Connection::new(Role::Client, &Config::default().no_heartbeat(), start);
+    server.handle_timeout(ping_at);
+    let mut client = Connection::new(Role::Client, &config(crate::ConfigBuilder::no_heartbeat), start);
     let seen = read_all(&mut client, &take_output(&mut server), ping_at).unwrap();
-    assert_eq!(seen, [Message::Ping(Bytes::copy_from_slice(&payload))]);
+    let [Message::Ping(payload)] = seen.as_slice() else {
+        panic!("expected our ping, got {seen:?}")
+    };
+    assert_eq!(payload.len(), 8);
 
     // An unsolicited pong first: the application's, and not the answer.
     let mut wire = client_frame(true, 0xA, b"unsolicited");
@@ -376,24 +409,47 @@ fn our_heartbeat_pong_is_kept_internal_and_unsolicited_pongs_are_delivered() {
     let later = ping_at + Duration::from_secs(1);
     let delivered = read_all(&mut server, &wire, later).unwrap();
     assert_eq!(delivered, [Message::Pong(Bytes::from_static(b"unsolicited"))]);
-    assert_eq!(
-        server.heartbeat(),
-        Heartbeat::Idle {
-            next_ping: later + Duration::from_secs(30)
-        }
-    );
+    // Alive: at the ping's deadline the check moves to 30 s after the answer.
+    server.handle_timeout(ping_at + Duration::from_secs(10));
+    assert_eq!(server.poll_timeout(), Some(later + Duration::from_secs(30)));
+    assert!(server.error().is_none());
+}
+
+/// RFC 6455 §5.3 asks for masking keys the peer cannot predict. 1000 keys
+/// must be distinct, must not step by a constant (a counter, or any
+/// arithmetic sequence, fails here), and every one of the 32 bits must be
+/// set in 30-70% of them (a counter from a small start fails here too). A
+/// uniform source fails any one check with probability below 1e-30.
+#[test]
+fn every_client_frame_gets_an_unpredictable_mask_key() {
+    let now = Instant::now();
+    let mut client = Connection::new(Role::Client, &Config::default(), now);
+    let keys: Vec<u32> = (0..1000)
+        .map(|_| {
+            client.send(Message::text("same text"), now).unwrap();
+            let wire = take_output(&mut client);
+            let (header, _) = FrameHeader::parse(&wire).unwrap().unwrap();
+            u32::from_be_bytes(header.mask.expect("client frames are masked"))
+        })
+        .collect();
+    assert_unpredictable(&keys);
+}
+
+fn assert_unpredictable(keys: &[u32]) {
+    let distinct: std::collections::HashSet<_> = keys.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "a mask key was reused");
+    let steps: std::collections::HashSet<u32> = keys.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    assert!(steps.len() > keys.len() / 2, "keys step by a few constants: predictable");
+    for bit in 0..32 {
+        let set = keys.iter().filter(|k| *k & (1 << bit) != 0).count();
+        assert!((300..=700).contains(&set), "bit {bit} is set in {set} of 1000 keys");
+    }
 }
 
 #[test]
-fn every_client_frame_gets_a_fresh_mask_key() {
-    let now = Instant::now();
-    let mut client = Connection::new(Role::Client, &Config::default(), now);
-    let mut keys = std::collections::HashSet::new();
-    for _ in 0..1000 {
-        client.send(Message::text("same text"), now).unwrap();
-        let wire = take_output(&mut client);
-        let (header, _) = FrameHeader::parse(&wire).unwrap().unwrap();
-        keys.insert(header.mask.expect("client frames are masked"));
-    }
-    assert_eq!(keys.len(), 1000, "a mask key was reused");
+fn the_mask_key_check_catches_predictable_sequences() {
+    let counter: Vec<u32> = (1..=1000).collect();
+    assert!(std::panic::catch_unwind(|| assert_unpredictable(&counter)).is_err());
+    let strided: Vec<u32> = (0..1000u32).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
+    assert!(std::panic::catch_unwind(|| assert_unpredictable(&strided)).is_err());
 }

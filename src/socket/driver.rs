@@ -1,12 +1,11 @@
 //! [`Driver`]: moves bytes between a transport and a [`Connection`], and
-//! sleeps until the connection's next deadline. It makes no protocol
-//! decision; every `if` about frames or close codes is in `proto`.
+//! sleeps until the connection's next deadline. It keeps no protocol state
+//! and makes no protocol decision: every "is this an error", "may we send",
+//! "should we read" is asked of the connection.
 //!
-//! Reading: decode what is buffered first; before waiting for the socket,
-//! write out whatever is queued (pongs, close replies, data the application
-//! fed), so one batch of input costs one write, not one per message. While
-//! more than `max_write_buffer_size` waits to be written, read nothing: a
-//! peer that floods pings but never reads is held back by TCP, not by our memory.
+//! Reading: take what is decoded first; before waiting for the socket, write
+//! out whatever is queued (pongs, close replies, data the application fed),
+//! so one batch of input costs one write, not one per message.
 //!
 //! Time and shutdown are watched from every entry point, reading or
 //! writing, so a writer stuck behind a peer that never reads still sees the
@@ -19,13 +18,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Instant;
 
-use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
 
-use crate::proto::{CloseCode, CloseFrame, CloseState, Connection, Eof, Message, Role, Timeout};
+use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
 use crate::shutdown::ShutdownGuard;
-use crate::{Config, Error};
+use crate::Config;
 
 /// Up to this many slices go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
@@ -72,21 +70,11 @@ impl Wake for Wakers {
 pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     io: IO,
     conn: Connection,
-    read_buf: BytesMut,
-    read_chunk: usize,
-    write_buffer_size: usize,
-    max_write_buffer_size: usize,
+    /// Bytes were written since the transport was last flushed (a fact
+    /// about the transport, which a TLS stream needs to know).
+    unflushed: bool,
     /// Armed at `conn.poll_timeout()`; allocated once, on the first deadline.
     timer: Option<Pin<Box<Sleep>>>,
-    /// The error to report once the connection has finished closing.
-    pending_error: Option<Error>,
-    /// Which clock ended the connection, for the error `send` reports.
-    ended_by: Option<Timeout>,
-    write_shut: bool,
-    /// Bytes were written since the transport was last flushed.
-    unflushed: bool,
-    /// `recv` has returned its final item; it returns `None` from now on.
-    finished: bool,
     wakers: Arc<Wakers>,
     /// `wakers` as a `Waker`, made once.
     fan_out: Waker,
@@ -94,29 +82,35 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
-    pub(crate) fn new(io: IO, read_buf: BytesMut, role: Role, config: &Config) -> Self {
+    /// A driver for `conn`, with `read_ahead` (bytes read past the
+    /// handshake) already in.
+    pub(crate) fn new(io: IO, mut conn: Connection, read_ahead: &[u8], shutdown: Option<ShutdownGuard>) -> Self {
+        if !read_ahead.is_empty() {
+            conn.handle_bytes(read_ahead, now());
+        }
         let wakers = Arc::new(Wakers::default());
         Self {
             io,
-            conn: Connection::new(role, config, now()),
-            read_buf,
-            read_chunk: config.get_read_buffer_size(),
-            write_buffer_size: config.get_write_buffer_size(),
-            max_write_buffer_size: config.get_max_write_buffer_size(),
-            timer: None,
-            pending_error: None,
-            ended_by: None,
-            write_shut: false,
+            conn,
             unflushed: false,
-            finished: false,
+            timer: None,
             fan_out: Waker::from(Arc::clone(&wakers)),
             wakers,
-            shutdown: config.get_shutdown().map(crate::Shutdown::register),
+            shutdown,
         }
     }
 
-    pub(crate) fn connection(&self) -> &Connection {
+    /// A connection for a socket made with `config`.
+    pub(crate) fn connection(role: Role, config: &Config) -> Connection {
+        Connection::new(role, config, now())
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.conn.is_finished()
     }
 
     pub(crate) fn io(&self) -> &IO {
@@ -126,60 +120,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// The next message, the final error, or `None` once the connection is closed.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         loop {
-            if self.finished {
-                return Poll::Ready(None);
-            }
-            match self.conn.read(&mut self.read_buf, now()) {
-                Ok(Some(message)) => {
-                    if let Message::Close(frame) = &message {
-                        tracing::debug!(code = ?frame.as_ref().map(|f| f.code), "peer sent close");
-                        // Reply at once; the application may never call recv again.
-                        let _ = self.poll_write_out(cx, Side::Reader);
-                    }
-                    return Poll::Ready(Some(Ok(message)));
+            if let Some(message) = self.conn.poll_message(now()) {
+                if self.conn.has_urgent_output() {
+                    // A close reply goes out now: the application may never call again.
+                    let _ = self.write_out_or_fail(cx, Side::Reader);
                 }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::debug!(error = %e, code = %e.close_code(), "peer broke the protocol");
-                    self.pending_error.get_or_insert(Error::Protocol(e));
-                }
+                return Poll::Ready(Some(Ok(message)));
             }
-            if let Poll::Ready(Err(e)) = self.poll_write_out(cx, Side::Reader) {
-                if self.conn.state().delivers_input() {
-                    return self.finish(Some(e.into()));
-                }
-                // The closing handshake is over or abandoned: a transport
-                // the peer already tore down is the expected end, not news.
-                let _ = self.conn.handle_eof();
-                return self.finish_with_pending();
-            }
-            if self.conn.should_shutdown_write() && self.conn.outbox().is_empty() && !self.write_shut {
+            // Nothing more is decoded: write the batch before waiting.
+            let _ = self.write_out_or_fail(cx, Side::Reader);
+            if self.conn.wants_shutdown_write() {
                 // Best effort: a transport that fails to shut down is dropped anyway.
                 let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-                self.write_shut = true;
+                self.conn.handle_write_shutdown();
             }
-            if self.conn.state() == CloseState::Closed {
-                return self.finish_with_pending();
+            if let Some(end) = self.conn.poll_end() {
+                return Poll::Ready(end.err().map(Err));
             }
             if self.poll_events(cx, Side::Reader) {
                 continue; // a deadline or the shutdown changed the state
             }
-            if self.conn.outbox().len() >= self.max_write_buffer_size {
-                // Read backpressure: the write waker wakes us when the peer reads.
-                return Poll::Pending;
+            if !self.conn.wants_read() {
+                return Poll::Pending; // backpressure: the write waker wakes us
             }
-            match ready!(self.poll_fill(cx)) {
-                Ok(0) => {
-                    if self.conn.handle_eof() == Eof::Abnormal {
-                        self.pending_error.get_or_insert(Error::AbnormalClosure);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = self.conn.handle_eof();
-                    self.pending_error.get_or_insert(Error::Io(e));
-                }
-            }
+            ready!(self.poll_fill(cx));
         }
     }
 
@@ -187,15 +151,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// `max_write_buffer_size` (backpressure).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.poll_events(cx, side);
-        if !self.conn.state().can_send() {
-            return Poll::Ready(Err(self.send_error()));
+        if let Some(e) = self.conn.send_error() {
+            return Poll::Ready(Err(e));
         }
-        if self.conn.outbox().len() >= self.write_buffer_size {
-            let written = self.poll_write_out(cx, side);
-            if let Poll::Ready(Err(e)) = written {
-                return Poll::Ready(Err(e.into()));
+        if self.conn.is_write_buffer_filled() {
+            let written = self.write_out_or_fail(cx, side);
+            if let Some(e) = self.conn.send_error() {
+                return Poll::Ready(Err(e));
             }
-            if written.is_pending() && self.conn.outbox().len() >= self.max_write_buffer_size {
+            if written.is_pending() && self.conn.is_write_buffer_full() {
                 return Poll::Pending;
             }
         }
@@ -204,61 +168,35 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Queues a message (call after [`poll_ready`](Self::poll_ready)).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
-        if !self.conn.state().can_send() {
-            return Err(self.send_error());
-        }
-        self.conn.send(message, now()).map_err(Error::from)
+        self.conn.send(message, now())
     }
 
-    /// Writes everything queued and flushes the transport.
+    /// Writes everything queued and flushes the transport; fails if the
+    /// connection has ended with a fault (what was queued may be lost).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.poll_events(cx, side);
-        if self.conn.state() == CloseState::Closed && self.ended_by.is_some() {
-            // A timer dropped the connection (heartbeat or close timeout): the
-            // peer is not reading, so flushing would wait forever.
-            return Poll::Ready(Err(self.send_error()));
+        ready!(self.write_out_or_fail(cx, side));
+        Poll::Ready(self.conn.error().map_or(Ok(()), Err))
+    }
+
+    /// Reads once into the connection's buffer and reports what happened.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let read = ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.io),
+            cx,
+            self.conn.read_buffer()
+        ));
+        match read {
+            Ok(0) => self.conn.handle_eof(),
+            Ok(n) => self.conn.handle_read(n, now()),
+            Err(e) => self.conn.handle_transport_error(e),
         }
-        self.poll_write_out(cx, side).map_err(Error::from)
-    }
-
-    /// Whether `poll_recv` has returned its final item.
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// Whether a close frame may still be sent.
-    pub(crate) fn can_send(&self) -> bool {
-        self.conn.state().can_send()
-    }
-
-    /// Why sending is no longer possible.
-    fn send_error(&self) -> Error {
-        match self.ended_by {
-            Some(Timeout::Heartbeat) => Error::HeartbeatTimeout,
-            Some(Timeout::Idle) => Error::IdleTimeout,
-            Some(Timeout::Close) => Error::CloseTimeout,
-            None => Error::Closed,
-        }
-    }
-
-    /// Ends the stream with the error recorded while closing, if any.
-    fn finish_with_pending(&mut self) -> Poll<Option<Result<Message, Error>>> {
-        let error = self.pending_error.take();
-        self.finish(error)
-    }
-
-    fn finish(&mut self, error: Option<Error>) -> Poll<Option<Result<Message, Error>>> {
-        if let Some(e) = &error {
-            tracing::debug!(error = %e, "WebSocket ended");
-        }
-        self.finished = true;
-        self.read_buf = BytesMut::new();
-        Poll::Ready(error.map(Err))
+        Poll::Ready(())
     }
 
     /// Watches the clock and the shutdown signal for either half; returns
-    /// `true` if one of them changed the connection's state. Loops until
-    /// neither has news, so the timer is always left armed at the next deadline.
+    /// `true` if one of them had news. Loops until neither has, so the timer
+    /// is always left armed at the next deadline.
     fn poll_events(&mut self, cx: &mut Context<'_>, side: Side) -> bool {
         self.wakers.register(side, cx.waker());
         let fan_out = self.fan_out.clone();
@@ -270,7 +208,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         changed
     }
 
-    /// Sends close 1001 once the server's shutdown is triggered.
+    /// Closes with 1001 once the server's shutdown is triggered.
     fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(guard) = &mut self.shutdown else { return false };
         let Some(trigger) = guard.trigger_mut() else {
@@ -284,7 +222,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             code: CloseCode::AWAY,
             reason: "server shutting down".into(),
         };
-        self.conn.state().can_send() && self.conn.send(Message::Close(Some(frame)), now()).is_ok()
+        // Refused if a close is already under way, which is as good.
+        self.conn.close(Some(frame), now()).is_ok()
     }
 
     /// Arms the timer at the connection's deadline; returns `true` if it
@@ -305,59 +244,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
         // The timer has fired, so the deadline has passed even if the two
         // clocks disagree by a rounding step.
-        let ran_out = self.conn.handle_timeout(now().max(std_deadline));
-        if let Some(clock) = ran_out {
-            let error = match clock {
-                Timeout::Close => Error::CloseTimeout,
-                Timeout::Heartbeat => {
-                    tracing::info!("WebSocket peer stopped responding to pings; dropping it");
-                    Error::HeartbeatTimeout
-                }
-                Timeout::Idle => Error::IdleTimeout,
-            };
-            self.ended_by = Some(clock);
-            self.pending_error.get_or_insert(error);
-        }
+        self.conn.handle_timeout(now().max(std_deadline));
         true
     }
 
-    /// Reads more bytes, growing the buffer once to fit the frame in progress.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.read_buf.is_empty() && self.read_buf.capacity() > 4 * self.read_chunk {
-            // Give back the room a large message needed; idle sockets stay small.
-            self.read_buf = BytesMut::new();
-        }
-        let wanted = self.conn.bytes_needed(self.read_buf.len()).max(self.read_chunk);
-        self.read_buf.reserve(wanted);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf)
-    }
-
-    /// Writes the outbox until it is empty, then flushes the transport.
-    fn poll_write_out(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<io::Result<()>> {
+    /// Writes the queue out; a transport failure is reported to the
+    /// connection, which decides what it means. Ready once all is written.
+    fn write_out_or_fail(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<()> {
         // Registered before polling, so a wake that races the poll is not lost.
         self.wakers.register(side, cx.waker());
         let mut write_cx = Context::from_waker(&self.fan_out);
-        while !self.conn.outbox().is_empty() {
-            let outbox = self.conn.outbox();
-            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-            let count = outbox.io_slices(&mut slices);
-            let io = Pin::new(&mut self.io);
-            let written = if io.is_write_vectored() {
-                ready!(io.poll_write_vectored(&mut write_cx, &slices[..count]))?
-            } else {
-                ready!(io.poll_write(&mut write_cx, &slices[0]))?
-            };
-            if written == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        match poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, &mut write_cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Ready(Err(e)) => {
+                self.conn.handle_transport_error(e);
+                Poll::Ready(())
             }
-            self.conn.outbox().advance(written);
-            self.unflushed = true;
         }
-        if self.unflushed {
-            ready!(Pin::new(&mut self.io).poll_flush(&mut write_cx))?;
-            self.unflushed = false;
-        }
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -367,13 +271,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
     /// close 1011 (RFC 6455 §7.4.1, "unexpected condition"), written without
     /// waiting, instead of vanishing as an abnormal closure.
     fn drop(&mut self) {
-        if std::thread::panicking() && self.conn.state().can_send() {
-            let frame = CloseFrame::from_code(CloseCode::ERROR);
-            if self.conn.send(Message::Close(Some(frame)), now()).is_ok() {
-                let _ = self.poll_write_out(&mut Context::from_waker(Waker::noop()), Side::Writer);
-            }
+        if std::thread::panicking() && self.conn.close(Some(CloseFrame::from_code(CloseCode::ERROR)), now()).is_ok() {
+            let noop = &mut Context::from_waker(Waker::noop());
+            let _ = poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, noop);
         }
     }
+}
+
+/// Writes until nothing is queued, then flushes the transport.
+fn poll_write_out<IO: AsyncWrite + Unpin>(
+    io: &mut IO,
+    conn: &mut Connection,
+    unflushed: &mut bool,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    loop {
+        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let count = conn.poll_transmit(&mut slices);
+        if count == 0 {
+            break;
+        }
+        let io = Pin::new(&mut *io);
+        let written = if io.is_write_vectored() {
+            ready!(io.poll_write_vectored(cx, &slices[..count]))?
+        } else {
+            ready!(io.poll_write(cx, &slices[0]))?
+        };
+        if written == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        conn.handle_written(written);
+        *unflushed = true;
+    }
+    if *unflushed {
+        ready!(Pin::new(io).poll_flush(cx))?;
+        *unflushed = false;
+    }
+    Poll::Ready(Ok(()))
 }
 
 /// The protocol's clock: tokio's, so tests can pause and advance it.

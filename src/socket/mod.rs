@@ -8,7 +8,6 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::BytesMut;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use http::HeaderValue;
@@ -17,8 +16,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use self::driver::{Driver, Side};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
-use crate::proto::{CloseFrame, Message, Role};
-use crate::{Config, Error, UpgradedIo};
+use crate::proto::{CloseFrame, Error, Message, Role};
+use crate::{Config, ServerConfig, UpgradedIo};
 
 /// A WebSocket connection.
 ///
@@ -58,21 +57,35 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// let ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default());
     /// ```
     pub fn from_raw_socket(io: IO, role: Role, config: &Config) -> Self {
-        Self::from_partially_read(io, BytesMut::new(), role, config)
+        Self::from_partially_read(io, &[], role, config)
     }
 
     /// Like [`from_raw_socket`](Self::from_raw_socket), for a transport from
     /// which `read` (bytes after the handshake) was already taken.
-    pub fn from_partially_read(io: IO, read: BytesMut, role: Role, config: &Config) -> Self {
+    pub fn from_partially_read(io: IO, read: &[u8], role: Role, config: &Config) -> Self {
+        let conn = Driver::<IO>::connection(role, config);
         Self {
-            driver: Driver::new(io, read, role, config),
+            driver: Driver::new(io, conn, read, None),
             protocol: None,
         }
     }
 
+    /// A server door's socket: `config`'s socket limits, its unmasked-frame
+    /// setting and shutdown signal, and the subprotocol selected.
+    pub(crate) fn server(io: IO, read: &[u8], config: &ServerConfig, protocol: Option<HeaderValue>) -> Self {
+        let mut conn = Driver::<IO>::connection(Role::Server, config.socket());
+        if config.accepts_unmasked_frames() {
+            conn.accept_unmasked_frames();
+        }
+        let shutdown = config.shutdown().map(crate::Shutdown::register);
+        Self {
+            driver: Driver::new(io, conn, read, shutdown),
+            protocol,
+        }
+    }
+
     /// Records the subprotocol the handshake selected.
-    #[must_use]
-    pub fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
+    pub(crate) fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
         self.protocol = protocol;
         self
     }
@@ -89,9 +102,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Protocol errors have already been answered with the right close code
     /// when they are returned.
     ///
+    /// # Errors
+    /// The final item before `None` when the connection ended with a fault:
+    /// see [`Error`], whose `is_*` methods tell who was at fault.
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket) {
+    /// use hyperws::{Error, Message};
+    /// while let Some(received) = ws.recv().await {
+    ///     match received {
+    ///         Ok(Message::Text(text)) => println!("{text}"),
+    ///         Ok(_) => {}
+    ///         Err(Error::HeartbeatTimeout) => println!("the peer vanished"),
+    ///         Err(e) if e.is_peer_fault() => println!("the peer misbehaved: {e}"),
+    ///         Err(e) => println!("the connection failed: {e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    ///
     /// # Cancel safety
     /// Cancel safe: if the future is dropped before it completes, no message
-    /// is lost; the next call returns it.
+    /// is lost; the next call returns it. Use it in `tokio::select!` freely.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         poll_fn(|cx| self.driver.poll_recv(cx)).await
     }
@@ -101,6 +133,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Sending `Message::Close` starts the closing handshake; keep calling
     /// [`recv`](Self::recv) to see the peer's answer, or use
     /// [`close`](Self::close) to do both.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: dropped while waiting for room (backpressure), the
+    /// message is not sent; dropped after it was queued, it is written by
+    /// the next `send`, `flush` or `recv`.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.feed(message).await?;
         self.flush().await
@@ -111,12 +148,33 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// [`flush`](Self::flush), by [`send`](Self::send), or by
     /// [`recv`](Self::recv) before it waits for input — so a `recv` + `feed`
     /// loop answers a whole batch of input with one write.
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket) -> Result<(), hyperws::Error> {
+    /// use hyperws::Message;
+    /// for n in 0..100 {
+    ///     ws.feed(Message::text(n.to_string())).await?; // queued, not written
+    /// }
+    /// ws.flush().await?; // one vectored write for all hundred
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel safe in that nothing is half-queued: dropped while waiting for
+    /// room, the message is not queued at all.
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
         self.driver.start_send(message)
     }
 
     /// Writes out every queued message.
+    ///
+    /// # Errors
+    /// The transport failed, or the connection ended with a fault (queued
+    /// messages may not have been delivered).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: what was not written yet stays queued.
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
     }
@@ -126,35 +184,55 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// `Config::close_timeout` while discarding its other messages, then
     /// closes the transport.
     ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket) -> Result<(), hyperws::Error> {
+    /// use hyperws::{CloseCode, CloseFrame};
+    /// ws.close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })).await?;
+    /// assert!(ws.recv().await.is_none());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::CloseTimeout`] if the peer did not answer in time; the
-    /// connection is dropped all the same.
+    /// [`Error::CloseTimeout`] if the peer did not answer in time (the
+    /// connection is dropped all the same), or the fault that ended it first.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: the close frame is queued once; calling `close` again
+    /// (or `recv`) goes on waiting for the peer's answer.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        if self.driver.can_send() {
+        if self.driver.conn().send_error().is_none() {
             self.feed(Message::Close(frame)).await?;
         }
         poll_fn(|cx| self.poll_close_handshake(cx)).await
     }
 
-    /// Splits into a reader and a writer that can be used from two tasks.
-    /// The reader answers pings and drives the closing handshake; both
-    /// share one transport.
+    /// Splits into a reader and a writer that can be used from two tasks,
+    /// in tokio's order: `(reader, writer)`. The reader answers pings and
+    /// drives the closing handshake and the heartbeat; both share one transport.
     ///
     /// Named like tokio's `TcpStream::into_split`, so that `socket.split()`
     /// stays `futures`' `StreamExt::split` for code written for axum.
-    pub fn into_split(self) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+    ///
+    /// ```no_run
+    /// # async fn run(ws: hyperws::WebSocket) {
+    /// use hyperws::Message;
+    /// let (mut reader, mut writer) = ws.into_split();
+    /// tokio::spawn(async move {
+    ///     let _ = writer.send(Message::text("tick")).await;
+    /// });
+    /// while let Some(Ok(message)) = reader.recv().await {
+    ///     println!("{message:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn into_split(self) -> (WebSocketReader<IO>, WebSocketWriter<IO>) {
         split::split(self.driver)
     }
 
     /// How many bytes of queued messages wait to be written; bounded by
     /// `Config::max_write_buffer_size` plus one message.
     pub fn buffered_amount(&self) -> usize {
-        self.driver.connection().buffered_amount()
-    }
-
-    /// The sans-IO protocol state.
-    pub fn connection(&self) -> &crate::proto::Connection {
-        self.driver.connection()
+        self.driver.conn().buffered_amount()
     }
 
     /// The transport.
@@ -208,7 +286,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<IO> {
     /// handshake as [`WebSocket::close`] does.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.driver.can_send() {
+        if this.driver.conn().send_error().is_none() {
             std::task::ready!(this.driver.poll_ready(cx, Side::Writer))?;
             this.driver.start_send(Message::Close(None))?;
         }

@@ -14,8 +14,8 @@ use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::{Driver, Side};
-use crate::proto::{CloseFrame, Message};
-use crate::{Error, UpgradedIo};
+use crate::proto::{CloseFrame, Error, Message};
+use crate::UpgradedIo;
 
 type Shared<IO> = Arc<Mutex<Driver<IO>>>;
 
@@ -27,13 +27,13 @@ fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'
 
 pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(
     driver: Driver<IO>,
-) -> (WebSocketWriter<IO>, WebSocketReader<IO>) {
+) -> (WebSocketReader<IO>, WebSocketWriter<IO>) {
     let shared = Arc::new(Mutex::new(driver));
     (
-        WebSocketWriter {
+        WebSocketReader {
             shared: Arc::clone(&shared),
         },
-        WebSocketReader { shared },
+        WebSocketWriter { shared },
     )
 }
 
@@ -68,13 +68,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
-    /// Sends a message and writes out everything queued.
+    /// Sends a message and writes out everything queued; see
+    /// [`WebSocket::send`](super::WebSocket::send).
+    ///
+    /// # Cancel safety
+    /// As `WebSocket::send`.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.feed(message).await?;
         self.flush().await
     }
 
     /// Queues a message; see [`WebSocket::feed`](super::WebSocket::feed).
+    ///
+    /// # Cancel safety
+    /// As `WebSocket::feed`.
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| lock(&self.shared).poll_ready(cx, Side::Writer)).await?;
         lock(&self.shared).start_send(message)
@@ -87,6 +94,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
 
     /// Sends a close frame and writes it out. The reader half sees the
     /// peer's answer as `Message::Close`, then the end of the stream.
+    ///
+    /// # Cancel safety
+    /// As `WebSocket::send`.
     pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
         self.send(Message::Close(frame)).await
     }
@@ -110,7 +120,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<IO> {
     /// Sends a close frame (if none was sent yet) and writes it out.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut driver = lock(&self.shared);
-        if driver.can_send() {
+        if driver.conn().send_error().is_none() {
             ready!(driver.poll_ready(cx, Side::Writer))?;
             driver.start_send(Message::Close(None))?;
         }

@@ -6,44 +6,67 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Response, Uri};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+mod error;
+
+pub use self::error::{ConnectError, UrlError};
 use crate::handshake::client as handshake;
 use crate::proto::random::os_seed;
 use crate::proto::Role;
-use crate::{Config, Error, WebSocket};
+use crate::{Config, WebSocket};
 
-/// How much of a refusal's body is kept in [`Error::UnexpectedStatus`].
+/// How much of a refusal's body is kept in [`ConnectError::UnexpectedStatus`].
 const MAX_REFUSAL_BODY: usize = 64 << 10;
 
-/// The transport under a client [`WebSocket`].
+/// The transport under a client [`WebSocket`]: TCP for `ws://`, TLS over
+/// TCP for `wss://`.
 #[derive(Debug)]
-#[non_exhaustive]
-pub enum ClientStream {
-    /// `ws://`: plain TCP.
+pub struct ClientStream(Transport);
+
+#[derive(Debug)]
+enum Transport {
     Plain(TcpStream),
-    /// `wss://`: TLS over TCP.
     #[cfg(feature = "rustls")]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-crate::io::enum_io!(ClientStream {
+crate::io::enum_io!(Transport {
     Plain,
     #[cfg(feature = "rustls")]
     Tls,
 });
+crate::io::newtype_io!(ClientStream);
+
+impl ClientStream {
+    /// The TCP stream under the socket (under TLS for `wss://`).
+    #[must_use]
+    pub fn tcp_stream(&self) -> &TcpStream {
+        match &self.0 {
+            Transport::Plain(tcp) => tcp,
+            #[cfg(feature = "rustls")]
+            Transport::Tls(tls) => tls.get_ref().0,
+        }
+    }
+
+    /// Whether the connection is encrypted (`wss://`).
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        !matches!(self.0, Transport::Plain(_))
+    }
+}
 
 /// Connects to a `ws://` or `wss://` URL with the default settings.
 ///
 /// Returns the socket and the server's `101` response.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), hyperws::Error> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use hyperws::Message;
 /// let (mut ws, _response) = hyperws::connect("ws://127.0.0.1:9001/").await?;
 /// ws.send(Message::text("hello")).await?;
@@ -53,14 +76,14 @@ crate::io::enum_io!(ClientStream {
 /// ws.close(None).await?;
 /// # Ok(()) }
 /// ```
-pub async fn connect(url: impl AsRef<str>) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+pub async fn connect(url: impl AsRef<str>) -> Result<(WebSocket<ClientStream>, Response<()>), ConnectError> {
     ClientBuilder::new(url).connect().await
 }
 
 /// Settings for one client connection.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), hyperws::Error> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
 /// use hyperws::{ClientBuilder, Config};
 /// let (ws, response) = ClientBuilder::new("wss://example.com/chat")
@@ -102,7 +125,7 @@ impl ClientBuilder {
     }
 
     /// Adds a header to the upgrade request (an invalid name or value makes
-    /// `connect` fail with [`Error::InvalidRequest`]).
+    /// `connect` fail with [`ConnectError::InvalidRequest`]).
     pub fn header<K, V>(mut self, name: K, value: V) -> Self
     where
         K: TryInto<HeaderName>,
@@ -132,7 +155,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Limits and timeouts for the socket.
+    /// Limits and timeouts for the socket. Server policy (origins,
+    /// subprotocol lists) is not part of a [`Config`]; offer subprotocols
+    /// with [`protocols`](Self::protocols).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -156,74 +181,69 @@ impl ClientBuilder {
     /// Opens the connection and performs the upgrade.
     ///
     /// # Errors
-    /// [`Error::InvalidUrl`], [`Error::InvalidRequest`], [`Error::Connect`]
-    /// (name lookup or TCP), [`Error::Tls`], [`Error::UnexpectedStatus`]
-    /// (keeping the response), [`Error::Upgrade`] (a 101 that breaks the
-    /// handshake rules), [`Error::ConnectTimeout`], [`Error::Io`].
-    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+    /// See [`ConnectError`]: the caller's mistakes, the network's failures
+    /// and the server's refusals are separate variants.
+    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, Response<()>), ConnectError> {
         let timeout = self.connect_timeout;
         tokio::time::timeout(timeout, self.open())
             .await
-            .unwrap_or(Err(Error::ConnectTimeout))
+            .unwrap_or(Err(ConnectError::Timeout))
     }
 
-    async fn open(self) -> Result<(WebSocket<ClientStream>, Response<()>), Error> {
+    async fn open(self) -> Result<(WebSocket<ClientStream>, Response<()>), ConnectError> {
         if self.bad_header {
-            return Err(Error::InvalidRequest);
+            return Err(ConnectError::InvalidRequest);
         }
         let target = Target::parse(&self.url)?;
         let tcp = TcpStream::connect((target.host.as_str(), target.port))
             .await
-            .map_err(Error::Connect)?;
+            .map_err(ConnectError::Connect)?;
         let _ = tcp.set_nodelay(true);
         let stream = if target.secure {
             self.tls_stream(&target.host, tcp).await?
         } else {
-            ClientStream::Plain(tcp)
+            ClientStream(Transport::Plain(tcp))
         };
         let key = handshake::new_key(random_bytes());
         let request =
             handshake::request(&target.uri, &key, &self.protocols, &self.headers).map(|()| Empty::<Bytes>::new());
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(http_error)?;
+            .map_err(ConnectError::Http)?;
         tokio::spawn(connection.with_upgrades());
-        let mut response = sender.send_request(request).await.map_err(http_error)?;
+        let mut response = sender.send_request(request).await.map_err(ConnectError::Http)?;
         if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             return Err(refusal(response).await);
         }
-        let protocol = handshake::verify(&response, &key, &self.protocols).map_err(Error::Upgrade)?;
-        let upgraded = hyper::upgrade::on(&mut response).await.map_err(http_error)?;
-        let parts = upgraded
-            .downcast::<TokioIo<ClientStream>>()
-            .map_err(|_| Error::Io(std::io::Error::other("hyper changed the upgraded transport's type")))?;
-        let ws = WebSocket::from_partially_read(
-            parts.io.into_inner(),
-            BytesMut::from(parts.read_buf),
-            Role::Client,
-            &self.config,
-        )
-        .with_protocol(protocol);
+        let protocol = handshake::verify(&response, &key, &self.protocols).map_err(ConnectError::Upgrade)?;
+        let upgraded = hyper::upgrade::on(&mut response).await.map_err(ConnectError::Http)?;
+        // Our own type went in, so it comes back out: hyper's `Upgraded`
+        // wraps the IO it was given.
+        let Ok(parts) = upgraded.downcast::<TokioIo<ClientStream>>() else {
+            unreachable!("hyper's upgraded IO is the stream the client gave it")
+        };
+        let ws = WebSocket::from_partially_read(parts.io.into_inner(), &parts.read_buf, Role::Client, &self.config)
+            .with_protocol(protocol);
         Ok((ws, response.map(|_| ())))
     }
 
     #[cfg(feature = "rustls")]
-    async fn tls_stream(&self, host: &str, tcp: TcpStream) -> Result<ClientStream, Error> {
+    async fn tls_stream(&self, host: &str, tcp: TcpStream) -> Result<ClientStream, ConnectError> {
         use tokio_rustls::rustls::pki_types::ServerName;
         let config = self.tls.clone().unwrap_or_else(tls::default_config);
         let name = ServerName::try_from(host.to_owned())
-            .map_err(|_| Error::InvalidUrl("the host is not a valid TLS server name"))?;
+            .map_err(|_| ConnectError::InvalidUrl(UrlError::InvalidServerName))?;
         let stream = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
-            .map_err(Error::Tls)?;
-        Ok(ClientStream::Tls(Box::new(stream)))
+            .map_err(ConnectError::Tls)?;
+        Ok(ClientStream(Transport::Tls(Box::new(stream))))
     }
 
     #[cfg(not(feature = "rustls"))]
     #[allow(clippy::unused_async)] // same shape as the TLS version
-    async fn tls_stream(&self, _host: &str, _tcp: TcpStream) -> Result<ClientStream, Error> {
-        Err(Error::InvalidUrl("wss:// needs the `rustls` feature"))
+    async fn tls_stream(&self, _host: &str, _tcp: TcpStream) -> Result<ClientStream, ConnectError> {
+        Err(ConnectError::InvalidUrl(UrlError::TlsNotEnabled))
     }
 }
 
@@ -237,14 +257,15 @@ struct Target {
 }
 
 impl Target {
-    fn parse(url: &str) -> Result<Self, Error> {
-        let uri: Uri = url.parse().map_err(|_| Error::InvalidUrl("not a valid URL"))?;
+    fn parse(url: &str) -> Result<Self, ConnectError> {
+        let invalid = ConnectError::InvalidUrl;
+        let uri: Uri = url.parse().map_err(|_| invalid(UrlError::Malformed))?;
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
-            _ => return Err(Error::InvalidUrl("the scheme must be ws:// or wss://")),
+            _ => return Err(invalid(UrlError::UnsupportedScheme)),
         };
-        let host = uri.host().ok_or(Error::InvalidUrl("the URL has no host"))?;
+        let host = uri.host().ok_or(invalid(UrlError::MissingHost))?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
         Ok(Self {
@@ -257,17 +278,13 @@ impl Target {
 }
 
 /// A refusal, with up to 64 KiB of its body kept for the caller.
-async fn refusal(response: Response<hyper::body::Incoming>) -> Error {
+async fn refusal(response: Response<hyper::body::Incoming>) -> ConnectError {
     let (parts, body) = response.into_parts();
     let body = match Limited::new(body, MAX_REFUSAL_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
-    Error::UnexpectedStatus(Box::new(Response::from_parts(parts, body)))
-}
-
-fn http_error(e: hyper::Error) -> Error {
-    Error::Io(std::io::Error::other(e))
+    ConnectError::UnexpectedStatus(Box::new(Response::from_parts(parts, body)))
 }
 
 /// 16 unpredictable bytes for the handshake key.

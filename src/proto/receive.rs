@@ -1,0 +1,149 @@
+//! What [`Connection`] does with what it receives and with the passing of
+//! time: the decoder reports headers, payload and frames; this file alone
+//! decides what each means.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::assembler::Assembler;
+use super::close::{CloseCode, CloseFrame};
+use super::connection::Connection;
+use super::decoder::Decoded;
+use super::error::{Error, ProtocolError};
+use super::frame::{FrameHeader, OpCode};
+use super::heartbeat::Beat;
+use super::message::Message;
+
+/// What one decoding step produced.
+enum Step {
+    /// The buffer holds nothing more to decode.
+    NeedMore,
+    /// Something was consumed; decode on.
+    Continue,
+    Message(Message),
+}
+
+impl Connection {
+    /// Decodes what was read until a message completes, and returns it;
+    /// `None` means more bytes are needed. Pongs to pings and the reply to a
+    /// close are queued as a side effect. A peer that breaks the protocol is
+    /// sent the matching close code; the error is reported by
+    /// [`poll_end`](Self::poll_end) once its close reply (or the transport's
+    /// end) arrives.
+    pub fn poll_message(&mut self, now: Instant) -> Option<Message> {
+        while self.state.parses_input() {
+            match self.decode_step(now) {
+                Step::NeedMore => return None,
+                Step::Continue => {}
+                Step::Message(message) => return Some(message),
+            }
+        }
+        // Draining or closed: the peer's bytes no longer mean anything to us.
+        self.input.clear();
+        None
+    }
+
+    fn decode_step(&mut self, now: Instant) -> Step {
+        let max_message_size = self.limits.max_message_size;
+        let outcome = match self.decoder.decode(&mut self.input) {
+            Ok(None) => return Step::NeedMore,
+            Err(e) => Err(e),
+            Ok(Some(Decoded::Header(header))) if header.opcode.is_control() => Ok(None),
+            Ok(Some(Decoded::Header(header))) => self.assembler.begin_frame(&header, max_message_size).map(|()| None),
+            Ok(Some(Decoded::Chunk(chunk))) => self.assembler.chunk(chunk).map(|()| None),
+            Ok(Some(Decoded::Frame(header, payload))) => self.on_frame(header, payload, now),
+        };
+        match outcome {
+            Ok(Some(message)) => Step::Message(message),
+            Ok(None) => Step::Continue,
+            Err(e) => {
+                self.decoder.skip_frame(&mut self.input);
+                self.fail(e, now);
+                Step::Continue
+            }
+        }
+    }
+
+    /// Returns the message a whole frame completes, if it is to be delivered.
+    fn on_frame(&mut self, header: FrameHeader, payload: Bytes, now: Instant) -> Result<Option<Message>, ProtocolError> {
+        let message = match header.opcode {
+            OpCode::Close => return self.on_close(&payload, now),
+            OpCode::Ping => {
+                // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint
+                // MUST send a Pong frame in response, unless it already
+                // received a Close frame."
+                if self.state.can_send() {
+                    self.push(OpCode::Pong, payload.clone());
+                }
+                Message::Ping(payload)
+            }
+            OpCode::Pong if self.heartbeat.is_our_pong(&payload) => return Ok(None),
+            OpCode::Pong => Message::Pong(payload),
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                match self.assembler.end_frame(header.fin, payload)? {
+                    Some(message) => {
+                        self.idle.message(now);
+                        message
+                    }
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(self.state.delivers_input().then_some(message))
+    }
+
+    /// Returns the close to deliver, or `None` when the connection had
+    /// already failed (the application is given the error instead).
+    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Option<Message>, ProtocolError> {
+        let frame = CloseFrame::parse(payload)?;
+        tracing::debug!(code = ?frame.as_ref().map(|f| f.code), "peer sent close");
+        if self.state.can_send() {
+            // RFC 6455 §5.5.1: "If an endpoint receives a Close frame and did
+            // not previously send a Close frame, the endpoint MUST send a
+            // Close frame in response. ... typically echoing the status code
+            // it received."
+            let reply = frame.as_ref().map(|f| CloseFrame::from_code(f.code));
+            self.push(OpCode::Close, CloseFrame::encode(reply.as_ref()));
+        }
+        let delivered = self.state.delivers_input();
+        self.state = self.state.on_close_received(self.role, now, self.limits.close_timeout);
+        Ok(delivered.then_some(Message::Close(frame)))
+    }
+
+    /// RFC 6455 §7.1.7, "_Fail the WebSocket Connection_": send a close with
+    /// the fault's code (unless a close was already sent), then wait for the
+    /// peer's reply. Failing again, on input we cannot parse, only drains.
+    fn fail(&mut self, error: ProtocolError, now: Instant) {
+        // The broken message is abandoned; later frames start afresh.
+        self.assembler = Assembler::Idle;
+        self.send_close_for(error.close_code(), now);
+        self.fault.record(Error::Protocol(error));
+    }
+
+    fn send_close_for(&mut self, code: CloseCode, now: Instant) {
+        if self.state.can_send() {
+            self.push(OpCode::Close, CloseFrame::encode(Some(&CloseFrame::from_code(code))));
+        }
+        self.state = self.state.on_failure(now, self.limits.close_timeout);
+    }
+
+    /// The heartbeat and idle clocks, while the connection is open.
+    pub(super) fn check_clocks(&mut self, now: Instant) {
+        match self.heartbeat.on_timeout(now) {
+            Beat::Wait => {}
+            Beat::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),
+            Beat::Dead => {
+                tracing::info!("WebSocket peer stopped answering pings; dropping it");
+                self.fault.record(Error::HeartbeatTimeout);
+                // No closing handshake: it could only wait on the same dead peer.
+                return self.abandon();
+            }
+        }
+        if self.idle.expired(now) {
+            self.fault.record(Error::IdleTimeout);
+            self.send_close_for(CloseCode::AWAY, now);
+        }
+    }
+}
+
