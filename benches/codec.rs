@@ -9,9 +9,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hyperws::proto::{apply_mask, Connection, FrameHeader, OpCode, Role, Utf8Validator, MAX_HEADER_LEN};
+use hyperws::proto::internals::{apply_mask, FrameHeader, OpCode, Utf8Validator, MAX_HEADER_LEN};
+use hyperws::proto::{Connection, Role};
 use hyperws::{Config, Message};
 use tungstenite::protocol::{Role as TRole, WebSocket as TWebSocket, WebSocketConfig};
 
@@ -56,9 +57,7 @@ impl std::io::Write for WriteOnly {
 }
 
 fn tungstenite_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(64 << 20))
-        .max_frame_size(Some(16 << 20))
+    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
 }
 
 /// An endless input stream that repeats one frame, so a long-lived
@@ -100,11 +99,10 @@ fn decode(c: &mut Criterion) {
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::new(format!("hyperws/{name}"), size), &wire, |b, wire| {
                 let mut conn = Connection::new(Role::Server, &Config::default(), Instant::now());
-                let mut buf = BytesMut::new();
                 let now = Instant::now();
                 b.iter(|| {
-                    buf.extend_from_slice(wire);
-                    black_box(conn.read(&mut buf, now).unwrap().unwrap())
+                    conn.handle_bytes(wire, now);
+                    black_box(conn.poll_message(now).unwrap())
                 });
             });
             group.bench_with_input(
@@ -134,12 +132,11 @@ fn encode(c: &mut Criterion) {
             let now = Instant::now();
             b.iter(|| {
                 conn.send(Message::Binary(payload.clone()), now).unwrap();
-                let outbox = conn.outbox();
                 let mut slices = [std::io::IoSlice::new(&[]); 4];
-                let used = outbox.io_slices(&mut slices);
+                let used = conn.poll_transmit(&mut slices);
                 black_box(&slices[..used]);
-                let len = outbox.len();
-                outbox.advance(len);
+                let len = conn.buffered_amount();
+                conn.handle_written(len);
             });
         });
         group.bench_with_input(BenchmarkId::new("tungstenite", size), &payload, |b, payload| {

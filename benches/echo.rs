@@ -55,7 +55,7 @@ async fn load(addr: SocketAddr, connections: usize, in_flight: usize, messages: 
             tokio::spawn(async move {
                 let url = format!("ws://{addr}/");
                 let (mut ws, _) = ClientBuilder::new(url)
-                    .config(Config::default().no_heartbeat())
+                    .config(Config::builder().no_heartbeat().build().unwrap())
                     .connect()
                     .await
                     .unwrap();
@@ -100,8 +100,7 @@ async fn hyperws_server() -> SocketAddr {
             }
         },
     ));
-    let config = Config::default().no_heartbeat();
-    tokio::spawn(async move { hyperws::serve(listener, app, &config).await });
+    tokio::spawn(async move { hyperws::serve(listener, app, &hyperws::ServerConfig::default()).await });
     addr
 }
 

@@ -10,7 +10,7 @@
 use hyperws::{ClientBuilder, Config, Message};
 
 #[tokio::main]
-async fn main() -> Result<(), hyperws::Error> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9011".into());
     let agent = std::env::args().nth(2).unwrap_or_else(|| "hyperws".into());
     let count = case_count(&addr).await?;
@@ -27,7 +27,7 @@ async fn main() -> Result<(), hyperws::Error> {
     Ok(())
 }
 
-async fn case_count(addr: &str) -> Result<u32, hyperws::Error> {
+async fn case_count(addr: &str) -> Result<u32, Box<dyn std::error::Error>> {
     let (mut ws, _) = hyperws::connect(format!("ws://{addr}/getCaseCount")).await?;
     let mut count = 0;
     while let Some(message) = ws.recv().await {
@@ -39,9 +39,9 @@ async fn case_count(addr: &str) -> Result<u32, hyperws::Error> {
 }
 
 /// Echoes every text and binary message until the server closes.
-async fn run_case(addr: &str, case: u32, agent: &str) -> Result<(), hyperws::Error> {
+async fn run_case(addr: &str, case: u32, agent: &str) -> Result<(), Box<dyn std::error::Error>> {
     // The heartbeat's own pings would show up in the cases' transcripts.
-    let config = Config::default().no_heartbeat();
+    let config = Config::builder().no_heartbeat().build().unwrap();
     let url = format!("ws://{addr}/runCase?case={case}&agent={agent}");
     let (mut ws, _) = ClientBuilder::new(url).config(config).connect().await?;
     while let Some(message) = ws.recv().await {

@@ -14,12 +14,12 @@ use std::time::Duration;
 use hyperws::{CloseCode, CloseFrame, Message};
 
 #[tokio::main]
-async fn main() -> Result<(), hyperws::Error> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
     let limit: Option<usize> = std::env::args().nth(2).and_then(|n| n.parse().ok());
     let (ws, _response) = hyperws::connect(&url).await?;
     println!("connected to {url}");
-    let (mut writer, mut reader) = ws.into_split();
+    let (mut reader, mut writer) = ws.into_split();
 
     let sender = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(3));

@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use hyperws::{upgrade_request, Config, Message, UpgradeFut};
+use hyperws::{upgrade_request, Message, ServerConfig, UpgradeFut};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -36,7 +36,7 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    match upgrade_request(&mut request, &Config::default()) {
+    match upgrade_request(&mut request, &ServerConfig::default()) {
         Ok((response, upgraded)) => {
             tokio::spawn(echo(upgraded));
             Ok(response)

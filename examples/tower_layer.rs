@@ -43,7 +43,7 @@ async fn main() -> std::io::Result<()> {
     let service = ServiceBuilder::new()
         .layer(
             WebSocketLayer::new(echo)
-                .with_config(Config::default().max_message_size(1 << 20))
+                .with_config(Config::builder().max_message_size(1 << 20).build().unwrap())
                 .path("/ws"),
         )
         .service(service_fn(hello));

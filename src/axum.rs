@@ -115,8 +115,8 @@ impl<F> fmt::Debug for WebSocketUpgrade<F> {
 
 impl<F> WebSocketUpgrade<F> {
     /// Replaces the whole [`ServerConfig`] (socket limits, origins, subprotocols).
-    pub fn config(mut self, config: ServerConfig) -> Self {
-        self.config = Ok(config);
+    pub fn config(mut self, config: impl Into<ServerConfig>) -> Self {
+        self.config = Ok(config.into());
         self
     }
 

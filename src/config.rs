@@ -147,7 +147,8 @@ impl ConfigBuilder {
     }
 
     /// How many queued bytes make `feed` write them out without waiting for
-    /// a flush. At most `max_write_buffer_size`. Default: 128 KiB.
+    /// a flush; 0 writes every message at once. At most
+    /// `max_write_buffer_size`. Default: 128 KiB.
     pub const fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.0.write_buffer_size = bytes;
         self
@@ -155,8 +156,8 @@ impl ConfigBuilder {
 
     /// How many queued bytes make `send` and `feed` wait until the peer has
     /// read some, and stop reading meanwhile (backpressure). A message larger
-    /// than this is still sent once the queue has drained below it.
-    /// Default: 4 MiB.
+    /// than this is still sent once the queue has drained below it; 0 waits
+    /// until everything queued is written. Default: 4 MiB.
     pub const fn max_write_buffer_size(mut self, bytes: usize) -> Self {
         self.0.max_write_buffer_size = bytes;
         self
@@ -204,8 +205,6 @@ impl ConfigBuilder {
             ("max_frame_size", c.max_frame_size),
             ("max_message_size", c.max_message_size),
             ("read_buffer_size", c.read_buffer_size),
-            ("write_buffer_size", c.write_buffer_size),
-            ("max_write_buffer_size", c.max_write_buffer_size),
         ];
         if let Some((setting, _)) = nonzero_sizes.iter().find(|(_, size)| *size == 0) {
             return Err(ConfigError::Zero(setting));

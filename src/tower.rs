@@ -112,8 +112,8 @@ impl<H: WebSocketHandler> WebSocketLayer<H> {
 
     /// Uses `config` for every socket (limits, origins, subprotocols).
     #[must_use]
-    pub fn with_config(mut self, config: ServerConfig) -> Self {
-        self.config = config;
+    pub fn with_config(mut self, config: impl Into<ServerConfig>) -> Self {
+        self.config = config.into();
         self
     }
 

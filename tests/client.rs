@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hyperws::handshake::client::UpgradeError;
-use hyperws::{ClientBuilder, CloseCode, CloseFrame, Config, Error, Message};
+use hyperws::{ClientBuilder, CloseCode, CloseFrame, ConnectError, Message, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
@@ -17,7 +17,7 @@ use tungstenite::Message as T;
 
 #[tokio::test]
 async fn against_our_own_server() {
-    let addr = common::serve(Config::default().protocols(["chat"]), common::echo).await;
+    let addr = common::serve(ServerConfig::builder().protocols(["chat"]).build().unwrap(), common::echo).await;
     let (mut ws, response) = ClientBuilder::new(format!("ws://{addr}/room"))
         .protocols(["superchat", "chat"])
         .connect()
@@ -114,7 +114,7 @@ async fn tls_server() -> (SocketAddr, Arc<rustls::ClientConfig>) {
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
                 let service = hyper::service::service_fn(|mut request| async move {
-                    let (response, upgraded) = hyperws::upgrade_request(&mut request, &Config::default()).unwrap();
+                    let (response, upgraded) = hyperws::upgrade_request(&mut request, &hyperws::ServerConfig::default()).unwrap();
                     tokio::spawn(async move { common::echo(upgraded.await.unwrap()).await });
                     Ok::<_, std::convert::Infallible>(response)
                 });
@@ -141,7 +141,7 @@ async fn wss_against_a_local_tls_server() {
     let (addr, trust) = tls_server().await;
     let url = format!("wss://localhost:{}/", addr.port());
     let (mut ws, _) = ClientBuilder::new(&url).tls(trust).connect().await.unwrap();
-    assert!(matches!(ws.get_ref(), hyperws::ClientStream::Tls(_)));
+    assert!(ws.get_ref().is_tls());
     ws.send(Message::text("over TLS")).await.unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("over TLS"));
     ws.close(None).await.unwrap();
@@ -152,7 +152,7 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let (addr, _) = tls_server().await;
     // The default roots do not include the test's self-signed certificate.
     let result = hyperws::connect(format!("wss://localhost:{}/", addr.port())).await;
-    assert!(matches!(result, Err(Error::Tls(_))), "{:?}", result.err());
+    assert!(matches!(result, Err(ConnectError::Tls(_))), "{:?}", result.err());
 }
 
 #[tokio::test]
@@ -161,14 +161,14 @@ async fn a_refused_connection_is_a_connect_error() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let result = hyperws::connect(format!("ws://{addr}/")).await;
-    assert!(matches!(result, Err(Error::Connect(_))), "{:?}", result.err());
+    assert!(matches!(result, Err(ConnectError::Connect(_))), "{:?}", result.err());
 }
 
 #[tokio::test]
 async fn invalid_urls_are_named() {
     for url in ["http://example.com/", "ws://", "not a url"] {
         let result = hyperws::connect(url).await;
-        assert!(matches!(result, Err(Error::InvalidUrl(_))), "{url}: {:?}", result.err());
+        assert!(matches!(result, Err(ConnectError::InvalidUrl(_))), "{url}: {:?}", result.err());
     }
 }
 
@@ -182,7 +182,7 @@ async fn a_refusal_keeps_the_servers_response() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     match hyperws::connect(format!("ws://{addr}/")).await {
-        Err(Error::UnexpectedStatus(response)) => {
+        Err(ConnectError::UnexpectedStatus(response)) => {
             assert_eq!(response.status(), 403);
             assert_eq!(response.body(), "go away");
         }
@@ -223,7 +223,7 @@ async fn a_wrong_accept_key_is_refused() {
     .await;
     let result = hyperws::connect(format!("ws://{addr}/")).await;
     assert!(
-        matches!(result, Err(Error::Upgrade(UpgradeError::BadAcceptKey))),
+        matches!(result, Err(ConnectError::Upgrade(UpgradeError::BadAcceptKey))),
         "{:?}",
         result.err()
     );
@@ -239,7 +239,7 @@ async fn a_server_that_never_answers_is_a_connect_timeout() {
         .connect_timeout(Duration::from_secs(7))
         .connect()
         .await;
-    assert!(matches!(result, Err(Error::ConnectTimeout)), "{:?}", result.err());
+    assert!(matches!(result, Err(ConnectError::Timeout)), "{:?}", result.err());
     assert_eq!(started.elapsed(), Duration::from_secs(7));
     drop(listener);
 }

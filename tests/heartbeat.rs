@@ -18,7 +18,7 @@ fn server(config: &Config) -> (WebSocket<DuplexStream>, DuplexStream) {
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_vanishes_is_declared_dead() {
-    let (mut ws, mut peer) = server(&Config::default().heartbeat(INTERVAL, TIMEOUT));
+    let (mut ws, mut peer) = server(&Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap());
     let started = Instant::now();
     // The peer keeps its end open but never reads or writes.
     let result = ws.recv().await;
@@ -34,8 +34,8 @@ async fn a_peer_that_vanishes_is_declared_dead() {
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_answers_pings_stays_connected_and_its_pongs_stay_internal() {
-    let (mut ws, peer) = server(&Config::default().heartbeat(INTERVAL, TIMEOUT));
-    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::default().no_heartbeat());
+    let (mut ws, peer) = server(&Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap());
+    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::builder().no_heartbeat().build().unwrap());
     // The client only reads, which answers every ping automatically.
     let pings_seen = tokio::spawn(async move {
         let mut pings = 0;
@@ -58,8 +58,8 @@ async fn a_peer_that_answers_pings_stays_connected_and_its_pongs_stay_internal()
 
 #[tokio::test(start_paused = true)]
 async fn traffic_postpones_the_ping() {
-    let (mut ws, peer) = server(&Config::default().heartbeat(INTERVAL, TIMEOUT));
-    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::default().no_heartbeat());
+    let (mut ws, peer) = server(&Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap());
+    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::builder().no_heartbeat().build().unwrap());
     let chatter = tokio::spawn(async move {
         for _ in 0..10 {
             tokio::time::sleep(INTERVAL / 2).await;
@@ -80,8 +80,8 @@ async fn traffic_postpones_the_ping() {
 
 #[tokio::test(start_paused = true)]
 async fn a_split_reader_drives_the_heartbeat_and_the_writer_learns_why() {
-    let (ws, _peer) = server(&Config::default().heartbeat(INTERVAL, TIMEOUT));
-    let (mut writer, mut reader) = ws.into_split();
+    let (ws, _peer) = server(&Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap());
+    let (mut reader, mut writer) = ws.into_split();
     assert!(matches!(reader.recv().await, Some(Err(Error::HeartbeatTimeout))));
     let late = writer.send(Message::text("anyone?")).await;
     assert!(matches!(late, Err(Error::HeartbeatTimeout)), "{late:?}");
@@ -90,9 +90,7 @@ async fn a_split_reader_drives_the_heartbeat_and_the_writer_learns_why() {
 #[tokio::test(start_paused = true)]
 async fn a_writer_blocked_by_a_peer_that_never_reads_is_released_by_the_heartbeat() {
     let limit = 256 << 10;
-    let config = Config::default()
-        .heartbeat(INTERVAL, TIMEOUT)
-        .max_write_buffer_size(limit);
+    let config = Config::builder().heartbeat(INTERVAL, TIMEOUT).max_write_buffer_size(limit).build().unwrap();
     let (mut ws, _peer) = server(&config);
     let chunk = Message::binary(vec![7u8; 16 << 10]);
     let started = Instant::now();
@@ -113,11 +111,9 @@ async fn a_writer_blocked_by_a_peer_that_never_reads_is_released_by_the_heartbea
 
 #[tokio::test(start_paused = true)]
 async fn an_idle_connection_is_closed_with_1001() {
-    let config = Config::default()
-        .no_heartbeat()
-        .idle_timeout(Some(Duration::from_secs(60)));
+    let config = Config::builder().no_heartbeat().idle_timeout(Some(Duration::from_secs(60))).build().unwrap();
     let (mut ws, peer) = server(&config);
-    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::default().no_heartbeat());
+    let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::builder().no_heartbeat().build().unwrap());
     let client_side = tokio::spawn(async move {
         client.send(Message::text("hello")).await.unwrap();
         let mut seen = Vec::new();

@@ -146,6 +146,6 @@ async fn plain_requests_on_the_same_connection_still_reach_the_app() {
 async fn hyperws_serve_speaks_http2_too() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { hyperws::serve(listener, app(), &Config::default()).await });
+    tokio::spawn(async move { hyperws::serve(listener, app(), &hyperws::ServerConfig::default()).await });
     several_sockets_share_one_connection_at(addr, "/extractor").await;
 }

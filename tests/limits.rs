@@ -3,7 +3,7 @@
 mod common;
 
 use futures_util::{SinkExt, StreamExt};
-use hyperws::proto::ProtocolError;
+use hyperws::ProtocolError;
 use hyperws::{Config, Error};
 use tokio_tungstenite::connect_async;
 use tungstenite::protocol::frame::coding::CloseCode as TCode;
@@ -41,7 +41,7 @@ async fn close_code_received(
 
 #[tokio::test]
 async fn an_oversize_message_is_closed_with_1009() {
-    let (addr, errors) = serve_reporting(Config::default().max_message_size(1024)).await;
+    let (addr, errors) = serve_reporting(Config::builder().max_message_size(1024).build().unwrap()).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     client.send(T::binary(vec![0u8; 1024])).await.unwrap(); // at the limit: fine
     client.send(T::binary(vec![0u8; 1025])).await.unwrap();
@@ -54,7 +54,7 @@ async fn an_oversize_message_is_closed_with_1009() {
 
 #[tokio::test]
 async fn an_oversize_frame_is_closed_with_1009() {
-    let (addr, errors) = serve_reporting(Config::default().max_frame_size(100)).await;
+    let (addr, errors) = serve_reporting(Config::builder().max_frame_size(100).build().unwrap()).await;
     let (mut client, _) = connect_async(common::url(addr)).await.unwrap();
     client.send(T::text("x".repeat(101))).await.unwrap();
     assert_eq!(close_code_received(&mut client).await, TCode::Size);
@@ -80,7 +80,7 @@ async fn invalid_utf8_is_closed_with_1007() {
 
 #[tokio::test]
 async fn the_server_keeps_serving_after_a_protocol_error() {
-    let (addr, _) = serve_reporting(Config::default().max_message_size(10)).await;
+    let (addr, _) = serve_reporting(Config::builder().max_message_size(10).build().unwrap()).await;
     let (mut bad, _) = connect_async(common::url(addr)).await.unwrap();
     bad.send(T::binary(vec![0u8; 11])).await.unwrap();
     assert_eq!(close_code_received(&mut bad).await, TCode::Size);

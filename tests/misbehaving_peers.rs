@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use hyperws::{CloseCode, CloseFrame, Config, Error};
+use hyperws::{CloseCode, CloseFrame, Config, Error, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -17,7 +17,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_vanishes_is_dropped_after_the_heartbeat_timeout() {
-    let config = Config::default().heartbeat(INTERVAL, TIMEOUT);
+    let config = Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap();
     let (addr, mut seen) = common::serve_recording(config).await;
     let mut tcp = common::raw_upgrade(addr).await;
     let started = Instant::now();
@@ -50,9 +50,12 @@ async fn a_peer_that_half_closes_without_a_close_frame_is_an_abnormal_closure() 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_floods_pings_and_never_reads_cannot_grow_server_memory() {
     let limit = 64 << 10;
-    let config = Config::default()
+    let config = Config::builder()
         .heartbeat(INTERVAL, TIMEOUT)
-        .max_write_buffer_size(limit);
+        .write_buffer_size(limit / 2)
+        .max_write_buffer_size(limit)
+        .build()
+        .unwrap();
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();
     let addr = common::serve(config, move |mut ws| {
         let report_tx = report_tx.clone();
@@ -92,7 +95,7 @@ async fn a_peer_that_floods_pings_and_never_reads_cannot_grow_server_memory() {
 
 #[tokio::test(start_paused = true)]
 async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
-    let config = Config::default().close_timeout(Duration::from_secs(3));
+    let config = Config::builder().close_timeout(Duration::from_secs(3)).build().unwrap();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let addr = common::serve(config, move |mut ws| {
         let done_tx = done_tx.clone();
@@ -119,7 +122,7 @@ async fn a_slowloris_client_is_dropped_after_the_handshake_timeout() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().layer(hyperws::tower::WebSocketLayer::new(common::echo));
-    let config = Config::default().handshake_timeout(Duration::from_secs(10));
+    let config = ServerConfig::builder().handshake_timeout(Duration::from_secs(10)).build().unwrap();
     tokio::spawn(async move { hyperws::serve(listener, app, &config).await });
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::routing::any;
 use axum::Router;
 use hyperws::axum::WebSocketUpgrade;
-use hyperws::Config;
+use hyperws::{Config, ServerConfig};
 use tokio::net::TcpListener;
 
 fn upgrade_request(path: &str, origin: Option<&str>) -> String {
@@ -82,6 +82,6 @@ async fn the_hyper_door_applies_the_configured_policy() {
     let strict = common::serve(Config::default(), common::echo).await;
     assert_eq!(status(strict, "/", Some("https://evil.example")).await, "403");
     assert_eq!(status(strict, "/", Some("http://localhost")).await, "101");
-    let open = common::serve(Config::default().allow_any_origin(), common::echo).await;
+    let open = common::serve(ServerConfig::builder().allow_any_origin().build().unwrap(), common::echo).await;
     assert_eq!(status(open, "/", Some("https://evil.example")).await, "101");
 }

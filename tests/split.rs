@@ -12,7 +12,7 @@ use tungstenite::Message as T;
 #[tokio::test]
 async fn reader_and_writer_halves_work_from_two_tasks() {
     let addr = common::serve(Config::default(), |ws| async move {
-        let (mut writer, mut reader) = ws.into_split();
+        let (mut reader, mut writer) = ws.into_split();
         // A writer task that ticks on its own while the reader waits for input.
         let ticker = tokio::spawn(async move {
             for i in 0..3 {
@@ -59,7 +59,7 @@ async fn reader_and_writer_halves_work_from_two_tasks() {
 #[tokio::test]
 async fn the_reader_answers_pings_while_the_writer_is_idle() {
     let addr = common::serve(Config::default(), |ws| async move {
-        let (_writer, mut reader) = ws.into_split();
+        let (mut reader, _writer) = ws.into_split();
         while reader.recv().await.is_some() {}
     })
     .await;
@@ -78,8 +78,8 @@ async fn a_blocked_writer_is_woken_even_after_the_reader_gives_up_a_recv() {
     use tokio::io::AsyncReadExt;
 
     let (io, mut peer) = tokio::io::duplex(64);
-    let config = Config::default().write_buffer_size(0).max_write_buffer_size(0);
-    let (mut writer, mut reader) = WebSocket::from_raw_socket(io, Role::Server, &config).into_split();
+    let config = Config::builder().write_buffer_size(0).max_write_buffer_size(0).build().unwrap();
+    let (mut reader, mut writer) = WebSocket::from_raw_socket(io, Role::Server, &config).into_split();
     // The writer fills the pipe and waits for the peer to read.
     let blocked_writer = tokio::spawn(async move {
         for _ in 0..4 {

@@ -12,7 +12,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use hyperws::{upgrade_request, Config, UpgradedIo};
+use hyperws::{upgrade_request, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tungstenite::Message as T;
@@ -23,7 +23,7 @@ async fn a_frame_sent_with_the_handshake_is_not_lost() {
     let addr = common::serve(Config::default(), move |ws| {
         let kind_tx = kind_tx.clone();
         async move {
-            kind_tx.send(matches!(ws.get_ref(), UpgradedIo::Tcp(_))).unwrap();
+            kind_tx.send(ws.get_ref().tcp_stream().is_some()).unwrap();
             common::echo(ws).await;
         }
     })
@@ -62,10 +62,10 @@ async fn a_frame_sent_with_the_handshake_is_not_lost() {
 async fn a_non_tcp_transport_goes_through_hypers_io() {
     let (server_io, client_io) = tokio::io::duplex(1 << 16);
     let service = service_fn(|mut request: Request<Incoming>| async move {
-        let (response, upgraded) = upgrade_request(&mut request, &Config::default()).unwrap();
+        let (response, upgraded) = upgrade_request(&mut request, &hyperws::ServerConfig::default()).unwrap();
         tokio::spawn(async move {
             let ws = upgraded.await.unwrap();
-            assert!(matches!(ws.get_ref(), UpgradedIo::Other(_)));
+            assert!(ws.get_ref().tcp_stream().is_none());
             common::echo(ws).await;
         });
         Ok::<Response<Full<Bytes>>, Infallible>(response)
@@ -88,7 +88,7 @@ async fn a_connection_served_without_upgrades_is_refused_with_426() {
     let service = service_fn(|mut request: Request<Incoming>| async move {
         // No OnUpgrade in the extensions: as if hyper could not upgrade.
         request.extensions_mut().clear();
-        let response = match upgrade_request(&mut request, &Config::default()) {
+        let response = match upgrade_request(&mut request, &hyperws::ServerConfig::default()) {
             Ok((response, _)) => response,
             Err(refused) => refused.to_response(),
         };
@@ -118,7 +118,7 @@ async fn hyperws_serve_hands_over_the_raw_tcp_stream() {
         "/",
         any(|ws: WebSocketUpgrade| async move {
             ws.on_upgrade(|mut ws| async move {
-                let transport = if matches!(ws.get_ref(), UpgradedIo::Tcp(_)) {
+                let transport = if ws.get_ref().tcp_stream().is_some() {
                     "tcp"
                 } else {
                     "boxed"
@@ -130,7 +130,7 @@ async fn hyperws_serve_hands_over_the_raw_tcp_stream() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { hyperws::serve(listener, app, &Config::default()).await });
+    tokio::spawn(async move { hyperws::serve(listener, app, &hyperws::ServerConfig::default()).await });
     let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
     assert_eq!(client.next().await.unwrap().unwrap(), T::text("tcp"));
 }

@@ -17,21 +17,24 @@ use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::{Config, Shutdown};
+use hyperws::{ServerConfig, Shutdown};
 use tokio::sync::broadcast;
 
 #[derive(Clone)]
 struct Room {
     messages: broadcast::Sender<String>,
     next_guest: Arc<AtomicUsize>,
-    config: Config,
+    config: ServerConfig,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
     let shutdown = Shutdown::new();
-    let config = Config::default().shutdown(&shutdown);
+    let config = ServerConfig::builder()
+        .shutdown(&shutdown)
+        .build()
+        .expect("a valid server config");
     let room = Room {
         messages: broadcast::channel(256).0,
         next_guest: Arc::new(AtomicUsize::new(1)),
@@ -61,7 +64,7 @@ async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
 async fn chat(socket: WebSocket, room: Room) {
     let name = format!("guest {}", room.next_guest.fetch_add(1, Ordering::Relaxed));
     let mut inbox = room.messages.subscribe();
-    let (mut writer, mut reader) = socket.into_split();
+    let (mut reader, mut writer) = socket.into_split();
     let _ = room.messages.send(format!("{name} joined"));
 
     // One task forwards the room to this browser...

@@ -89,7 +89,7 @@ pub async fn connect(url: impl AsRef<str>) -> Result<(WebSocket<ClientStream>, R
 /// let (ws, response) = ClientBuilder::new("wss://example.com/chat")
 ///     .header("authorization", "Bearer token")
 ///     .protocols(["chat.v2", "chat"])
-///     .config(Config::default().max_message_size(1 << 20))
+///     .config(Config::builder().max_message_size(1 << 20).build().unwrap())
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .connect()
 ///     .await?;

@@ -55,7 +55,7 @@ impl ProtocolError {
     /// The close code sent to the peer for this fault (RFC 6455 §7.4.1).
     ///
     /// ```
-    /// use hyperws::{proto::ProtocolError, CloseCode};
+    /// use hyperws::{CloseCode, ProtocolError};
     /// assert_eq!(ProtocolError::InvalidUtf8.close_code(), CloseCode::INVALID);
     /// ```
     #[must_use]

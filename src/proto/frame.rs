@@ -57,7 +57,7 @@ impl OpCode {
     /// Decodes the 4-bit opcode; `None` for the reserved values 0x3–0x7 and 0xB–0xF.
     ///
     /// ```
-    /// use hyperws::proto::OpCode;
+    /// use hyperws::proto::internals::OpCode;
     /// assert_eq!(OpCode::from_u8(0x1), Some(OpCode::Text));
     /// assert_eq!(OpCode::from_u8(0x3), None);
     /// ```
@@ -132,7 +132,7 @@ impl FrameHeader {
     /// length with its most significant bit set.
     ///
     /// ```
-    /// use hyperws::proto::{FrameHeader, OpCode};
+    /// use hyperws::proto::internals::{FrameHeader, OpCode};
     /// let (header, len) = FrameHeader::parse(&[0x81, 0x05, b'h']).unwrap().unwrap();
     /// assert_eq!((header.opcode, header.payload_len, len), (OpCode::Text, 5, 2));
     /// assert!(FrameHeader::parse(&[0x81]).unwrap().is_none());
@@ -205,7 +205,7 @@ impl FrameHeader {
     /// requires, and returns how many bytes of `out` it used.
     ///
     /// ```
-    /// use hyperws::proto::{FrameHeader, OpCode, MAX_HEADER_LEN};
+    /// use hyperws::proto::internals::{FrameHeader, OpCode, MAX_HEADER_LEN};
     /// let mut out = [0; MAX_HEADER_LEN];
     /// let len = FrameHeader::new(OpCode::Binary, 300).encode(&mut out);
     /// assert_eq!(&out[..len], &[0x82, 126, 0x01, 0x2C]);

@@ -7,7 +7,7 @@
 /// sixteen bytes at a time; the compiler turns the inner loop into SIMD.
 ///
 /// ```
-/// use hyperws::proto::apply_mask;
+/// use hyperws::proto::internals::apply_mask;
 /// let mut data = *b"Hello";
 /// apply_mask(&mut data, [0x37, 0xfa, 0x21, 0x3d], 0);
 /// assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]); // RFC 6455 §5.7

@@ -16,7 +16,7 @@ pub struct InvalidUtf8;
 /// Validates UTF-8 fed to it in arbitrary pieces.
 ///
 /// ```
-/// use hyperws::proto::Utf8Validator;
+/// use hyperws::proto::internals::Utf8Validator;
 /// let euro = "€".as_bytes(); // three bytes
 /// let mut v = Utf8Validator::default();
 /// v.feed(&euro[..1]).unwrap();

@@ -105,6 +105,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Connection::new(role, config, now())
     }
 
+    pub(crate) fn set_shutdown(&mut self, guard: ShutdownGuard) {
+        self.shutdown = Some(guard);
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }

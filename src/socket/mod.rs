@@ -84,6 +84,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         }
     }
 
+    /// Ties this socket to `shutdown` (as a [`ServerConfig`] does for the
+    /// server doors): when it is triggered the socket sends close 1001.
+    ///
+    /// ```
+    /// use hyperws::{proto::Role, Config, Shutdown, WebSocket};
+    /// let shutdown = Shutdown::new();
+    /// let (io, _peer) = tokio::io::duplex(1024);
+    /// let ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default()).with_shutdown(&shutdown);
+    /// assert_eq!(shutdown.open_sockets(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_shutdown(mut self, shutdown: &crate::Shutdown) -> Self {
+        self.driver.set_shutdown(shutdown.register());
+        self
+    }
+
     /// Records the subprotocol the handshake selected.
     pub(crate) fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
         self.protocol = protocol;

@@ -12,18 +12,19 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use hyperws::{upgrade_request, Config, Message, UpgradedIo, WebSocket};
+use hyperws::{upgrade_request, Message, ServerConfig, UpgradedIo, WebSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub(crate) type ServerSocket = WebSocket<UpgradedIo>;
 
 /// Serves `handler` for every WebSocket that connects; returns the address.
-pub(crate) async fn serve<F, Fut>(config: Config, handler: F) -> SocketAddr
+pub(crate) async fn serve<F, Fut>(config: impl Into<ServerConfig>, handler: F) -> SocketAddr
 where
     F: Fn(ServerSocket) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let config: ServerConfig = config.into();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -106,7 +107,7 @@ pub(crate) fn text(s: &str) -> Message {
 pub(crate) type Recording = tokio::sync::mpsc::UnboundedReceiver<Option<Result<Message, hyperws::Error>>>;
 
 /// Serves a handler that only receives, and reports every item it gets.
-pub(crate) async fn serve_recording(config: Config) -> (SocketAddr, Recording) {
+pub(crate) async fn serve_recording(config: impl Into<ServerConfig>) -> (SocketAddr, Recording) {
     let (seen_tx, seen_rx) = tokio::sync::mpsc::unbounded_channel();
     let addr = serve(config, move |mut ws| {
         let seen_tx = seen_tx.clone();
