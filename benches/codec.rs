@@ -57,7 +57,9 @@ impl std::io::Write for WriteOnly {
 }
 
 fn tungstenite_config() -> WebSocketConfig {
-    WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(16 << 20))
+    WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(16 << 20))
 }
 
 /// An endless input stream that repeats one frame, so a long-lived

@@ -209,7 +209,9 @@ impl ConfigBuilder {
         if let Some((setting, _)) = nonzero_sizes.iter().find(|(_, size)| *size == 0) {
             return Err(ConfigError::Zero(setting));
         }
-        let heartbeat = c.heartbeat.map_or([None, None], |h| [Some(h.interval), Some(h.timeout)]);
+        let heartbeat = c
+            .heartbeat
+            .map_or([None, None], |h| [Some(h.interval), Some(h.timeout)]);
         let durations = [
             ("close_timeout", Some(c.close_timeout)),
             ("heartbeat interval", heartbeat[0]),
@@ -268,11 +270,26 @@ mod tests {
         let second = Duration::from_secs(1);
         let cases = [
             (Config::builder().max_frame_size(0), ConfigError::Zero("max_frame_size")),
-            (Config::builder().read_buffer_size(0), ConfigError::Zero("read_buffer_size")),
-            (Config::builder().close_timeout(zero), ConfigError::Zero("close_timeout")),
-            (Config::builder().heartbeat(zero, second), ConfigError::Zero("heartbeat interval")),
-            (Config::builder().heartbeat(second, zero), ConfigError::Zero("heartbeat timeout")),
-            (Config::builder().idle_timeout(Some(zero)), ConfigError::Zero("idle_timeout")),
+            (
+                Config::builder().read_buffer_size(0),
+                ConfigError::Zero("read_buffer_size"),
+            ),
+            (
+                Config::builder().close_timeout(zero),
+                ConfigError::Zero("close_timeout"),
+            ),
+            (
+                Config::builder().heartbeat(zero, second),
+                ConfigError::Zero("heartbeat interval"),
+            ),
+            (
+                Config::builder().heartbeat(second, zero),
+                ConfigError::Zero("heartbeat timeout"),
+            ),
+            (
+                Config::builder().idle_timeout(Some(zero)),
+                ConfigError::Zero("idle_timeout"),
+            ),
         ];
         for (builder, expected) in cases {
             assert_eq!(builder.build().unwrap_err(), expected);

@@ -89,7 +89,13 @@ impl Validated {
     /// [`from_request`](Self::from_request) for a request split into parts.
     #[cfg(feature = "axum")]
     pub(crate) fn from_parts(parts: &mut http::request::Parts) -> Result<Self, HandshakeError> {
-        let head = request_head(&parts.method, parts.version, &parts.uri, &parts.headers, &parts.extensions);
+        let head = request_head(
+            &parts.method,
+            parts.version,
+            &parts.uri,
+            &parts.headers,
+            &parts.extensions,
+        );
         let accept = server::validate(&head)?;
         Self::new(accept, &mut parts.extensions, parts.uri.path().into())
     }
@@ -107,7 +113,10 @@ impl Validated {
 
     /// Step two, shared by every door: the origin policy, the subprotocol
     /// (unless the handler chose one), and the response.
-    pub(crate) fn answer<B: Default>(mut self, config: &ServerConfig) -> Result<(Response<B>, UpgradeFut), HandshakeError> {
+    pub(crate) fn answer<B: Default>(
+        mut self,
+        config: &ServerConfig,
+    ) -> Result<(Response<B>, UpgradeFut), HandshakeError> {
         self.accept.check_origin(config.origin_policy())?;
         self.accept.select_protocol_unless_chosen(config.protocols());
         let upgraded = UpgradeFut {
@@ -219,7 +228,10 @@ impl UpgradedIo {
     /// Unwraps `upgraded`, keeping any bytes hyper read past the handshake.
     fn new(upgraded: Upgraded) -> (Self, BytesMut) {
         match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => (Self(Transport::Tcp(parts.io.into_inner())), BytesMut::from(parts.read_buf)),
+            Ok(parts) => (
+                Self(Transport::Tcp(parts.io.into_inner())),
+                BytesMut::from(parts.read_buf),
+            ),
             Err(upgraded) => (Self(Transport::Other(TokioIo::new(upgraded))), BytesMut::new()),
         }
     }

@@ -136,7 +136,9 @@ where
 /// Whether a connection ended because its client was too slow to send its
 /// request (hyper's header read timeout, or ours while sniffing the preface).
 fn is_handshake_timeout(error: &(dyn StdError + 'static)) -> bool {
-    error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_timeout)
+    error
+        .downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_timeout)
         || error
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut)

@@ -94,7 +94,11 @@ impl ServerConfig {
     pub fn to_builder(&self) -> ServerConfigBuilder {
         ServerConfigBuilder {
             config: self.clone(),
-            protocols: self.protocols.iter().filter_map(|p| p.to_str().ok().map(str::to_owned)).collect(),
+            protocols: self
+                .protocols
+                .iter()
+                .filter_map(|p| p.to_str().ok().map(str::to_owned))
+                .collect(),
             invalid: None,
         }
     }
@@ -259,11 +263,17 @@ mod tests {
     #[test]
     fn bad_server_settings_are_refused() {
         assert_eq!(
-            ServerConfig::builder().handshake_timeout(Duration::ZERO).build().unwrap_err(),
+            ServerConfig::builder()
+                .handshake_timeout(Duration::ZERO)
+                .build()
+                .unwrap_err(),
             ConfigError::Zero("handshake_timeout")
         );
         assert_eq!(
-            ServerConfig::builder().protocols(["chat", "two words"]).build().unwrap_err(),
+            ServerConfig::builder()
+                .protocols(["chat", "two words"])
+                .build()
+                .unwrap_err(),
             ConfigError::InvalidProtocol(1)
         );
         assert_eq!(

@@ -17,7 +17,11 @@ use tungstenite::Message as T;
 
 #[tokio::test]
 async fn against_our_own_server() {
-    let addr = common::serve(ServerConfig::builder().protocols(["chat"]).build().unwrap(), common::echo).await;
+    let addr = common::serve(
+        ServerConfig::builder().protocols(["chat"]).build().unwrap(),
+        common::echo,
+    )
+    .await;
     let (mut ws, response) = ClientBuilder::new(format!("ws://{addr}/room"))
         .protocols(["superchat", "chat"])
         .connect()
@@ -114,7 +118,8 @@ async fn tls_server() -> (SocketAddr, Arc<rustls::ClientConfig>) {
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
                 let service = hyper::service::service_fn(|mut request| async move {
-                    let (response, upgraded) = hyperws::upgrade_request(&mut request, &hyperws::ServerConfig::default()).unwrap();
+                    let (response, upgraded) =
+                        hyperws::upgrade_request(&mut request, &hyperws::ServerConfig::default()).unwrap();
                     tokio::spawn(async move { common::echo(upgraded.await.unwrap()).await });
                     Ok::<_, std::convert::Infallible>(response)
                 });
@@ -168,7 +173,11 @@ async fn a_refused_connection_is_a_connect_error() {
 async fn invalid_urls_are_named() {
     for url in ["http://example.com/", "ws://", "not a url"] {
         let result = hyperws::connect(url).await;
-        assert!(matches!(result, Err(ConnectError::InvalidUrl(_))), "{url}: {:?}", result.err());
+        assert!(
+            matches!(result, Err(ConnectError::InvalidUrl(_))),
+            "{url}: {:?}",
+            result.err()
+        );
     }
 }
 

@@ -62,9 +62,7 @@ async fn a_server_close_reaches_the_client_with_its_code_and_reason() {
                 code: CloseCode::AWAY,
                 reason: "shutting down".into(),
             };
-            done_tx
-                .send(ws.close(Some(frame)).await)
-                .unwrap();
+            done_tx.send(ws.close(Some(frame)).await).unwrap();
         }
     })
     .await;

@@ -90,7 +90,11 @@ async fn a_split_reader_drives_the_heartbeat_and_the_writer_learns_why() {
 #[tokio::test(start_paused = true)]
 async fn a_writer_blocked_by_a_peer_that_never_reads_is_released_by_the_heartbeat() {
     let limit = 256 << 10;
-    let config = Config::builder().heartbeat(INTERVAL, TIMEOUT).max_write_buffer_size(limit).build().unwrap();
+    let config = Config::builder()
+        .heartbeat(INTERVAL, TIMEOUT)
+        .max_write_buffer_size(limit)
+        .build()
+        .unwrap();
     let (mut ws, _peer) = server(&config);
     let chunk = Message::binary(vec![7u8; 16 << 10]);
     let started = Instant::now();
@@ -111,7 +115,11 @@ async fn a_writer_blocked_by_a_peer_that_never_reads_is_released_by_the_heartbea
 
 #[tokio::test(start_paused = true)]
 async fn an_idle_connection_is_closed_with_1001() {
-    let config = Config::builder().no_heartbeat().idle_timeout(Some(Duration::from_secs(60))).build().unwrap();
+    let config = Config::builder()
+        .no_heartbeat()
+        .idle_timeout(Some(Duration::from_secs(60)))
+        .build()
+        .unwrap();
     let (mut ws, peer) = server(&config);
     let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::builder().no_heartbeat().build().unwrap());
     let client_side = tokio::spawn(async move {

@@ -122,7 +122,10 @@ async fn a_slowloris_client_is_dropped_after_the_handshake_timeout() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().layer(hyperws::tower::WebSocketLayer::new(common::echo));
-    let config = ServerConfig::builder().handshake_timeout(Duration::from_secs(10)).build().unwrap();
+    let config = ServerConfig::builder()
+        .handshake_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     tokio::spawn(async move { hyperws::serve(listener, app, &config).await });
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();

@@ -82,6 +82,10 @@ async fn the_hyper_door_applies_the_configured_policy() {
     let strict = common::serve(Config::default(), common::echo).await;
     assert_eq!(status(strict, "/", Some("https://evil.example")).await, "403");
     assert_eq!(status(strict, "/", Some("http://localhost")).await, "101");
-    let open = common::serve(ServerConfig::builder().allow_any_origin().build().unwrap(), common::echo).await;
+    let open = common::serve(
+        ServerConfig::builder().allow_any_origin().build().unwrap(),
+        common::echo,
+    )
+    .await;
     assert_eq!(status(open, "/", Some("https://evil.example")).await, "101");
 }

@@ -78,7 +78,11 @@ async fn a_blocked_writer_is_woken_even_after_the_reader_gives_up_a_recv() {
     use tokio::io::AsyncReadExt;
 
     let (io, mut peer) = tokio::io::duplex(64);
-    let config = Config::builder().write_buffer_size(0).max_write_buffer_size(0).build().unwrap();
+    let config = Config::builder()
+        .write_buffer_size(0)
+        .max_write_buffer_size(0)
+        .build()
+        .unwrap();
     let (mut reader, mut writer) = WebSocket::from_raw_socket(io, Role::Server, &config).into_split();
     // The writer fills the pipe and waits for the peer to read.
     let blocked_writer = tokio::spawn(async move {

@@ -91,7 +91,11 @@ impl fmt::Display for ConnectError {
             Self::Tls(e) => write!(f, "TLS handshake with the server failed: {e}"),
             Self::Http(e) => write!(f, "the server's HTTP answer was invalid: {e}"),
             Self::UnexpectedStatus(response) => {
-                write!(f, "the server refused the WebSocket: {} instead of 101", response.status())
+                write!(
+                    f,
+                    "the server refused the WebSocket: {} instead of 101",
+                    response.status()
+                )
             }
             Self::Upgrade(e) => write!(f, "the server's 101 broke the WebSocket handshake: {e}"),
             Self::Timeout => f.write_str("the connection was not open within the connect timeout"),

@@ -231,8 +231,8 @@ impl ClientBuilder {
     async fn tls_stream(&self, host: &str, tcp: TcpStream) -> Result<ClientStream, ConnectError> {
         use tokio_rustls::rustls::pki_types::ServerName;
         let config = self.tls.clone().unwrap_or_else(tls::default_config);
-        let name = ServerName::try_from(host.to_owned())
-            .map_err(|_| ConnectError::InvalidUrl(UrlError::InvalidServerName))?;
+        let name =
+            ServerName::try_from(host.to_owned()).map_err(|_| ConnectError::InvalidUrl(UrlError::InvalidServerName))?;
         let stream = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await

@@ -14,7 +14,7 @@ use super::utf8::Utf8Validator;
 
 /// What kind of message is arriving; text carries its validator, which
 /// spans fragments and partial frames.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Kind {
     Binary,
     Text(Utf8Validator),
@@ -88,7 +88,7 @@ impl Assembler {
         if single && partial.frame_seen == 0 {
             // The common case: a message in one frame, seen whole. No copy,
             // and text is validated once, by `Utf8Bytes`.
-            let kind = std::mem::replace(&mut partial.kind, Kind::Binary);
+            let kind = partial.kind;
             *self = Self::Idle;
             return finish(kind, payload).map(Some);
         }
@@ -104,9 +104,9 @@ impl Assembler {
             }
             std::mem::take(&mut partial.fragments).freeze()
         };
-        let kind = std::mem::replace(&mut partial.kind, Kind::Binary);
+        let kind = partial.kind;
         *self = Self::Idle;
-        if let Kind::Text(validator) = &kind {
+        if let Kind::Text(validator) = kind {
             validator.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         finish(kind, whole).map(Some)

@@ -213,6 +213,7 @@ impl Connection {
     /// # Errors
     /// An unsendable code or an over-long reason ([`Error::InvalidMessage`]),
     /// or a close was already sent or received.
+    #[allow(clippy::needless_pass_by_value)] // taken like `send`'s message: the frame is handed over
     pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
         self.check_can_send()?;
         check_close_frame(frame.as_ref())?;

@@ -221,7 +221,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Protocol(e) => write!(f, "the peer broke the WebSocket protocol ({e}); closed with {}", e.close_code()),
+            Self::Protocol(e) => write!(
+                f,
+                "the peer broke the WebSocket protocol ({e}); closed with {}",
+                e.close_code()
+            ),
             Self::AbnormalClosure => f.write_str("the peer dropped the connection without a close frame (1006)"),
             Self::CloseTimeout => f.write_str("the peer did not answer our close frame in time"),
             Self::HeartbeatTimeout => f.write_str("the peer stopped answering pings (heartbeat timeout)"),

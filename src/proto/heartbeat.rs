@@ -198,10 +198,17 @@ mod tests {
         let mut heartbeat = Heartbeat::new(Some(CONFIG), start);
         let heard_at = start + Duration::from_secs(4);
         heartbeat.heard(heard_at);
-        assert_eq!(heartbeat.deadline(), Some(start + CONFIG.interval), "reading never re-arms the timer");
+        assert_eq!(
+            heartbeat.deadline(),
+            Some(start + CONFIG.interval),
+            "reading never re-arms the timer"
+        );
         assert_eq!(heartbeat.on_timeout(start + CONFIG.interval), Beat::Wait);
         assert_eq!(heartbeat.deadline(), Some(heard_at + CONFIG.interval));
-        assert!(matches!(heartbeat.on_timeout(heard_at + CONFIG.interval), Beat::Ping(_)));
+        assert!(matches!(
+            heartbeat.on_timeout(heard_at + CONFIG.interval),
+            Beat::Ping(_)
+        ));
     }
 
     #[test]

@@ -66,7 +66,12 @@ impl Connection {
     }
 
     /// Returns the message a whole frame completes, if it is to be delivered.
-    fn on_frame(&mut self, header: FrameHeader, payload: Bytes, now: Instant) -> Result<Option<Message>, ProtocolError> {
+    fn on_frame(
+        &mut self,
+        header: FrameHeader,
+        payload: Bytes,
+        now: Instant,
+    ) -> Result<Option<Message>, ProtocolError> {
         let message = match header.opcode {
             OpCode::Close => return self.on_close(&payload, now),
             OpCode::Ping => {
@@ -146,4 +151,3 @@ impl Connection {
         }
     }
 }
-

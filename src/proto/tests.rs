@@ -152,7 +152,10 @@ fn the_peers_close_is_echoed_and_ends_the_conversation() {
 
     let received = read_all(&mut server, &take_output(&mut client), now).unwrap();
     assert_eq!(received, [Message::Close(Some(bye))]);
-    assert!(matches!(server.poll_end(), Some(Ok(()))), "the server closes TCP at once");
+    assert!(
+        matches!(server.poll_end(), Some(Ok(()))),
+        "the server closes TCP at once"
+    );
 
     let reply = read_all(&mut client, &take_output(&mut server), now).unwrap();
     assert_eq!(reply, [Message::Close(Some(CloseFrame::from_code(CloseCode::AWAY)))]);
@@ -167,9 +170,14 @@ fn a_transport_reset_after_a_completed_close_is_not_an_error() {
     let reset = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
     // The peer closes with 1000, then resets the connection.
     let (mut client, mut server) = pair();
-    server.send(Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL))), now).unwrap();
+    server
+        .send(Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL))), now)
+        .unwrap();
     let received = read_all(&mut client, &take_output(&mut server), now).unwrap();
-    assert_eq!(received, [Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL)))]);
+    assert_eq!(
+        received,
+        [Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL)))]
+    );
     client.handle_transport_error(reset());
     assert!(matches!(client.poll_end(), Some(Ok(()))));
     // We close, the peer answers, then resets.
@@ -370,11 +378,17 @@ fn a_frame_that_fails_midway_is_skipped_to_its_end() {
     let now = Instant::now();
     let (_, mut server) = pair();
     let invalid = client_frame(true, 0x1, b"ok so far \xff and more text after it");
-    assert_eq!(read_all(&mut server, &invalid[..20], now), Err(ProtocolError::InvalidUtf8));
+    assert_eq!(
+        read_all(&mut server, &invalid[..20], now),
+        Err(ProtocolError::InvalidUtf8)
+    );
     assert!(server.poll_end().is_none(), "waiting for the peer's close");
     let rest = [&invalid[20..], &client_frame(true, 0x8, &[0x03, 0xEF])].concat();
     let _ = read_all(&mut server, &rest, now);
-    assert!(matches!(server.poll_end(), Some(Err(Error::Protocol(ProtocolError::InvalidUtf8)))));
+    assert!(matches!(
+        server.poll_end(),
+        Some(Err(Error::Protocol(ProtocolError::InvalidUtf8)))
+    ));
 }
 
 #[test]
@@ -382,7 +396,10 @@ fn unparseable_input_after_a_failure_is_drained() {
     let now = Instant::now();
     let (_, mut server) = pair();
     let reserved_opcode = [0x83, 0x80, 0, 0, 0, 0];
-    assert_eq!(read_all(&mut server, &reserved_opcode, now), Err(ProtocolError::ReservedOpcode(3)));
+    assert_eq!(
+        read_all(&mut server, &reserved_opcode, now),
+        Err(ProtocolError::ReservedOpcode(3))
+    );
     assert!(matches!(server.state, CloseState::Draining { .. }));
     assert!(server.input.is_empty());
     take_output(&mut server);
@@ -439,7 +456,10 @@ fn assert_unpredictable(keys: &[u32]) {
     let distinct: std::collections::HashSet<_> = keys.iter().collect();
     assert_eq!(distinct.len(), keys.len(), "a mask key was reused");
     let steps: std::collections::HashSet<u32> = keys.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
-    assert!(steps.len() > keys.len() / 2, "keys step by a few constants: predictable");
+    assert!(
+        steps.len() > keys.len() / 2,
+        "keys step by a few constants: predictable"
+    );
     for bit in 0..32 {
         let set = keys.iter().filter(|k| *k & (1 << bit) != 0).count();
         assert!((300..=700).contains(&set), "bit {bit} is set in {set} of 1000 keys");

@@ -275,7 +275,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
     /// close 1011 (RFC 6455 §7.4.1, "unexpected condition"), written without
     /// waiting, instead of vanishing as an abnormal closure.
     fn drop(&mut self) {
-        if std::thread::panicking() && self.conn.close(Some(CloseFrame::from_code(CloseCode::ERROR)), now()).is_ok() {
+        if std::thread::panicking()
+            && self
+                .conn
+                .close(Some(CloseFrame::from_code(CloseCode::ERROR)), now())
+                .is_ok()
+        {
             let noop = &mut Context::from_waker(Waker::noop());
             let _ = poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, noop);
         }
