@@ -238,17 +238,21 @@ async fn a_wrong_accept_key_is_refused() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_server_that_never_answers_is_a_connect_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // Accepts TCP (the kernel does), never reads or answers.
     let started = tokio::time::Instant::now();
     let result = ClientBuilder::new(format!("ws://{addr}/"))
-        .connect_timeout(Duration::from_secs(7))
+        .connect_timeout(Duration::from_millis(300))
         .connect()
         .await;
     assert!(matches!(result, Err(ConnectError::Timeout)), "{:?}", result.err());
-    assert_eq!(started.elapsed(), Duration::from_secs(7));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
     drop(listener);
 }

@@ -126,20 +126,8 @@ pub(crate) async fn serve_recording(config: impl Into<ServerConfig>) -> (SocketA
 /// only what the test makes it do: the misbehaving peers are written with it.
 pub(crate) async fn raw_upgrade(addr: SocketAddr) -> TcpStream {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(
-        b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    // Read the 101 head byte by byte so no frame after it is consumed.
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0];
-        assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "closed during the handshake");
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    tcp.write_all(UPGRADE_REQUEST).await.unwrap();
+    read_101(&mut tcp).await;
     tcp
 }
 
@@ -151,4 +139,65 @@ pub(crate) fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     frame.extend_from_slice(&key);
     frame.extend(payload.iter().zip(key.iter().cycle()).map(|(b, k)| b ^ k));
     frame
+}
+
+/// Serves `handler` through the hyper door over an in-memory pipe (no
+/// socket, so tests on tokio's paused clock stay deterministic), and returns
+/// the client's end after the 101, as [`raw_upgrade`] does for TCP.
+pub(crate) async fn raw_upgrade_in_memory<F, Fut>(
+    config: impl Into<ServerConfig>,
+    handler: F,
+) -> tokio::io::DuplexStream
+where
+    F: Fn(ServerSocket) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let config: ServerConfig = config.into();
+    let (server_end, mut client_end) = tokio::io::duplex(1 << 16);
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        let (config, handler) = (config.clone(), handler.clone());
+        async move {
+            let (response, upgraded) = upgrade_request(&mut request, &config).unwrap();
+            tokio::spawn(async move { handler(upgraded.await.unwrap()).await });
+            Ok::<_, Infallible>(response)
+        }
+    });
+    tokio::spawn(
+        http1::Builder::new()
+            .serve_connection(TokioIo::new(server_end), service)
+            .with_upgrades(),
+    );
+    client_end.write_all(UPGRADE_REQUEST).await.unwrap();
+    read_101(&mut client_end).await;
+    client_end
+}
+
+/// Serves a handler that only receives, in memory, reporting every item.
+pub(crate) async fn recording_in_memory(config: impl Into<ServerConfig>) -> (tokio::io::DuplexStream, Recording) {
+    let (seen_tx, seen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let peer = raw_upgrade_in_memory(config, move |mut ws| {
+        let seen_tx = seen_tx.clone();
+        async move {
+            while let Some(item) = ws.recv().await {
+                let _ = seen_tx.send(Some(item));
+            }
+            let _ = seen_tx.send(None);
+        }
+    })
+    .await;
+    (peer, seen_rx)
+}
+
+const UPGRADE_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+
+/// Reads the 101 head byte by byte so no frame after it is consumed.
+async fn read_101(io: &mut (impl AsyncReadExt + Unpin)) {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        assert_eq!(io.read(&mut byte).await.unwrap(), 1, "closed during the handshake");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
 }

@@ -1,4 +1,10 @@
 //! A client and a server `Connection` talking in memory, on a made-up clock.
+//! `mod.rs` holds the helpers and the message round trips; `closing.rs` the
+//! closing handshake and the transport's end; `faults.rs` what a
+//! misbehaving peer gets.
+
+mod closing;
+mod faults;
 
 use std::time::{Duration, Instant};
 
@@ -6,7 +12,6 @@ use bytes::Bytes;
 use proptest::prelude::*;
 
 use super::close::{CloseCode, CloseFrame};
-use super::closing::CloseState;
 use super::error::{Error, ProtocolError, SendError};
 use super::frame::FrameHeader;
 use super::mask::apply_mask;
@@ -15,7 +20,7 @@ use super::*;
 use crate::Config;
 
 /// Everything `from` has queued, as it would arrive at its peer.
-fn take_output(from: &mut Connection) -> Vec<u8> {
+pub(super) fn take_output(from: &mut Connection) -> Vec<u8> {
     let mut bytes = Vec::new();
     loop {
         let mut slices = [std::io::IoSlice::new(&[]); 16];
@@ -30,7 +35,7 @@ fn take_output(from: &mut Connection) -> Vec<u8> {
 }
 
 /// The protocol error `conn` failed with, if it did.
-fn failure(conn: &Connection) -> Option<ProtocolError> {
+pub(super) fn failure(conn: &Connection) -> Option<ProtocolError> {
     match conn.error() {
         Some(Error::Protocol(e)) => Some(e),
         _ => None,
@@ -38,7 +43,7 @@ fn failure(conn: &Connection) -> Option<ProtocolError> {
 }
 
 /// Reads every message `bytes` holds, or the protocol error they broke.
-fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Message>, ProtocolError> {
+pub(super) fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Message>, ProtocolError> {
     conn.handle_bytes(bytes, now);
     let mut messages = Vec::new();
     while let Some(message) = conn.poll_message(now) {
@@ -47,11 +52,11 @@ fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Mes
     failure(conn).map_or(Ok(messages), Err)
 }
 
-fn config(build: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder) -> Config {
+pub(super) fn config(build: impl FnOnce(crate::ConfigBuilder) -> crate::ConfigBuilder) -> Config {
     build(Config::builder()).build().unwrap()
 }
 
-fn pair() -> (Connection, Connection) {
+pub(super) fn pair() -> (Connection, Connection) {
     let config = Config::default();
     (
         Connection::new(Role::Client, &config, Instant::now()),
@@ -60,7 +65,7 @@ fn pair() -> (Connection, Connection) {
 }
 
 /// A client frame written by hand, for frames `Connection` refuses to send.
-fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+pub(super) fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     let key = [1, 2, 3, 4];
     let mut frame = vec![(if fin { 0x80 } else { 0 }) | opcode];
     assert!(payload.len() < 126);
@@ -73,7 +78,7 @@ fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// The close frame `server` queued, as its client peer reads it.
-fn close_sent_by(server: &mut Connection) -> Option<CloseFrame> {
+pub(super) fn close_sent_by(server: &mut Connection) -> Option<CloseFrame> {
     let mut client = Connection::new(Role::Client, &Config::default(), Instant::now());
     match read_all(&mut client, &take_output(server), Instant::now())
         .unwrap()
@@ -139,162 +144,6 @@ fn invalid_text_fails_before_the_frame_is_complete() {
 }
 
 #[test]
-fn the_peers_close_is_echoed_and_ends_the_conversation() {
-    let now = Instant::now();
-    let (mut client, mut server) = pair();
-    let bye = CloseFrame {
-        code: CloseCode::AWAY,
-        reason: "bye".into(),
-    };
-    client.send(Message::Close(Some(bye.clone())), now).unwrap();
-    assert!(matches!(client.state, CloseState::CloseSent { .. }));
-    assert!(matches!(client.send(Message::text("late"), now), Err(Error::Closed)));
-
-    let received = read_all(&mut server, &take_output(&mut client), now).unwrap();
-    assert_eq!(received, [Message::Close(Some(bye))]);
-    assert!(
-        matches!(server.poll_end(), Some(Ok(()))),
-        "the server closes TCP at once"
-    );
-
-    let reply = read_all(&mut client, &take_output(&mut server), now).unwrap();
-    assert_eq!(reply, [Message::Close(Some(CloseFrame::from_code(CloseCode::AWAY)))]);
-    assert!(client.poll_end().is_none(), "the client waits for the server's FIN");
-    client.handle_eof();
-    assert!(matches!(client.poll_end(), Some(Ok(()))), "a clean end");
-}
-
-#[test]
-fn a_transport_reset_after_a_completed_close_is_not_an_error() {
-    let now = Instant::now();
-    let reset = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
-    // The peer closes with 1000, then resets the connection.
-    let (mut client, mut server) = pair();
-    server
-        .send(Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL))), now)
-        .unwrap();
-    let received = read_all(&mut client, &take_output(&mut server), now).unwrap();
-    assert_eq!(
-        received,
-        [Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL)))]
-    );
-    client.handle_transport_error(reset());
-    assert!(matches!(client.poll_end(), Some(Ok(()))));
-    // We close, the peer answers, then resets.
-    let (mut client, mut server) = pair();
-    client.close(None, now).unwrap();
-    read_all(&mut server, &take_output(&mut client), now).unwrap();
-    read_all(&mut client, &take_output(&mut server), now).unwrap();
-    client.handle_transport_error(reset());
-    assert!(matches!(client.poll_end(), Some(Ok(()))));
-    // A reset before the handshake completes is the transport's failure.
-    let (mut client, _) = pair();
-    client.close(None, now).unwrap();
-    client.handle_transport_error(reset());
-    assert!(matches!(client.poll_end(), Some(Err(Error::Io(e))) if e.kind() == std::io::ErrorKind::ConnectionReset));
-}
-
-#[test]
-fn an_unanswered_close_times_out() {
-    let now = Instant::now();
-    let timeout = Duration::from_secs(3);
-    let mut server = Connection::new(Role::Server, &config(|c| c.close_timeout(timeout)), now);
-    server.send(Message::Close(None), now).unwrap();
-    assert_eq!(server.poll_timeout(), Some(now + timeout));
-    server.handle_timeout(now + timeout / 2);
-    assert!(server.poll_end().is_none());
-    server.handle_timeout(now + timeout);
-    assert!(matches!(server.poll_end(), Some(Err(Error::CloseTimeout))));
-}
-
-#[test]
-fn an_oversize_message_fails_from_its_header() {
-    let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(100)), now);
-    let header_only = [0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4]; // binary, 256 bytes, masked
-    let result = read_all(&mut server, &header_only, now);
-    assert_eq!(result, Err(ProtocolError::MessageTooLarge { size: 256, max: 100 }));
-    assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::SIZE);
-}
-
-#[test]
-fn fragments_count_toward_the_message_limit() {
-    let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(10)), now);
-    let mut wire = client_frame(false, 0x2, &[0; 6]);
-    wire.extend(client_frame(true, 0x0, &[0; 6]));
-    assert_eq!(
-        read_all(&mut server, &wire, now),
-        Err(ProtocolError::MessageTooLarge { size: 12, max: 10 })
-    );
-}
-
-#[test]
-fn each_protocol_violation_sends_its_close_code() {
-    let cases: Vec<(Vec<u8>, ProtocolError, CloseCode)> = vec![
-        (
-            client_frame(true, 0x0, b"x"),
-            ProtocolError::UnexpectedContinuation,
-            CloseCode::PROTOCOL,
-        ),
-        (
-            [client_frame(false, 0x1, b"a"), client_frame(true, 0x1, b"b")].concat(),
-            ProtocolError::ExpectedContinuation,
-            CloseCode::PROTOCOL,
-        ),
-        (
-            client_frame(true, 0x3, b""),
-            ProtocolError::ReservedOpcode(3),
-            CloseCode::PROTOCOL,
-        ),
-        (
-            client_frame(true, 0x8, &[3]),
-            ProtocolError::InvalidClosePayload,
-            CloseCode::PROTOCOL,
-        ),
-        (
-            client_frame(true, 0x8, &[0x03, 0xED]),
-            ProtocolError::InvalidCloseCode(1005),
-            CloseCode::PROTOCOL,
-        ),
-        (
-            client_frame(true, 0x8, b"\x03\xe8\xff"),
-            ProtocolError::InvalidUtf8,
-            CloseCode::INVALID,
-        ),
-        (
-            vec![0x81, 0x01, b'x'],
-            ProtocolError::UnmaskedFrame,
-            CloseCode::PROTOCOL,
-        ),
-        (
-            {
-                let mut f = client_frame(true, 0x1, b"x");
-                f[0] |= 0x40;
-                f
-            },
-            ProtocolError::ReservedBits,
-            CloseCode::PROTOCOL,
-        ),
-    ];
-    for (wire, error, code) in cases {
-        let (_, mut server) = pair();
-        assert_eq!(read_all(&mut server, &wire, Instant::now()), Err(error.clone()));
-        assert_eq!(close_sent_by(&mut server).unwrap().code, code, "{error}");
-    }
-}
-
-#[test]
-fn a_server_frame_must_not_be_masked() {
-    let (mut client, _) = pair();
-    let masked = client_frame(true, 0x1, b"x");
-    assert_eq!(
-        read_all(&mut client, &masked, Instant::now()),
-        Err(ProtocolError::MaskedFrame)
-    );
-}
-
-#[test]
 fn invalid_outgoing_control_frames_are_refused() {
     let now = Instant::now();
     let (mut client, _) = pair();
@@ -354,56 +203,6 @@ proptest! {
             conn.handle_timeout(now + Duration::from_secs(60));
         }
     }
-}
-
-#[test]
-fn after_a_failure_the_peers_close_reply_still_completes_the_handshake() {
-    let now = Instant::now();
-    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(4)), now);
-    let mut wire = client_frame(true, 0x2, b"too long"); // breaks the limit at its header
-    wire.extend(client_frame(true, 0x1, b"late")); // sent before the peer saw our close
-    wire.extend(client_frame(true, 0x8, &[0x03, 0xF1])); // the peer's reply: 1009
-    server.handle_bytes(&wire, now);
-    assert_eq!(server.poll_message(now), None, "nothing is delivered after the fault");
-    assert!(matches!(failure(&server), Some(ProtocolError::MessageTooLarge { .. })));
-    assert!(
-        matches!(server.poll_end(), Some(Err(Error::Protocol(_)))),
-        "the reply completed the handshake; the fault is reported"
-    );
-    assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::SIZE);
-}
-
-#[test]
-fn a_frame_that_fails_midway_is_skipped_to_its_end() {
-    let now = Instant::now();
-    let (_, mut server) = pair();
-    let invalid = client_frame(true, 0x1, b"ok so far \xff and more text after it");
-    assert_eq!(
-        read_all(&mut server, &invalid[..20], now),
-        Err(ProtocolError::InvalidUtf8)
-    );
-    assert!(server.poll_end().is_none(), "waiting for the peer's close");
-    let rest = [&invalid[20..], &client_frame(true, 0x8, &[0x03, 0xEF])].concat();
-    let _ = read_all(&mut server, &rest, now);
-    assert!(matches!(
-        server.poll_end(),
-        Some(Err(Error::Protocol(ProtocolError::InvalidUtf8)))
-    ));
-}
-
-#[test]
-fn unparseable_input_after_a_failure_is_drained() {
-    let now = Instant::now();
-    let (_, mut server) = pair();
-    let reserved_opcode = [0x83, 0x80, 0, 0, 0, 0];
-    assert_eq!(
-        read_all(&mut server, &reserved_opcode, now),
-        Err(ProtocolError::ReservedOpcode(3))
-    );
-    assert!(matches!(server.state, CloseState::Draining { .. }));
-    assert!(server.input.is_empty());
-    take_output(&mut server);
-    assert!(server.wants_shutdown_write(), "the server closes TCP first");
 }
 
 #[test]

@@ -1,0 +1,95 @@
+//! What a peer that breaks the protocol gets: the matching close code.
+
+use std::time::Instant;
+
+use super::super::close::CloseCode;
+use super::super::error::ProtocolError;
+use super::super::{Connection, Role};
+use super::*;
+
+#[test]
+fn an_oversize_message_fails_from_its_header() {
+    let now = Instant::now();
+    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(100)), now);
+    let header_only = [0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4]; // binary, 256 bytes, masked
+    let result = read_all(&mut server, &header_only, now);
+    assert_eq!(result, Err(ProtocolError::MessageTooLarge { size: 256, max: 100 }));
+    assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::SIZE);
+}
+
+#[test]
+fn fragments_count_toward_the_message_limit() {
+    let now = Instant::now();
+    let mut server = Connection::new(Role::Server, &config(|c| c.max_message_size(10)), now);
+    let mut wire = client_frame(false, 0x2, &[0; 6]);
+    wire.extend(client_frame(true, 0x0, &[0; 6]));
+    assert_eq!(
+        read_all(&mut server, &wire, now),
+        Err(ProtocolError::MessageTooLarge { size: 12, max: 10 })
+    );
+}
+
+#[test]
+fn each_protocol_violation_sends_its_close_code() {
+    let cases: Vec<(Vec<u8>, ProtocolError, CloseCode)> = vec![
+        (
+            client_frame(true, 0x0, b"x"),
+            ProtocolError::UnexpectedContinuation,
+            CloseCode::PROTOCOL,
+        ),
+        (
+            [client_frame(false, 0x1, b"a"), client_frame(true, 0x1, b"b")].concat(),
+            ProtocolError::ExpectedContinuation,
+            CloseCode::PROTOCOL,
+        ),
+        (
+            client_frame(true, 0x3, b""),
+            ProtocolError::ReservedOpcode(3),
+            CloseCode::PROTOCOL,
+        ),
+        (
+            client_frame(true, 0x8, &[3]),
+            ProtocolError::InvalidClosePayload,
+            CloseCode::PROTOCOL,
+        ),
+        (
+            client_frame(true, 0x8, &[0x03, 0xED]),
+            ProtocolError::InvalidCloseCode(1005),
+            CloseCode::PROTOCOL,
+        ),
+        (
+            client_frame(true, 0x8, b"\x03\xe8\xff"),
+            ProtocolError::InvalidUtf8,
+            CloseCode::INVALID,
+        ),
+        (
+            vec![0x81, 0x01, b'x'],
+            ProtocolError::UnmaskedFrame,
+            CloseCode::PROTOCOL,
+        ),
+        (
+            {
+                let mut f = client_frame(true, 0x1, b"x");
+                f[0] |= 0x40;
+                f
+            },
+            ProtocolError::ReservedBits,
+            CloseCode::PROTOCOL,
+        ),
+    ];
+    for (wire, error, code) in cases {
+        let (_, mut server) = pair();
+        assert_eq!(read_all(&mut server, &wire, Instant::now()), Err(error.clone()));
+        assert_eq!(close_sent_by(&mut server).unwrap().code, code, "{error}");
+    }
+}
+
+#[test]
+fn a_server_frame_must_not_be_masked() {
+    let (mut client, _) = pair();
+    let masked = client_frame(true, 0x1, b"x");
+    assert_eq!(
+        read_all(&mut client, &masked, Instant::now()),
+        Err(ProtocolError::MaskedFrame)
+    );
+}
