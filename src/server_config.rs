@@ -208,11 +208,13 @@ impl ServerConfigBuilder {
     }
 
     /// The socket config set so far.
+    #[cfg(feature = "axum")]
     pub(crate) fn socket_config(&self) -> &Config {
         &self.config.socket
     }
 
     /// Makes `build` fail with `error` (a socket setting found invalid).
+    #[cfg(feature = "axum")]
     pub(crate) fn invalid(mut self, error: ConfigError) -> Self {
         self.invalid.get_or_insert(error);
         self

@@ -173,6 +173,7 @@ impl ClientBuilder {
     /// The TLS settings for `wss://` (roots, client certificates, ALPN).
     /// Default: the webpki root certificates, ALPN `http/1.1`.
     #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn tls(mut self, config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
