@@ -74,14 +74,7 @@ impl Validated {
     /// Step one, at extraction: the request's method, version and headers
     /// (RFC 6455 §4.2.1, RFC 8441 §4), and hyper's upgrade handle.
     pub(crate) fn from_request<B>(request: &mut Request<B>) -> Result<Self, HandshakeError> {
-        let head = request_head(
-            request.method(),
-            request.version(),
-            request.uri(),
-            request.headers(),
-            request.extensions(),
-        );
-        let accept = server::validate(&head)?;
+        let accept = server::validate(&head_of(request))?;
         let path = request.uri().path().into();
         Self::new(accept, request.extensions_mut(), path)
     }
@@ -129,8 +122,19 @@ impl Validated {
     }
 }
 
+/// The handshake's view of `request`.
+pub(crate) fn head_of<B>(request: &Request<B>) -> RequestHead<'_> {
+    request_head(
+        request.method(),
+        request.version(),
+        request.uri(),
+        request.headers(),
+        request.extensions(),
+    )
+}
+
 /// The handshake's view of a request, with hyper's `:protocol` extension.
-pub(crate) fn request_head<'a>(
+fn request_head<'a>(
     method: &'a Method,
     version: Version,
     uri: &'a Uri,

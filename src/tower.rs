@@ -38,7 +38,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::hyper::{request_head, run_handler, Validated};
+use crate::hyper::{head_of, run_handler, Validated};
 use crate::{ServerConfig, WebSocket};
 
 /// The code that runs on each accepted socket: any
@@ -165,14 +165,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let head = request_head(
-            request.method(),
-            request.version(),
-            request.uri(),
-            request.headers(),
-            request.extensions(),
-        );
-        if !head.is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
+        if !head_of(&request).is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
         let answered = Validated::from_request(&mut request).and_then(|v| v.answer(&self.layer.config));

@@ -108,18 +108,26 @@ pub(crate) type Recording = tokio::sync::mpsc::UnboundedReceiver<Option<Result<M
 
 /// Serves a handler that only receives, and reports every item it gets.
 pub(crate) async fn serve_recording(config: impl Into<ServerConfig>) -> (SocketAddr, Recording) {
+    let (handler, seen) = recorder();
+    (serve(config, handler).await, seen)
+}
+
+/// A handler that only receives, and the channel of every item it gets.
+fn recorder() -> (
+    impl Fn(ServerSocket) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Clone + Send + Sync,
+    Recording,
+) {
     let (seen_tx, seen_rx) = tokio::sync::mpsc::unbounded_channel();
-    let addr = serve(config, move |mut ws| {
+    let handler = move |mut ws: ServerSocket| {
         let seen_tx = seen_tx.clone();
-        async move {
+        Box::pin(async move {
             while let Some(item) = ws.recv().await {
                 let _ = seen_tx.send(Some(item));
             }
             let _ = seen_tx.send(None);
-        }
-    })
-    .await;
-    (addr, seen_rx)
+        }) as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
+    };
+    (handler, seen_rx)
 }
 
 /// A raw TCP client that has completed the opening handshake and then does
@@ -174,18 +182,8 @@ where
 
 /// Serves a handler that only receives, in memory, reporting every item.
 pub(crate) async fn recording_in_memory(config: impl Into<ServerConfig>) -> (tokio::io::DuplexStream, Recording) {
-    let (seen_tx, seen_rx) = tokio::sync::mpsc::unbounded_channel();
-    let peer = raw_upgrade_in_memory(config, move |mut ws| {
-        let seen_tx = seen_tx.clone();
-        async move {
-            while let Some(item) = ws.recv().await {
-                let _ = seen_tx.send(Some(item));
-            }
-            let _ = seen_tx.send(None);
-        }
-    })
-    .await;
-    (peer, seen_rx)
+    let (handler, seen) = recorder();
+    (raw_upgrade_in_memory(config, handler).await, seen)
 }
 
 const UPGRADE_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
