@@ -106,7 +106,7 @@ pub struct ClientBuilder {
     config: Config,
     connect_timeout: Duration,
     #[cfg(feature = "rustls")]
-    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl ClientBuilder {
@@ -174,7 +174,7 @@ impl ClientBuilder {
     /// Default: the webpki root certificates, ALPN `http/1.1`.
     #[cfg(feature = "rustls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
-    pub fn tls(mut self, config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>) -> Self {
+    pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
         self
     }
@@ -230,7 +230,7 @@ impl ClientBuilder {
 
     #[cfg(feature = "rustls")]
     async fn tls_stream(&self, host: &str, tcp: TcpStream) -> Result<ClientStream, ConnectError> {
-        use tokio_rustls::rustls::pki_types::ServerName;
+        use rustls::pki_types::ServerName;
         let config = self.tls.clone().unwrap_or_else(tls::default_config);
         let name =
             ServerName::try_from(host.to_owned()).map_err(|_| ConnectError::InvalidUrl(UrlError::InvalidServerName))?;
@@ -300,7 +300,7 @@ fn random_bytes() -> [u8; 16] {
 mod tls {
     use std::sync::{Arc, OnceLock};
 
-    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+    use rustls::{ClientConfig, RootCertStore};
 
     /// The webpki roots and ALPN `http/1.1`, built once.
     pub(super) fn default_config() -> Arc<ClientConfig> {
@@ -308,7 +308,7 @@ mod tls {
         CONFIG
             .get_or_init(|| {
                 let roots: RootCertStore = webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect();
-                let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let mut config = ClientConfig::builder_with_provider(provider)
                     .with_safe_default_protocol_versions()
                     .expect("ring supports the default TLS versions")
