@@ -1,0 +1,210 @@
+//! `compare run`: starts each server and load as pinned processes, one
+//! scenario at a time, and prints the tables.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use crate::load::{Outcome, SCENARIOS};
+use crate::servers::SERVERS;
+
+/// The other libraries, among which the best is "best peer".
+const PEERS: [&str; 4] = ["fastwebsockets", "tokio-websockets", "sockudo-ws", "axum-ws"];
+
+struct Settings {
+    warmup_ms: u64,
+    window_ms: u64,
+    idle_connections: usize,
+}
+
+/// One server process, pinned to core 0.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(name: &str) -> Self {
+        let exe = std::env::current_exe().unwrap();
+        let mut child = Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(exe)
+            .args(["server", name])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("taskset (util-linux) runs the server");
+        let addr = first_line_with(child.stdout.as_mut().unwrap(), "LISTENING ");
+        Self { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn first_line_with(out: &mut ChildStdout, prefix: &str) -> String {
+    let mut reader = BufReader::new(out);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the child ended before `{prefix}`"
+        );
+        if let Some(rest) = line.trim_end().strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+}
+
+/// Runs every scenario against every server and prints the tables.
+pub fn run(quick: bool) {
+    let settings = if quick {
+        Settings {
+            warmup_ms: 100,
+            window_ms: 300,
+            idle_connections: 300,
+        }
+    } else {
+        Settings {
+            warmup_ms: 1000,
+            window_ms: 4000,
+            idle_connections: 10_000,
+        }
+    };
+    let mut rates = vec![vec![Outcome::default(); SERVERS.len()]; SCENARIOS.len()];
+    for (s, server) in SERVERS.iter().enumerate() {
+        for (i, scenario) in SCENARIOS.iter().enumerate() {
+            rates[i][s] = measure(server, i, &settings);
+            eprintln!("{server:22} {:32} {:>10.0} msg/s", scenario.name, rates[i][s].rate);
+        }
+    }
+    let idle: Vec<f64> = SERVERS
+        .iter()
+        .map(|server| idle_rss_per_connection(server, settings.idle_connections))
+        .collect();
+    print_tables(&rates, &idle, settings.idle_connections);
+}
+
+fn measure(server: &str, scenario: usize, settings: &Settings) -> Outcome {
+    let running = Server::start(server);
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("taskset")
+        .args(["-c", "1"])
+        .arg(exe)
+        .arg("load")
+        .arg(scenario.to_string())
+        .arg(&running.addr)
+        .arg(running.pid().to_string())
+        .arg(settings.warmup_ms.to_string())
+        .arg(settings.window_ms.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout.lines().find_map(Outcome::from_line).unwrap_or_else(|| {
+        panic!(
+            "{server}: no result\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// Resident memory the server gains per open, idle WebSocket, in bytes.
+fn idle_rss_per_connection(server: &str, count: usize) -> f64 {
+    let running = Server::start(server);
+    std::thread::sleep(Duration::from_millis(200));
+    let before = rss_bytes(running.pid());
+    let exe = std::env::current_exe().unwrap();
+    let mut holder = Command::new("taskset")
+        .args(["-c", "1"])
+        .arg(exe)
+        .args(["idle", &running.addr, &count.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    first_line_with(holder.stdout.as_mut().unwrap(), "HELD");
+    std::thread::sleep(Duration::from_secs(1));
+    let after = rss_bytes(running.pid());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    (after.saturating_sub(before)) as f64 / count as f64
+}
+
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+fn column(name: &str) -> usize {
+    SERVERS.iter().position(|s| *s == name).unwrap()
+}
+
+fn print_tables(rates: &[Vec<Outcome>], idle: &[f64], idle_connections: usize) {
+    println!("\n## Messages per second (server on core 0, load on core 1)\n");
+    println!("| scenario | {} |", SERVERS.join(" | "));
+    println!("|---|{}", "---|".repeat(SERVERS.len()));
+    for (scenario, row) in SCENARIOS.iter().zip(rates) {
+        let cells: Vec<String> = row.iter().map(|o| format!("{:.0}", o.rate)).collect();
+        println!("| {} | {} |", scenario.name, cells.join(" | "));
+    }
+    println!("\n## hyperws against the best peer\n");
+    println!("| scenario | hyperws | best peer | hyperws / best peer | ceiling | hyperws / ceiling | p50 / p99 µs hyperws | p50 / p99 µs best peer | server CPU µs/msg hyperws / best peer |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let ours = column("hyperws");
+    for (scenario, row) in SCENARIOS.iter().zip(rates) {
+        let best = PEERS
+            .iter()
+            .map(|p| column(p))
+            .max_by(|a, b| row[*a].rate.total_cmp(&row[*b].rate))
+            .unwrap();
+        let (h, b, c) = (row[ours], row[best], row[column("ceiling")]);
+        println!(
+            "| {} | {:.0} | {:.0} ({}) | {:.2} | {:.0} | {:.2} | {:.1} / {:.1} | {:.1} / {:.1} | {:.2} / {:.2} |",
+            scenario.name,
+            h.rate,
+            b.rate,
+            SERVERS[best],
+            h.rate / b.rate,
+            c.rate,
+            h.rate / c.rate,
+            h.p50_us,
+            h.p99_us,
+            b.p50_us,
+            b.p99_us,
+            h.cpu_us_per_msg,
+            b.cpu_us_per_msg
+        );
+    }
+    print_other_ratios(rates);
+    println!("\n## Idle memory: RSS gained per open WebSocket ({idle_connections} connections)\n");
+    println!("| {} |", SERVERS.join(" | "));
+    println!("|{}", "---|".repeat(SERVERS.len()));
+    let cells: Vec<String> = idle.iter().map(|b| format!("{:.1} KB", b / 1000.0)).collect();
+    println!("| {} |", cells.join(" | "));
+}
+
+fn print_other_ratios(rates: &[Vec<Outcome>]) {
+    println!("\n## Other ratios\n");
+    println!("| scenario | hyperws behind axum::serve / axum ws behind axum::serve | heartbeat on / off |");
+    println!("|---|---|---|");
+    for (scenario, row) in SCENARIOS.iter().zip(rates) {
+        println!(
+            "| {} | {:.2} | {:.3} |",
+            scenario.name,
+            row[column("hyperws-axum")].rate / row[column("axum-ws")].rate,
+            row[column("hyperws")].rate / row[column("hyperws-no-heartbeat")].rate
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! One echo server per library, each written the way that library's docs
+//! teach, echoing text and binary messages. Libraries with a `Sink` echo in
+//! batches: feed every message that is ready, then flush once.
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
+use http_body_util::{Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The servers, by the name the command line uses.
+pub const SERVERS: [&str; 8] = [
+    "hyperws",
+    "hyperws-no-heartbeat",
+    "hyperws-axum",
+    "axum-ws",
+    "fastwebsockets",
+    "tokio-websockets",
+    "sockudo-ws",
+    "ceiling",
+];
+
+/// Serves `name` on `listener` forever.
+pub async fn run(name: &str, listener: TcpListener) {
+    match name {
+        "hyperws" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_upgrade)).await,
+        "hyperws-no-heartbeat" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_upgrade_no_heartbeat)).await,
+        "hyperws-axum" => axum_serve(listener, hyperws_axum_router()).await,
+        "axum-ws" => axum_serve(listener, axum_ws_router()).await,
+        "fastwebsockets" => accept_loop(listener, |tcp| hyper_conn(tcp, fastwebsockets_upgrade)).await,
+        "tokio-websockets" => accept_loop(listener, tokio_websockets_conn).await,
+        "sockudo-ws" => accept_loop(listener, sockudo_conn).await,
+        "ceiling" => accept_loop(listener, ceiling_conn).await,
+        other => panic!("unknown server {other}; one of {SERVERS:?}"),
+    }
+}
+
+async fn accept_loop<F, Fut>(listener: TcpListener, serve: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: Future<Output = ()> + 'static,
+{
+    loop {
+        let (tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        tokio::task::spawn_local(serve(tcp));
+    }
+}
+
+async fn hyper_conn<F, Fut, B>(tcp: TcpStream, upgrade: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Copy + 'static,
+    Fut: Future<Output = Response<B>> + 'static,
+    B: hyper::body::Body + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let service = service_fn(move |request| upgrade(request).map(Ok::<_, Infallible>));
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(tcp), service)
+        .with_upgrades()
+        .await;
+}
+
+// ----- hyperws -----
+
+async fn hyperws_upgrade(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    hyperws_upgrade_with(request, hyperws::ServerConfig::default())
+}
+
+async fn hyperws_upgrade_no_heartbeat(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let socket = hyperws::Config::builder().no_heartbeat().build().unwrap();
+    hyperws_upgrade_with(request, socket.into())
+}
+
+fn hyperws_upgrade_with(mut request: Request<Incoming>, config: hyperws::ServerConfig) -> Response<Full<Bytes>> {
+    match hyperws::upgrade_request(&mut request, &config) {
+        Ok((response, upgraded)) => {
+            tokio::task::spawn_local(async move {
+                if let Ok(ws) = upgraded.await {
+                    hyperws_echo(ws).await;
+                }
+            });
+            response
+        }
+        Err(refused) => refused.to_response(),
+    }
+}
+
+/// The echo `examples/echo.rs` shows: `feed` queues, `recv` writes the batch.
+async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut ws: hyperws::WebSocket<IO>) {
+    while let Some(Ok(message)) = ws.recv().await {
+        if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn hyperws_axum_router() -> axum::Router {
+    axum::Router::new().route(
+        "/",
+        axum::routing::any(|ws: hyperws::axum::WebSocketUpgrade| async move { ws.on_upgrade(hyperws_echo) }),
+    )
+}
+
+// ----- axum's own ws, batched through its Sink -----
+
+fn axum_ws_router() -> axum::Router {
+    use axum::extract::ws::{Message, WebSocketUpgrade};
+    axum::Router::new().route(
+        "/",
+        axum::routing::any(|ws: WebSocketUpgrade| async move {
+            ws.on_upgrade(|socket| {
+                echo_batched(socket, |m: &Message| matches!(m, Message::Text(_) | Message::Binary(_)))
+            })
+        }),
+    )
+}
+
+/// axum's server runs its own multi-task accept loop; it is given the same one core.
+async fn axum_serve(listener: TcpListener, app: axum::Router) {
+    axum::serve(listener, app).await.unwrap();
+}
+
+/// Echoes through a `Stream` + `Sink`: every message that is ready is fed,
+/// then one flush writes the batch.
+async fn echo_batched<S, M, E>(mut ws: S, is_data: impl Fn(&M) -> bool)
+where
+    S: Stream<Item = Result<M, E>> + Sink<M> + Unpin,
+{
+    while let Some(Ok(first)) = ws.next().await {
+        let mut batch = Some(first);
+        while let Some(message) = batch.take() {
+            if is_data(&message) && ws.feed(message).await.is_err() {
+                return;
+            }
+            if let Some(Some(Ok(next))) = ws.next().now_or_never() {
+                batch = Some(next);
+            }
+        }
+        if ws.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+// ----- fastwebsockets (no Sink: one write per frame) -----
+
+async fn fastwebsockets_upgrade(mut request: Request<Incoming>) -> Response<Empty<Bytes>> {
+    let (response, upgraded) = fastwebsockets::upgrade::upgrade(&mut request).unwrap();
+    tokio::task::spawn_local(async move {
+        let Ok(ws) = upgraded.await else { return };
+        let mut ws = fastwebsockets::FragmentCollector::new(ws);
+        while let Ok(frame) = ws.read_frame().await {
+            match frame.opcode {
+                fastwebsockets::OpCode::Close => return,
+                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {
+                    if ws.write_frame(frame).await.is_err() {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    response
+}
+
+// ----- tokio-websockets, batched through its Sink -----
+
+async fn tokio_websockets_conn(tcp: TcpStream) {
+    let Ok((_request, ws)) = tokio_websockets::ServerBuilder::new().accept(tcp).await else {
+        return;
+    };
+    echo_batched(ws, |m: &tokio_websockets::Message| m.is_text() || m.is_binary()).await;
+}
+
+// ----- sockudo-ws, batched through its Sink -----
+
+async fn sockudo_conn(mut tcp: TcpStream) {
+    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    loop {
+        match tcp.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Ok(Some((request, _))) = parse_request(&buf) {
+            let response = build_response(&generate_accept_key(request.key), None, None);
+            if tcp.write_all(&response).await.is_err() {
+                return;
+            }
+            break;
+        }
+    }
+    let ws = sockudo_ws::WebSocketStream::server(tcp, sockudo_ws::Config::default());
+    echo_batched(ws, |m: &sockudo_ws::protocol::Message| {
+        matches!(
+            m,
+            sockudo_ws::protocol::Message::Text(_) | sockudo_ws::protocol::Message::Binary(_)
+        )
+    })
+    .await;
+}
+
+// ----- the ceiling: validates nothing, one write per read -----
+
+/// Answers the handshake blindly, then unmasks every whole frame it has
+/// read into one reply buffer and writes it with one write per read.
+async fn ceiling_conn(mut tcp: TcpStream) {
+    let mut input = bytes::BytesMut::with_capacity(16 << 10);
+    while !input.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tcp.read_buf(&mut input).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+    let reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    if tcp.write_all(reply).await.is_err() {
+        return;
+    }
+    input.clear();
+    let mut output = Vec::with_capacity(16 << 10);
+    loop {
+        input.reserve(16 << 10);
+        match tcp.read_buf(&mut input).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        while let Some(consumed) = crate::wire::unmask_into(&input, &mut output) {
+            let _ = input.split_to(consumed);
+        }
+        if !output.is_empty() {
+            if tcp.write_all(&output).await.is_err() {
+                return;
+            }
+            output.clear();
+        }
+    }
+}
