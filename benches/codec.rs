@@ -104,7 +104,7 @@ fn decode(c: &mut Criterion) {
                 let now = Instant::now();
                 b.iter(|| {
                     conn.handle_bytes(wire, now);
-                    black_box(conn.poll_message(now).unwrap())
+                    black_box(conn.poll_message().unwrap())
                 });
             });
             group.bench_with_input(
@@ -131,9 +131,8 @@ fn encode(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("hyperws", size), &payload, |b, payload| {
             let mut conn = Connection::new(Role::Server, &Config::default(), Instant::now());
-            let now = Instant::now();
             b.iter(|| {
-                conn.send(Message::Binary(payload.clone()), now).unwrap();
+                conn.send(Message::Binary(payload.clone())).unwrap();
                 let mut slices = [std::io::IoSlice::new(&[]); 4];
                 let used = conn.poll_transmit(&mut slices);
                 black_box(&slices[..used]);

@@ -106,7 +106,7 @@ impl Shutdown {
         self.inner.open_sockets.fetch_add(1, Ordering::AcqRel);
         ShutdownGuard {
             shutdown: self.clone(),
-            trigger: Some(Box::pin(self.triggered())),
+            trigger: Trigger::Unwatched,
         }
     }
 }
@@ -115,19 +115,40 @@ impl Shutdown {
 /// counts the socket as open until dropped.
 pub(crate) struct ShutdownGuard {
     shutdown: Shutdown,
-    /// `None` once the trigger has been seen.
-    trigger: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    trigger: Trigger,
+}
+
+type Triggered = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The socket's watch on the trigger: made only when the socket first
+/// waits, so a socket that never does costs no allocation for it.
+enum Trigger {
+    Unwatched,
+    Watching(Triggered),
+    Fired,
 }
 
 impl ShutdownGuard {
     /// The trigger, to be polled until it fires; `None` once it has.
-    pub(crate) fn trigger_mut(&mut self) -> Option<&mut Pin<Box<dyn Future<Output = ()> + Send>>> {
-        self.trigger.as_mut()
+    pub(crate) fn trigger_mut(&mut self) -> Option<&mut Triggered> {
+        if matches!(self.trigger, Trigger::Unwatched) {
+            self.trigger = Trigger::Watching(Box::pin(self.shutdown.triggered()));
+        }
+        match &mut self.trigger {
+            Trigger::Watching(triggered) => Some(triggered),
+            Trigger::Unwatched | Trigger::Fired => None,
+        }
+    }
+
+    /// Whether the shutdown was triggered and this socket has not acted on
+    /// it yet (one atomic load: cheap enough for every call).
+    pub(crate) fn is_pending_trigger(&self) -> bool {
+        !matches!(self.trigger, Trigger::Fired) && self.shutdown.is_triggered()
     }
 
     /// Records that the trigger fired.
     pub(crate) fn fired(&mut self) {
-        self.trigger = None;
+        self.trigger = Trigger::Fired;
     }
 }
 
@@ -135,7 +156,7 @@ impl std::fmt::Debug for ShutdownGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ShutdownGuard")
             .field("shutdown", &self.shutdown)
-            .field("fired", &self.trigger.is_none())
+            .field("fired", &matches!(self.trigger, Trigger::Fired))
             .finish()
     }
 }

@@ -4,7 +4,9 @@
 //! timeout) plus [`send`](Connection::send) and [`close`](Connection::close);
 //! outputs are `poll_*` calls (the next message, bytes to write, the next
 //! deadline, why the connection ended). Time enters only as an `Instant`
-//! argument, so every behaviour can be tested in memory on a made-up clock.
+//! argument, so every behaviour can be tested in memory on a made-up clock,
+//! and only where it matters: with each read, each timeout and each close —
+//! never per message sent or received, which keeps clock reads off the hot path.
 
 use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
@@ -45,8 +47,8 @@ use crate::Config;
 /// let mut server = Connection::new(Role::Server, &Config::default(), now);
 /// // A masked "Hello" from RFC 6455 §5.7.
 /// server.handle_bytes(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58], now);
-/// assert_eq!(server.poll_message(now), Some(Message::text("Hello")));
-/// server.send(Message::text("Hi"), now).unwrap();
+/// assert_eq!(server.poll_message(), Some(Message::text("Hello")));
+/// server.send(Message::text("Hi")).unwrap();
 /// assert_eq!(server.buffered_amount(), 4); // header + "Hi", unmasked
 /// ```
 #[derive(Debug)]
@@ -63,6 +65,9 @@ pub struct Connection {
     mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
     pub(super) idle: IdleClock,
+    /// The time of the latest input that carried one: what the frames
+    /// being decoded were received at.
+    pub(super) now: Instant,
 }
 
 /// The sizes and times one connection works within, from [`Config`].
@@ -98,6 +103,7 @@ impl Connection {
             mask_keys: MaskKeys::new(),
             heartbeat: Heartbeat::new(config.heartbeat(), now),
             idle: IdleClock::new(config.idle_timeout(), now),
+            now,
         }
     }
 
@@ -124,17 +130,36 @@ impl Connection {
             // Give back the room a large message needed; idle sockets stay small.
             self.input = BytesMut::new();
         }
-        let wanted = self.decoder.bytes_needed(self.input.len()).max(chunk);
+        // Room for the frame in progress, but never more than doubling what
+        // has arrived: a header that declares 16 MiB reserves 16 MiB only
+        // once the bytes come.
+        let needed = self.decoder.bytes_needed(self.input.len());
+        let wanted = needed.min(self.input.len().max(chunk)).max(chunk);
         self.input.reserve(wanted);
         &mut self.input
     }
 
+    /// Whether read room is allocated. While it is not (a new or long-quiet
+    /// connection), a driver may read into a small buffer of its own and
+    /// pass it to [`handle_bytes`](Self::handle_bytes), so that an idle
+    /// connection holds no read buffer at all.
+    #[must_use]
+    pub fn has_read_buffer(&self) -> bool {
+        self.input.capacity() > 0
+    }
+
     /// `n` bytes were appended to [`read_buffer`](Self::read_buffer) at
     /// `now`. Any byte proves the peer alive, even mid-way through a frame.
+    /// A deadline that has passed is handled here too, so a peer that never
+    /// lets the transport go quiet cannot outlive it.
     pub fn handle_read(&mut self, n: usize, now: Instant) {
         if n > 0 {
             self.heartbeat.heard(now);
         }
+        if self.poll_timeout().is_some_and(|deadline| deadline <= now) {
+            self.handle_timeout(now);
+        }
+        self.now = self.now.max(now);
     }
 
     /// Copies `bytes` in, as [`read_buffer`](Self::read_buffer) and
@@ -166,6 +191,7 @@ impl Connection {
     /// Lets time pass: ends a closing handshake that ran out of time, sends
     /// a heartbeat ping or declares the peer dead, or starts an idle close.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         if self.state == CloseState::Open {
             return self.check_clocks(now);
         }
@@ -179,15 +205,16 @@ impl Connection {
         }
     }
 
-    /// Queues a message. A `Message::Close` starts the closing handshake,
-    /// as [`close`](Self::close) does.
+    /// Queues a message. A `Message::Close` starts the closing handshake as
+    /// [`close`](Self::close) does, its deadline counted from the latest
+    /// input's time; call `close` to give the exact time.
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] (nothing is queued), or, once a close was
     /// sent or the connection ended, why nothing more can be sent.
-    pub fn send(&mut self, message: Message, now: Instant) -> Result<(), Error> {
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
         let (opcode, payload) = match message {
-            Message::Close(frame) => return self.close(frame, now),
+            Message::Close(frame) => return self.close(frame, self.now),
             Message::Text(text) => (OpCode::Text, text.into_bytes()),
             Message::Binary(data) => (OpCode::Binary, data),
             Message::Ping(data) => (OpCode::Ping, data),
@@ -200,7 +227,7 @@ impl Connection {
                 return Err(SendError::ControlFrameTooLarge(payload.len()).into());
             }
         } else {
-            self.idle.message(now);
+            self.idle.message_sent();
         }
         self.push(opcode, payload);
         Ok(())
@@ -217,6 +244,7 @@ impl Connection {
     pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
         self.check_can_send()?;
         check_close_frame(frame.as_ref())?;
+        self.now = self.now.max(now);
         self.push(OpCode::Close, CloseFrame::encode(frame.as_ref()));
         self.state = self.state.on_close_sent(now, self.limits.close_timeout);
         Ok(())
@@ -257,14 +285,14 @@ impl Connection {
     /// Whether `Config::write_buffer_size` is queued: write before queueing more.
     #[must_use]
     pub fn is_write_buffer_filled(&self) -> bool {
-        self.outbox.len() >= self.limits.write_buffer_size
+        !self.outbox.is_empty() && self.outbox.len() >= self.limits.write_buffer_size
     }
 
     /// Whether `Config::max_write_buffer_size` is queued: senders wait, and
     /// reading stops, until the peer takes some (backpressure).
     #[must_use]
     pub fn is_write_buffer_full(&self) -> bool {
-        self.outbox.len() >= self.limits.max_write_buffer_size
+        !self.outbox.is_empty() && self.outbox.len() >= self.limits.max_write_buffer_size
     }
 
     /// Whether the transport should be read: not once the connection is

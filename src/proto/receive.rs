@@ -31,7 +31,8 @@ impl Connection {
     /// sent the matching close code; the error is reported by
     /// [`poll_end`](Self::poll_end) once its close reply (or the transport's
     /// end) arrives.
-    pub fn poll_message(&mut self, now: Instant) -> Option<Message> {
+    pub fn poll_message(&mut self) -> Option<Message> {
+        let now = self.now;
         while self.state.parses_input() {
             match self.decode_step(now) {
                 Step::NeedMore => return None,
@@ -88,7 +89,7 @@ impl Connection {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                 match self.assembler.end_frame(header.fin, payload)? {
                     Some(message) => {
-                        self.idle.message(now);
+                        self.idle.message_received(now);
                         message
                     }
                     None => return Ok(None),
@@ -135,6 +136,11 @@ impl Connection {
 
     /// The heartbeat and idle clocks, while the connection is open.
     pub(super) fn check_clocks(&mut self, now: Instant) {
+        if self.input.is_empty() {
+            // A quiet socket gives its read buffer back; the next bytes
+            // allocate a new one.
+            self.input = bytes::BytesMut::new();
+        }
         match self.heartbeat.on_timeout(now) {
             Beat::Wait => {}
             Beat::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{ready, Context, Poll, Wake, Waker};
 use std::time::Instant;
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
@@ -66,6 +66,15 @@ impl Wake for Wakers {
     }
 }
 
+/// How the driver's waits wake their task: directly while the socket is
+/// whole, through the fan-out once it is split (both halves wait on the
+/// same transport, timer and signal).
+#[derive(Debug)]
+enum WakeMode {
+    Direct,
+    FanOut { wakers: Arc<Wakers>, waker: Waker },
+}
+
 #[derive(Debug)]
 pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     io: IO,
@@ -75,11 +84,13 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     unflushed: bool,
     /// Armed at `conn.poll_timeout()`; allocated once, on the first deadline.
     timer: Option<Pin<Box<Sleep>>>,
-    wakers: Arc<Wakers>,
-    /// `wakers` as a `Waker`, made once.
-    fan_out: Waker,
+    wake: WakeMode,
     shutdown: Option<ShutdownGuard>,
 }
+
+/// Read into the stack while the connection holds no read buffer, so an
+/// idle socket allocates nothing until bytes arrive.
+const PROBE_SIZE: usize = 512;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// A driver for `conn`, with `read_ahead` (bytes read past the
@@ -88,14 +99,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if !read_ahead.is_empty() {
             conn.handle_bytes(read_ahead, now());
         }
-        let wakers = Arc::new(Wakers::default());
         Self {
             io,
             conn,
             unflushed: false,
             timer: None,
-            fan_out: Waker::from(Arc::clone(&wakers)),
-            wakers,
+            wake: WakeMode::Direct,
             shutdown,
         }
     }
@@ -103,6 +112,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// A connection for a socket made with `config`.
     pub(crate) fn connection(role: Role, config: &Config) -> Connection {
         Connection::new(role, config, now())
+    }
+
+    /// From now on two tasks share this driver: wake both.
+    pub(crate) fn share(&mut self) {
+        let wakers = Arc::new(Wakers::default());
+        let waker = Waker::from(Arc::clone(&wakers));
+        self.wake = WakeMode::FanOut { wakers, waker };
     }
 
     pub(crate) fn set_shutdown(&mut self, guard: ShutdownGuard) {
@@ -123,16 +139,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// The next message, the final error, or `None` once the connection is closed.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        self.notice_shutdown();
+        self.with_waker(Side::Reader, cx, Self::recv_loop)
+    }
+
+    fn recv_loop(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         loop {
-            if let Some(message) = self.conn.poll_message(now()) {
+            if let Some(message) = self.conn.poll_message() {
                 if self.conn.has_urgent_output() {
                     // A close reply goes out now: the application may never call again.
-                    let _ = self.write_out_or_fail(cx, Side::Reader);
+                    let _ = self.write_out_or_fail(cx);
                 }
                 return Poll::Ready(Some(Ok(message)));
             }
             // Nothing more is decoded: write the batch before waiting.
-            let _ = self.write_out_or_fail(cx, Side::Reader);
+            let _ = self.write_out_or_fail(cx);
             if self.conn.wants_shutdown_write() {
                 // Best effort: a transport that fails to shut down is dropped anyway.
                 let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
@@ -141,55 +162,98 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             if let Some(end) = self.conn.poll_end() {
                 return Poll::Ready(end.err().map(Err));
             }
-            if self.poll_events(cx, Side::Reader) {
-                continue; // a deadline or the shutdown changed the state
+            if self.conn.wants_read() && self.poll_fill(cx).is_ready() {
+                continue;
             }
-            if !self.conn.wants_read() {
-                return Poll::Pending; // backpressure: the write waker wakes us
+            // About to wait: a deadline or the shutdown may end the wait.
+            if !self.poll_events(cx) {
+                return Poll::Pending;
             }
-            ready!(self.poll_fill(cx));
         }
     }
 
     /// Ready when another message may be queued without passing
     /// `max_write_buffer_size` (backpressure).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
-        self.poll_events(cx, side);
-        if let Some(e) = self.conn.send_error() {
-            return Poll::Ready(Err(e));
-        }
-        if self.conn.is_write_buffer_filled() {
-            let written = self.write_out_or_fail(cx, side);
-            if let Some(e) = self.conn.send_error() {
+        self.with_waker(side, cx, |this, cx| loop {
+            if let Some(e) = this.conn.send_error() {
                 return Poll::Ready(Err(e));
             }
-            if written.is_pending() && self.conn.is_write_buffer_full() {
+            if !this.conn.is_write_buffer_filled() {
+                return Poll::Ready(Ok(()));
+            }
+            if this.write_out_or_fail(cx).is_ready() {
+                continue;
+            }
+            if !this.conn.is_write_buffer_full() {
+                return Poll::Ready(Ok(()));
+            }
+            // Waiting for the peer to read: the heartbeat may declare it dead.
+            if !this.poll_events(cx) {
                 return Poll::Pending;
             }
-        }
-        Poll::Ready(Ok(()))
+        })
     }
 
     /// Queues a message (call after [`poll_ready`](Self::poll_ready)).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
-        self.conn.send(message, now())
+        match message {
+            // Only a close needs the time: its deadline starts now.
+            Message::Close(frame) => self.conn.close(frame, now()),
+            message => self.conn.send(message),
+        }
     }
 
     /// Writes everything queued and flushes the transport; fails if the
     /// connection has ended with a fault (what was queued may be lost).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
-        self.poll_events(cx, side);
-        ready!(self.write_out_or_fail(cx, side));
-        Poll::Ready(self.conn.error().map_or(Ok(()), Err))
+        self.with_waker(side, cx, |this, cx| loop {
+            if this.write_out_or_fail(cx).is_ready() {
+                return Poll::Ready(this.conn.error().map_or(Ok(()), Err));
+            }
+            if !this.poll_events(cx) {
+                return Poll::Pending;
+            }
+        })
     }
 
-    /// Reads once into the connection's buffer and reports what happened.
+    /// Runs `poll` with the waker this side's waits must register.
+    fn with_waker<R>(
+        &mut self,
+        side: Side,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(&mut Self, &mut Context<'_>) -> R,
+    ) -> R {
+        match &self.wake {
+            WakeMode::Direct => poll(self, cx),
+            WakeMode::FanOut { wakers, waker } => {
+                // Registered before polling, so a wake that races the poll is not lost.
+                wakers.register(side, cx.waker());
+                let waker = waker.clone();
+                poll(self, &mut Context::from_waker(&waker))
+            }
+        }
+    }
+
+    /// Reads once and reports what happened to the connection.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let read = ready!(tokio_util::io::poll_read_buf(
-            Pin::new(&mut self.io),
-            cx,
-            self.conn.read_buffer()
-        ));
+        let read = if self.conn.has_read_buffer() {
+            ready!(tokio_util::io::poll_read_buf(
+                Pin::new(&mut self.io),
+                cx,
+                self.conn.read_buffer()
+            ))
+        } else {
+            let mut probe = [0; PROBE_SIZE];
+            let mut filled = ReadBuf::new(&mut probe);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut filled)).map(|()| {
+                let n = filled.filled().len();
+                if n > 0 {
+                    self.conn.read_buffer().extend_from_slice(filled.filled());
+                }
+                n
+            })
+        };
         match read {
             Ok(0) => self.conn.handle_eof(),
             Ok(n) => self.conn.handle_read(n, now()),
@@ -198,18 +262,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Poll::Ready(())
     }
 
-    /// Watches the clock and the shutdown signal for either half; returns
-    /// `true` if one of them had news. Loops until neither has, so the timer
-    /// is always left armed at the next deadline.
-    fn poll_events(&mut self, cx: &mut Context<'_>, side: Side) -> bool {
-        self.wakers.register(side, cx.waker());
-        let fan_out = self.fan_out.clone();
-        let mut events = Context::from_waker(&fan_out);
+    /// Watches the clock and the shutdown signal; returns `true` if one of
+    /// them had news. Loops until neither has, so the timer is always left
+    /// armed at the next deadline.
+    fn poll_events(&mut self, cx: &mut Context<'_>) -> bool {
         let mut changed = false;
-        while self.poll_shutdown_signal(&mut events) | self.poll_timer(&mut events) {
+        while self.poll_shutdown_signal(cx) | self.poll_timer(cx) {
             changed = true;
         }
         changed
+    }
+
+    /// A cheap look at the shutdown flag, for sockets too busy to wait.
+    fn notice_shutdown(&mut self) {
+        if self.shutdown.as_ref().is_some_and(ShutdownGuard::is_pending_trigger) {
+            self.close_for_shutdown();
+        }
     }
 
     /// Closes with 1001 once the server's shutdown is triggered.
@@ -221,7 +289,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if trigger.as_mut().poll(cx).is_pending() {
             return false;
         }
-        guard.fired();
+        self.close_for_shutdown()
+    }
+
+    fn close_for_shutdown(&mut self) -> bool {
+        if let Some(guard) = &mut self.shutdown {
+            guard.fired();
+        }
         let frame = CloseFrame {
             code: CloseCode::AWAY,
             reason: "server shutting down".into(),
@@ -254,11 +328,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Writes the queue out; a transport failure is reported to the
     /// connection, which decides what it means. Ready once all is written.
-    fn write_out_or_fail(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<()> {
-        // Registered before polling, so a wake that races the poll is not lost.
-        self.wakers.register(side, cx.waker());
-        let mut write_cx = Context::from_waker(&self.fan_out);
-        match poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, &mut write_cx) {
+    fn write_out_or_fail(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(())) => Poll::Ready(()),
             Poll::Ready(Err(e)) => {
@@ -301,7 +372,8 @@ fn poll_write_out<IO: AsyncWrite + Unpin>(
             break;
         }
         let io = Pin::new(&mut *io);
-        let written = if io.is_write_vectored() {
+        // One slice goes out with a plain write (cheaper in the kernel than writev).
+        let written = if count > 1 && io.is_write_vectored() {
             ready!(io.poll_write_vectored(cx, &slices[..count]))?
         } else {
             ready!(io.poll_write(cx, &slices[0]))?

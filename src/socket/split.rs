@@ -26,8 +26,9 @@ fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'
 }
 
 pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(
-    driver: Driver<IO>,
+    mut driver: Driver<IO>,
 ) -> (WebSocketReader<IO>, WebSocketWriter<IO>) {
+    driver.share();
     let shared = Arc::new(Mutex::new(driver));
     (
         WebSocketReader {

@@ -17,9 +17,9 @@ fn the_peers_close_is_echoed_and_ends_the_conversation() {
         code: CloseCode::AWAY,
         reason: "bye".into(),
     };
-    client.send(Message::Close(Some(bye.clone())), now).unwrap();
+    client.close(Some(bye.clone()), now).unwrap();
     assert!(matches!(client.state, CloseState::CloseSent { .. }));
-    assert!(matches!(client.send(Message::text("late"), now), Err(Error::Closed)));
+    assert!(matches!(client.send(Message::text("late")), Err(Error::Closed)));
 
     let received = read_all(&mut server, &take_output(&mut client), now).unwrap();
     assert_eq!(received, [Message::Close(Some(bye))]);
@@ -42,7 +42,7 @@ fn a_transport_reset_after_a_completed_close_is_not_an_error() {
     // The peer closes with 1000, then resets the connection.
     let (mut client, mut server) = pair();
     server
-        .send(Message::Close(Some(CloseFrame::from_code(CloseCode::NORMAL))), now)
+        .close(Some(CloseFrame::from_code(CloseCode::NORMAL)), now)
         .unwrap();
     let received = read_all(&mut client, &take_output(&mut server), now).unwrap();
     assert_eq!(
@@ -70,7 +70,7 @@ fn an_unanswered_close_times_out() {
     let now = Instant::now();
     let timeout = Duration::from_secs(3);
     let mut server = Connection::new(Role::Server, &config(|c| c.close_timeout(timeout)), now);
-    server.send(Message::Close(None), now).unwrap();
+    server.send(Message::Close(None)).unwrap();
     assert_eq!(server.poll_timeout(), Some(now + timeout));
     server.handle_timeout(now + timeout / 2);
     assert!(server.poll_end().is_none());
@@ -86,7 +86,7 @@ fn after_a_failure_the_peers_close_reply_still_completes_the_handshake() {
     wire.extend(client_frame(true, 0x1, b"late")); // sent before the peer saw our close
     wire.extend(client_frame(true, 0x8, &[0x03, 0xF1])); // the peer's reply: 1009
     server.handle_bytes(&wire, now);
-    assert_eq!(server.poll_message(now), None, "nothing is delivered after the fault");
+    assert_eq!(server.poll_message(), None, "nothing is delivered after the fault");
     assert!(matches!(failure(&server), Some(ProtocolError::MessageTooLarge { .. })));
     assert!(
         matches!(server.poll_end(), Some(Err(Error::Protocol(_)))),

@@ -46,7 +46,7 @@ pub(super) fn failure(conn: &Connection) -> Option<ProtocolError> {
 pub(super) fn read_all(conn: &mut Connection, bytes: &[u8], now: Instant) -> Result<Vec<Message>, ProtocolError> {
     conn.handle_bytes(bytes, now);
     let mut messages = Vec::new();
-    while let Some(message) = conn.poll_message(now) {
+    while let Some(message) = conn.poll_message() {
         messages.push(message);
     }
     failure(conn).map_or(Ok(messages), Err)
@@ -93,15 +93,15 @@ pub(super) fn close_sent_by(server: &mut Connection) -> Option<CloseFrame> {
 fn messages_cross_in_both_directions() {
     let now = Instant::now();
     let (mut client, mut server) = pair();
-    client.send(Message::text("hello"), now).unwrap();
-    client.send(Message::binary(vec![1, 2, 3]), now).unwrap();
+    client.send(Message::text("hello")).unwrap();
+    client.send(Message::binary(vec![1, 2, 3])).unwrap();
     let wire = take_output(&mut client);
     assert_ne!(&wire[6..11], b"hello", "client frames are masked");
     assert_eq!(
         read_all(&mut server, &wire, now).unwrap(),
         [Message::text("hello"), Message::binary(vec![1, 2, 3])]
     );
-    server.send(Message::text("back"), now).unwrap();
+    server.send(Message::text("back")).unwrap();
     assert_eq!(
         read_all(&mut client, &take_output(&mut server), now).unwrap(),
         [Message::text("back")]
@@ -145,15 +145,14 @@ fn invalid_text_fails_before_the_frame_is_complete() {
 
 #[test]
 fn invalid_outgoing_control_frames_are_refused() {
-    let now = Instant::now();
     let (mut client, _) = pair();
     assert!(matches!(
-        client.send(Message::Ping(vec![0; 126].into()), now),
+        client.send(Message::Ping(vec![0; 126].into())),
         Err(Error::InvalidMessage(SendError::ControlFrameTooLarge(126)))
     ));
     let reserved = CloseFrame::from_code(CloseCode::ABNORMAL);
     assert!(matches!(
-        client.send(Message::Close(Some(reserved)), now),
+        client.send(Message::Close(Some(reserved))),
         Err(Error::InvalidMessage(SendError::InvalidCloseCode(CloseCode::ABNORMAL)))
     ));
     assert_eq!(client.buffered_amount(), 0);
@@ -177,7 +176,7 @@ proptest! {
         let now = Instant::now();
         let (mut client, mut server) = pair();
         for m in &messages {
-            client.send(m.clone(), now).unwrap();
+            client.send(m.clone()).unwrap();
         }
         let wire = take_output(&mut client);
         let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
@@ -242,7 +241,7 @@ fn every_client_frame_gets_an_unpredictable_mask_key() {
     let mut client = Connection::new(Role::Client, &Config::default(), now);
     let keys: Vec<u32> = (0..1000)
         .map(|_| {
-            client.send(Message::text("same text"), now).unwrap();
+            client.send(Message::text("same text")).unwrap();
             let wire = take_output(&mut client);
             let (header, _) = FrameHeader::parse(&wire).unwrap().unwrap();
             u32::from_be_bytes(header.mask.expect("client frames are masked"))
