@@ -43,7 +43,7 @@ impl Default for Config {
         Self {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
-            read_buffer_size: 16 << 10,
+            read_buffer_size: 64 << 10,
             write_buffer_size: 128 << 10,
             max_write_buffer_size: 4 << 20,
             close_timeout: Duration::from_secs(5),
@@ -140,7 +140,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// How much room each read from the transport has. Default: 16 KiB.
+    /// How much room each read from the transport has at least (untouched
+    /// room costs no resident memory, and idle sockets hold none). Default: 64 KiB.
     pub const fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.0.read_buffer_size = bytes;
         self

@@ -26,6 +26,12 @@ use super::outbox::Outbox;
 use super::Role;
 use crate::Config;
 
+/// An empty read buffer larger than this is given back at once.
+const RELEASE_AT_ONCE: usize = 2 << 20;
+
+/// Read room may grow by this much even before as much has arrived.
+const GROWTH_FLOOR: usize = 64 << 10;
+
 /// The sans-IO WebSocket protocol state for one connection.
 ///
 /// A driver (this crate's `WebSocket` is one) loops: it appends what the
@@ -125,16 +131,19 @@ impl Connection {
     /// for the frame in progress (at least `Config::read_buffer_size`).
     /// Append only: bytes already in it are not yet decoded.
     pub fn read_buffer(&mut self) -> &mut BytesMut {
-        let chunk = self.limits.read_chunk;
-        if self.input.is_empty() && self.input.capacity() > 4 * chunk {
-            // Give back the room a large message needed; idle sockets stay small.
+        if self.input.is_empty() && self.input.capacity() > RELEASE_AT_ONCE {
+            // A very large message is over: give its room back now. Smaller
+            // buffers go back when the socket is quiet (`check_clocks`).
             self.input = BytesMut::new();
         }
-        // Room for the frame in progress, but never more than doubling what
-        // has arrived: a header that declares 16 MiB reserves 16 MiB only
-        // once the bytes come.
-        let needed = self.decoder.bytes_needed(self.input.len());
-        let wanted = needed.min(self.input.len().max(chunk)).max(chunk);
+        // Room for the frame in progress, growing with what has arrived (at
+        // most doubling it, past 64 KiB): a header that declares 16 MiB
+        // reserves it only as the bytes come. Plus a chunk more, so a read
+        // that completes the frame comes back short, which tells tokio the
+        // socket is drained (no read that only returns `WouldBlock`).
+        let buffered = self.input.len();
+        let needed = self.decoder.bytes_needed(buffered);
+        let wanted = needed.min(buffered.max(GROWTH_FLOOR)) + self.limits.read_chunk;
         self.input.reserve(wanted);
         &mut self.input
     }
@@ -368,6 +377,13 @@ impl Connection {
             Ok(())
         } else {
             Err(self.fault.error().unwrap_or(Error::Closed))
+        }
+    }
+
+    /// Gives the outbox's room back if nothing waits in it.
+    pub(super) fn release_idle_outbox(&mut self) {
+        if self.outbox.is_empty() {
+            self.outbox.clear();
         }
     }
 

@@ -15,6 +15,10 @@ use super::mask::apply_mask;
 /// Payloads at least this large are queued by reference instead of copied.
 const ZERO_COPY_THRESHOLD: usize = 8 << 10;
 
+/// An empty tail larger than this is given back at once; smaller ones when
+/// the socket is quiet.
+const RELEASE_AT_ONCE: usize = 2 << 20;
+
 /// Encoded frames not yet written to the transport.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
@@ -90,8 +94,13 @@ impl Outbox {
             }
         }
         if self.len == 0 {
-            // Reuse the whole allocation instead of creeping forward through it.
-            self.tail.clear();
+            if self.tail.capacity() > RELEASE_AT_ONCE {
+                // A very large batch is written: give its room back now.
+                self.tail = BytesMut::new();
+            } else {
+                // Reuse the whole allocation instead of creeping forward through it.
+                self.tail.clear();
+            }
         }
     }
 }

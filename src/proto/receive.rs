@@ -137,10 +137,11 @@ impl Connection {
     /// The heartbeat and idle clocks, while the connection is open.
     pub(super) fn check_clocks(&mut self, now: Instant) {
         if self.input.is_empty() {
-            // A quiet socket gives its read buffer back; the next bytes
-            // allocate a new one.
+            // A quiet socket gives its buffers back; the next bytes
+            // allocate new ones.
             self.input = bytes::BytesMut::new();
         }
+        self.release_idle_outbox();
         match self.heartbeat.on_timeout(now) {
             Beat::Wait => {}
             Beat::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),

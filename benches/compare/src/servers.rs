@@ -230,13 +230,15 @@ async fn ceiling_conn(mut tcp: TcpStream) {
     input.clear();
     let mut output = Vec::with_capacity(16 << 10);
     loop {
-        input.reserve(16 << 10);
+        // Room for the whole frame in progress, so large messages take few reads.
+        let frame_len = crate::wire::parse_header(&input).map_or(0, |(header, len, _)| header + len);
+        input.reserve(frame_len.saturating_sub(input.len()).max(64 << 10));
         match tcp.read_buf(&mut input).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
         while let Some(consumed) = crate::wire::unmask_into(&input, &mut output) {
-            let _ = input.split_to(consumed);
+            bytes::Buf::advance(&mut input, consumed);
         }
         if !output.is_empty() {
             if tcp.write_all(&output).await.is_err() {
