@@ -138,12 +138,17 @@ impl Connection {
         }
         // Room for the frame in progress, growing with what has arrived (at
         // most doubling it, past 64 KiB): a header that declares 16 MiB
-        // reserves it only as the bytes come. Plus a chunk more, so a read
-        // that completes the frame comes back short, which tells tokio the
-        // socket is drained (no read that only returns `WouldBlock`).
+        // reserves it only as the bytes come. Between frames, room for one
+        // like the last, so a stream of large messages takes one read each.
+        // Plus a chunk more, so a read that completes the frame comes back
+        // short, which tells tokio the socket is drained (no read that only
+        // returns `WouldBlock`).
         let buffered = self.input.len();
-        let needed = self.decoder.bytes_needed(buffered);
-        let wanted = needed.min(buffered.max(GROWTH_FLOOR)) + self.limits.read_chunk;
+        let expected = match self.decoder.bytes_needed(buffered) {
+            0 => self.decoder.last_frame_len().min(RELEASE_AT_ONCE),
+            needed => needed.min(buffered.max(GROWTH_FLOOR)),
+        };
+        let wanted = expected + self.limits.read_chunk;
         self.input.reserve(wanted);
         &mut self.input
     }

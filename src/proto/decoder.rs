@@ -5,7 +5,8 @@
 //! things to [`Connection`](super::Connection), which alone decides what
 //! they mean: a header as soon as it is complete (so limits fail before the
 //! payload is waited for), payload of an unfinished data frame as it arrives
-//! (so bad UTF-8 fails fast), and each whole frame.
+//! (so bad UTF-8 fails fast), and each whole frame — in one step when the
+//! frame arrived whole.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -21,8 +22,12 @@ pub(crate) enum Decoded<'a> {
     Header(FrameHeader),
     /// More unmasked payload of the data frame whose header came last.
     Chunk(&'a [u8]),
-    /// A whole frame; its payload is a slice of the read buffer, not a copy.
+    /// The rest of the frame whose header came last, now whole; its payload
+    /// is a slice of the read buffer, not a copy.
     Frame(FrameHeader, Bytes),
+    /// A frame that arrived whole at once: its header (checked here, but
+    /// not yet by the connection) and payload together, in one step.
+    Whole(FrameHeader, Bytes),
 }
 
 /// Where the decoder stands in the byte stream.
@@ -48,6 +53,8 @@ pub(crate) struct FrameDecoder {
     max_frame_size: usize,
     accept_unmasked: bool,
     state: State,
+    /// The payload length of the last whole frame: the likely size of the next.
+    last_len: usize,
 }
 
 impl FrameDecoder {
@@ -57,6 +64,7 @@ impl FrameDecoder {
             max_frame_size,
             accept_unmasked: false,
             state: State::Header,
+            last_len: 0,
         }
     }
 
@@ -71,6 +79,11 @@ impl FrameDecoder {
             State::Payload { len, .. } => len.saturating_sub(buffered),
             State::Header | State::Skipping { .. } => 0,
         }
+    }
+
+    /// The payload length of the last whole frame (0 before any).
+    pub(crate) fn last_frame_len(&self) -> usize {
+        self.last_len
     }
 
     /// The next thing the buffer holds, or `None` when more bytes are needed.
@@ -113,6 +126,14 @@ impl FrameDecoder {
         };
         buf.advance(header_len);
         match self.check(&header) {
+            Ok(len) if buf.len() >= len => {
+                // The common case for small messages: no separate header step.
+                if let Some(key) = header.mask {
+                    apply_mask(&mut buf[..len], key, 0);
+                }
+                self.last_len = len;
+                Ok(Some(Decoded::Whole(header, buf.split_to(len).freeze())))
+            }
             Ok(len) => {
                 self.state = State::Payload {
                     header,
@@ -143,6 +164,7 @@ impl FrameDecoder {
         }
         if arrived == len {
             self.state = State::Header;
+            self.last_len = len;
             return Some(Decoded::Frame(header, buf.split_to(len).freeze()));
         }
         self.state = State::Payload {

@@ -54,6 +54,13 @@ impl Connection {
             Ok(Some(Decoded::Header(header))) => self.assembler.begin_frame(&header, max_message_size).map(|()| None),
             Ok(Some(Decoded::Chunk(chunk))) => self.assembler.chunk(chunk).map(|()| None),
             Ok(Some(Decoded::Frame(header, payload))) => self.on_frame(header, payload, now),
+            Ok(Some(Decoded::Whole(header, payload))) if header.opcode.is_control() => {
+                self.on_frame(header, payload, now)
+            }
+            Ok(Some(Decoded::Whole(header, payload))) => self
+                .assembler
+                .begin_frame(&header, max_message_size)
+                .and_then(|()| self.on_frame(header, payload, now)),
         };
         match outcome {
             Ok(Some(message)) => Step::Message(message),
