@@ -4,7 +4,7 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::error::ProtocolError;
+use super::error::{ProtocolError, SendError};
 use super::message::Utf8Bytes;
 
 /// A close status code (RFC 6455 §7.4).
@@ -104,6 +104,19 @@ pub struct CloseFrame {
 pub(crate) const MAX_CLOSE_REASON: usize = super::frame::MAX_CONTROL_PAYLOAD - 2;
 
 impl CloseFrame {
+    /// Whether `frame` may be sent: a code RFC 6455 §7.4.1 allows on the
+    /// wire, and a reason that fits a control frame (§5.5).
+    pub(crate) fn check_sendable(frame: Option<&Self>) -> Result<(), SendError> {
+        let Some(frame) = frame else { return Ok(()) };
+        if !frame.code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(frame.code));
+        }
+        if frame.reason.len() > MAX_CLOSE_REASON {
+            return Err(SendError::CloseReasonTooLong(frame.reason.len()));
+        }
+        Ok(())
+    }
+
     /// A frame with the given code and an empty reason.
     #[must_use]
     pub const fn from_code(code: CloseCode) -> Self {

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 
 use super::assembler::Assembler;
-use super::close::{CloseFrame, MAX_CLOSE_REASON};
+use super::close::CloseFrame;
 use super::closing::{CloseState, Fault};
 use super::decoder::FrameDecoder;
 use super::error::{Error, SendError};
 use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use super::heartbeat::Heartbeat;
 use super::idle::IdleClock;
+use super::mask::MaskKeys;
 use super::message::Message;
 use super::outbox::Outbox;
 use super::Role;
@@ -66,8 +67,8 @@ pub struct Connection {
     pub(super) assembler: Assembler,
     pub(super) state: CloseState,
     pub(super) fault: Fault,
-    outbox: Outbox,
-    write_shut: bool,
+    pub(super) outbox: Outbox,
+    pub(super) write_shut: bool,
     mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
     pub(super) idle: IdleClock,
@@ -257,7 +258,7 @@ impl Connection {
     #[allow(clippy::needless_pass_by_value)] // taken like `send`'s message: the frame is handed over
     pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
         self.check_can_send()?;
-        check_close_frame(frame.as_ref())?;
+        CloseFrame::check_sendable(frame.as_ref())?;
         self.now = self.now.max(now);
         self.push(OpCode::Close, CloseFrame::encode(frame.as_ref()));
         self.state = self.state.on_close_sent(now, self.limits.close_timeout);
@@ -289,48 +290,6 @@ impl Connection {
         self.outbox.len()
     }
 
-    /// Whether a close frame waits to be written: write it now rather than
-    /// with the next batch, since the application may never send again.
-    #[must_use]
-    pub fn has_urgent_output(&self) -> bool {
-        self.state != CloseState::Open && !self.outbox.is_empty()
-    }
-
-    /// Whether `Config::write_buffer_size` is queued: write before queueing more.
-    #[must_use]
-    pub fn is_write_buffer_filled(&self) -> bool {
-        !self.outbox.is_empty() && self.outbox.len() >= self.limits.write_buffer_size
-    }
-
-    /// Whether `Config::max_write_buffer_size` is queued: senders wait, and
-    /// reading stops, until the peer takes some (backpressure).
-    #[must_use]
-    pub fn is_write_buffer_full(&self) -> bool {
-        !self.outbox.is_empty() && self.outbox.len() >= self.limits.max_write_buffer_size
-    }
-
-    /// Whether the transport should be read: not once the connection is
-    /// closed, nor while replies pile up for a peer that does not read.
-    #[must_use]
-    pub fn wants_read(&self) -> bool {
-        self.state != CloseState::Closed && !self.is_write_buffer_full()
-    }
-
-    /// Whether to shut down the transport's write side now: once closed and
-    /// everything is written; while closing, only as the server, which RFC
-    /// 6455 §7.1.1 says "SHOULD" close the TCP connection first.
-    #[must_use]
-    pub fn wants_shutdown_write(&self) -> bool {
-        if self.write_shut || !self.outbox.is_empty() {
-            return false;
-        }
-        match self.state {
-            CloseState::Closed => true,
-            CloseState::Failing { .. } | CloseState::Draining { .. } => self.role == Role::Server,
-            CloseState::Open | CloseState::CloseSent { .. } => false,
-        }
-    }
-
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -343,39 +302,9 @@ impl Connection {
         }
     }
 
-    /// Why nothing more can be sent, or `None` while sending is allowed.
-    #[must_use]
-    pub fn send_error(&self) -> Option<Error> {
-        self.check_can_send().err()
-    }
-
-    /// The fault that ended (or is ending) the connection, if one did.
-    #[must_use]
-    pub fn error(&self) -> Option<Error> {
-        self.fault.error()
-    }
-
-    /// `None` while the connection is open or closing; once it is closed,
-    /// why: `Ok` after a completed closing handshake, the first fault
-    /// otherwise (returned once; `Ok` after that).
-    pub fn poll_end(&mut self) -> Option<Result<(), Error>> {
-        if self.state != CloseState::Closed {
-            return None;
-        }
-        self.input = BytesMut::new();
-        Some(self.fault.take().map_or(Ok(()), Err))
-    }
-
-    /// Whether the connection is closed and its end was reported: nothing
-    /// is left to receive.
-    #[must_use]
-    pub fn is_finished(&self) -> bool {
-        self.state == CloseState::Closed && !matches!(self.fault, Fault::Unreported(_))
-    }
-
     // ----- Shared with `receive.rs` -----
 
-    fn check_can_send(&self) -> Result<(), Error> {
+    pub(super) fn check_can_send(&self) -> Result<(), Error> {
         // RFC 6455 §5.5.1: "After sending a Close frame, the endpoint MUST
         // NOT send any further data frames."
         if self.state.can_send() {
@@ -406,36 +335,5 @@ impl Connection {
             header.mask = Some(self.mask_keys.next_key());
         }
         self.outbox.push_frame(&header, payload);
-    }
-}
-
-fn check_close_frame(frame: Option<&CloseFrame>) -> Result<(), SendError> {
-    let Some(frame) = frame else { return Ok(()) };
-    if !frame.code.is_sendable() {
-        return Err(SendError::InvalidCloseCode(frame.code));
-    }
-    if frame.reason.len() > MAX_CLOSE_REASON {
-        return Err(SendError::CloseReasonTooLong(frame.reason.len()));
-    }
-    Ok(())
-}
-
-/// Masking keys for client frames: xorshift64* seeded from the OS-random
-/// keys std gives every `RandomState`. Fast, and unpredictable to the peer,
-/// which is what RFC 6455 §10.3 asks of them.
-#[derive(Debug)]
-pub(super) struct MaskKeys(u64);
-
-impl MaskKeys {
-    pub(super) fn new() -> Self {
-        Self(super::random::os_seed() | 1) // xorshift must not start at zero
-    }
-
-    pub(super) fn next_key(&mut self) -> [u8; 4] {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let word = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        ((word >> 32) as u32).to_ne_bytes()
     }
 }

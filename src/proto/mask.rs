@@ -39,6 +39,26 @@ fn repeat_key(key: [u8; 4]) -> [u8; 16] {
     out
 }
 
+/// Masking keys for client frames: xorshift64* seeded from the OS-random
+/// keys std gives every `RandomState`. Fast, and unpredictable to the peer,
+/// which is what RFC 6455 §10.3 asks of them.
+#[derive(Debug)]
+pub(crate) struct MaskKeys(u64);
+
+impl MaskKeys {
+    pub(crate) fn new() -> Self {
+        Self(super::random::os_seed() | 1) // xorshift must not start at zero
+    }
+
+    pub(crate) fn next_key(&mut self) -> [u8; 4] {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let word = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        ((word >> 32) as u32).to_ne_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -22,6 +22,7 @@ pub(crate) mod message;
 mod outbox;
 pub(crate) mod random;
 mod receive;
+mod status;
 mod utf8;
 
 #[cfg(test)]
