@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use hyperws::proto::Role;
 use hyperws::tower::WebSocketLayer;
-use hyperws::{Config, Error, ServerConfig, Shutdown, WebSocket};
+use hyperws::{Config, Error, Message, ServerConfig, Shutdown, WebSocket};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::connect_async;
 use tungstenite::protocol::frame::coding::CloseCode as TCode;
@@ -94,4 +94,20 @@ async fn sockets_opened_without_the_shutdown_are_not_counted() {
     assert_eq!(shutdown.open_sockets(), 1);
     drop(tracked);
     assert_eq!(shutdown.open_sockets(), 0);
+}
+
+#[tokio::test]
+async fn a_socket_that_only_sends_hears_the_shutdown() {
+    let shutdown = Shutdown::new();
+    let (io, mut peer) = tokio::io::duplex(1 << 16);
+    let mut ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default()).with_shutdown(&shutdown);
+    ws.send(Message::text("before")).await.unwrap();
+    shutdown.trigger();
+    let after = ws.send(Message::text("after")).await;
+    assert!(matches!(after, Err(Error::Closed)), "{after:?}");
+    ws.flush().await.unwrap();
+    let mut wire = [0; 8 + 24];
+    peer.read_exact(&mut wire).await.unwrap();
+    assert_eq!(&wire[..8], b"\x81\x06before");
+    assert_eq!(&wire[8..12], [0x88, 22, 0x03, 0xE9], "close 1001 with its reason");
 }

@@ -175,6 +175,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Ready when another message may be queued without passing
     /// `max_write_buffer_size` (backpressure).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        // A socket that only sends still hears the shutdown.
+        self.notice_shutdown();
         self.with_waker(side, cx, |this, cx| loop {
             if let Some(e) = this.conn.send_error() {
                 return Poll::Ready(Err(e));
