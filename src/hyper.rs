@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{Extensions, HeaderMap, HeaderValue, Method, Request, Response, Uri, Version};
 use http_body_util::Full;
 use hyper::ext::Protocol;
@@ -230,13 +230,10 @@ crate::io::newtype_io!(UpgradedIo);
 
 impl UpgradedIo {
     /// Unwraps `upgraded`, keeping any bytes hyper read past the handshake.
-    fn new(upgraded: Upgraded) -> (Self, BytesMut) {
+    fn new(upgraded: Upgraded) -> (Self, Bytes) {
         match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => (
-                Self(Transport::Tcp(parts.io.into_inner())),
-                BytesMut::from(parts.read_buf),
-            ),
-            Err(upgraded) => (Self(Transport::Other(TokioIo::new(upgraded))), BytesMut::new()),
+            Ok(parts) => (Self(Transport::Tcp(parts.io.into_inner())), parts.read_buf),
+            Err(upgraded) => (Self(Transport::Other(TokioIo::new(upgraded))), Bytes::new()),
         }
     }
 

@@ -7,9 +7,11 @@
 //! out whatever is queued (pongs, close replies, data the application fed),
 //! so one batch of input costs one write, not one per message.
 //!
-//! Time and shutdown are watched from every entry point, reading or
-//! writing, so a writer stuck behind a peer that never reads still sees the
-//! heartbeat declare that peer dead.
+//! Time and the shutdown signal are armed only when the socket is about to
+//! wait, reading or writing, so a writer stuck behind a peer that never
+//! reads still sees the heartbeat declare that peer dead; a deadline that
+//! passes while bytes keep coming is handled by `handle_read` itself, and
+//! the shutdown flag is glanced at on every `recv` and `feed`.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -248,13 +250,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         } else {
             let mut probe = [0; PROBE_SIZE];
             let mut filled = ReadBuf::new(&mut probe);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut filled)).map(|()| {
-                let n = filled.filled().len();
-                if n > 0 {
-                    self.conn.read_buffer().extend_from_slice(filled.filled());
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut filled)) {
+                Ok(()) if !filled.filled().is_empty() => {
+                    self.conn.handle_bytes(filled.filled(), now());
+                    return Poll::Ready(());
                 }
-                n
-            })
+                Ok(()) => Ok(0),
+                Err(e) => Err(e),
+            }
         };
         match read {
             Ok(0) => self.conn.handle_eof(),
