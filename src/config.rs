@@ -5,6 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
+#[cfg(feature = "deflate")]
+use crate::proto::deflate::DeflateConfig;
 use crate::proto::HeartbeatConfig;
 
 /// Limits and timeouts for one socket, server or client.
@@ -36,6 +38,8 @@ pub struct Config {
     close_timeout: Duration,
     heartbeat: Option<HeartbeatConfig>,
     idle_timeout: Option<Duration>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -52,6 +56,8 @@ impl Default for Config {
                 timeout: Duration::from_secs(30),
             }),
             idle_timeout: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }
@@ -117,6 +123,14 @@ impl Config {
     #[must_use]
     pub const fn idle_timeout(&self) -> Option<Duration> {
         self.idle_timeout
+    }
+
+    /// See [`ConfigBuilder::deflate`].
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    #[must_use]
+    pub const fn deflate(&self) -> Option<&DeflateConfig> {
+        self.deflate.as_ref()
     }
 }
 
@@ -196,6 +210,25 @@ impl ConfigBuilder {
         self
     }
 
+    /// Turns on permessage-deflate (RFC 7692): a client offers it, a server
+    /// accepts a client's offer of it. Default: off — a compressor costs
+    /// memory and CPU per socket; see [`DeflateConfig`] for what each
+    /// setting costs.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
+        self.0.deflate = Some(deflate);
+        self
+    }
+
+    /// Turns permessage-deflate off again.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn no_deflate(mut self) -> Self {
+        self.0.deflate = None;
+        self
+    }
+
     /// The config, if every value makes sense.
     ///
     /// # Errors
@@ -222,6 +255,10 @@ impl ConfigBuilder {
         if let Some((setting, _)) = durations.iter().find(|(_, d)| *d == Some(Duration::ZERO)) {
             return Err(ConfigError::Zero(setting));
         }
+        #[cfg(feature = "deflate")]
+        if let Some(why) = c.deflate.as_ref().and_then(|d| d.check().err()) {
+            return Err(ConfigError::OutOfRange(why));
+        }
         if c.write_buffer_size > c.max_write_buffer_size {
             return Err(ConfigError::Contradiction(
                 "write_buffer_size is larger than max_write_buffer_size: senders would wait before anything is written",
@@ -239,6 +276,8 @@ pub enum ConfigError {
     Zero(&'static str),
     /// Two settings contradict each other, as explained.
     Contradiction(&'static str),
+    /// A setting was outside its range, as explained.
+    OutOfRange(&'static str),
     /// A subprotocol is not a valid HTTP token.
     InvalidProtocol(usize),
     /// An allowed origin is empty.
@@ -249,7 +288,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Zero(setting) => write!(f, "invalid WebSocket config: {setting} must be more than zero"),
-            Self::Contradiction(why) => write!(f, "invalid WebSocket config: {why}"),
+            Self::Contradiction(why) | Self::OutOfRange(why) => write!(f, "invalid WebSocket config: {why}"),
             Self::InvalidProtocol(index) => write!(
                 f,
                 "invalid WebSocket config: subprotocol #{index} is not a valid HTTP token"
@@ -300,5 +339,18 @@ mod tests {
         let fixed = Config::builder().max_write_buffer_size(1 << 10).write_buffer_size(512);
         assert!(fixed.build().is_ok());
         assert!(Config::builder().no_heartbeat().idle_timeout(None).build().is_ok());
+    }
+
+    #[cfg(feature = "deflate")]
+    #[test]
+    fn deflate_settings_out_of_range_are_named() {
+        use crate::DeflateConfig;
+        let build = |d: DeflateConfig| Config::builder().deflate(d).build();
+        // No zlib-family compressor can use an 8-bit window; inflating one is fine.
+        assert!(matches!(build(DeflateConfig::default().window_bits(8)), Err(ConfigError::OutOfRange(_))));
+        assert!(build(DeflateConfig::default().peer_window_bits(8)).is_ok());
+        assert!(matches!(build(DeflateConfig::default().peer_window_bits(16)), Err(ConfigError::OutOfRange(_))));
+        assert!(matches!(build(DeflateConfig::default().level(10)), Err(ConfigError::OutOfRange(_))));
+        assert!(build(DeflateConfig::default().window_bits(9).level(9)).is_ok());
     }
 }

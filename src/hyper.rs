@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, HeaderValue, Method, Request, Response, Uri, Version};
+use http::{Extensions, HeaderMap, Method, Request, Response, Uri, Version};
 use http_body_util::Full;
 use hyper::ext::Protocol;
 use hyper::upgrade::{OnUpgrade, Upgraded};
@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tracing::Instrument;
 
 use crate::handshake::server::{self, Accept, RequestHead};
-use crate::handshake::HandshakeError;
+use crate::handshake::{HandshakeError, Negotiated};
 use crate::{ServerConfig, WebSocket};
 
 /// Validates a WebSocket upgrade request and answers it.
@@ -112,10 +112,16 @@ impl Validated {
     ) -> Result<(Response<B>, UpgradeFut), HandshakeError> {
         self.accept.check_origin(config.origin_policy())?;
         self.accept.select_protocol_unless_chosen(config.protocols());
+        #[cfg(feature = "deflate")]
+        self.accept.negotiate_deflate(config.socket().deflate());
         let upgraded = UpgradeFut {
             on_upgrade: self.on_upgrade,
             config: config.clone(),
-            protocol: self.accept.protocol().cloned(),
+            agreed: Negotiated {
+                protocol: self.accept.protocol().cloned(),
+                #[cfg(feature = "deflate")]
+                deflate: self.accept.deflate().copied(),
+            },
             path: self.path,
         };
         Ok((self.accept.response(), upgraded))
@@ -157,7 +163,7 @@ fn request_head<'a>(
 pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
     config: ServerConfig,
-    protocol: Option<HeaderValue>,
+    agreed: Negotiated,
     path: Box<str>,
 }
 
@@ -167,8 +173,8 @@ impl Future for UpgradeFut {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let upgraded = std::task::ready!(Pin::new(&mut self.on_upgrade).poll(cx))?;
         let (io, read) = UpgradedIo::new(upgraded);
-        let protocol = self.protocol.take();
-        Poll::Ready(Ok(WebSocket::server(io, &read, &self.config, protocol)))
+        let agreed = std::mem::take(&mut self.agreed);
+        Poll::Ready(Ok(WebSocket::server(io, &read, &self.config, agreed)))
     }
 }
 

@@ -23,6 +23,9 @@ pub use crate::client::{connect, ClientBuilder, ClientStream, ConnectError, UrlE
 pub use crate::config::{Config, ConfigBuilder, ConfigError};
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::close::{CloseCode, CloseFrame};
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub use crate::proto::deflate::{DeflateConfig, DeflateParams};
 pub use crate::proto::error::{Error, ProtocolError, SendError};
 pub use crate::proto::message::{Message, Utf8Bytes};
 pub use crate::serve::serve;

@@ -18,7 +18,6 @@ mod error;
 pub use self::error::{ConnectError, UrlError};
 use crate::handshake::client as handshake;
 use crate::proto::random::os_seed;
-use crate::proto::Role;
 use crate::{Config, WebSocket};
 
 /// How much of a refusal's body is kept in [`ConnectError::UnexpectedStatus`].
@@ -206,8 +205,13 @@ impl ClientBuilder {
             ClientStream(Transport::Plain(tcp))
         };
         let key = handshake::new_key(random_bytes());
-        let request =
-            handshake::request(&target.uri, &key, &self.protocols, &self.headers).map(|()| Empty::<Bytes>::new());
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut extra = self.headers.clone();
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = self.config.deflate() {
+            extra.insert(http::header::SEC_WEBSOCKET_EXTENSIONS, handshake::deflate_offer(deflate));
+        }
+        let request = handshake::request(&target.uri, &key, &self.protocols, &extra).map(|()| Empty::<Bytes>::new());
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(ConnectError::Http)?;
@@ -216,15 +220,15 @@ impl ClientBuilder {
         if response.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             return Err(refusal(response).await);
         }
-        let protocol = handshake::verify(&response, &key, &self.protocols).map_err(ConnectError::Upgrade)?;
+        let agreed = handshake::verify_negotiated(&response, &key, &self.protocols, &self.config)
+            .map_err(ConnectError::Upgrade)?;
         let upgraded = hyper::upgrade::on(&mut response).await.map_err(ConnectError::Http)?;
         // Our own type went in, so it comes back out: hyper's `Upgraded`
         // wraps the IO it was given.
         let Ok(parts) = upgraded.downcast::<TokioIo<ClientStream>>() else {
             unreachable!("hyper's upgraded IO is the stream the client gave it")
         };
-        let ws = WebSocket::from_partially_read(parts.io.into_inner(), &parts.read_buf, Role::Client, &self.config)
-            .with_protocol(protocol);
+        let ws = WebSocket::client(parts.io.into_inner(), &parts.read_buf, &self.config, agreed);
         Ok((ws, response.map(|_| ())))
     }
 

@@ -7,6 +7,9 @@ use http::{Request, Response, StatusCode, Uri};
 
 use super::{accept_key, header_has_token, header_tokens, WEBSOCKET_VERSION};
 
+#[cfg(feature = "deflate")]
+pub(crate) use super::deflate::offer as deflate_offer;
+
 /// Why a server's answer to our upgrade request is not a valid handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -24,6 +27,9 @@ pub enum UpgradeError {
     UnofferedProtocol,
     /// The server turned on an extension we did not offer.
     UnofferedExtension,
+    /// The server's permessage-deflate parameters break RFC 7692 §7.1: a
+    /// parameter repeated, unknown, out of range, or larger than offered.
+    InvalidExtensionAnswer,
 }
 
 impl std::fmt::Display for UpgradeError {
@@ -35,6 +41,7 @@ impl std::fmt::Display for UpgradeError {
             Self::BadAcceptKey => "the server's `Sec-WebSocket-Accept` does not match our key",
             Self::UnofferedProtocol => "the server selected a subprotocol we did not offer",
             Self::UnofferedExtension => "the server enabled an extension we did not offer",
+            Self::InvalidExtensionAnswer => "the server's permessage-deflate parameters are invalid (RFC 7692 §7.1)",
         })
     }
 }
@@ -106,7 +113,8 @@ pub fn request(uri: &Uri, key: &HeaderValue, protocols: &[HeaderValue], extra: &
 }
 
 /// Checks the server's answer (RFC 6455 §4.1, "the client MUST validate the
-/// server's response"); returns the selected subprotocol.
+/// server's response") to a request that offered no extension; returns the
+/// selected subprotocol.
 ///
 /// # Errors
 /// The first rule the response breaks.
@@ -115,6 +123,42 @@ pub fn verify<B>(
     key: &HeaderValue,
     offered: &[HeaderValue],
 ) -> Result<Option<HeaderValue>, UpgradeError> {
+    check_upgrade(response, key)?;
+    if header_tokens(response.headers().get_all(header::SEC_WEBSOCKET_EXTENSIONS))
+        .next()
+        .is_some()
+    {
+        return Err(UpgradeError::UnofferedExtension);
+    }
+    selected_protocol(response, offered)
+}
+
+/// [`verify`] for a request that offered permessage-deflate when `config`
+/// asks for it: the subprotocol and the extension's agreed parameters.
+pub(crate) fn verify_negotiated<B>(
+    response: &Response<B>,
+    key: &HeaderValue,
+    offered: &[HeaderValue],
+    config: &crate::Config,
+) -> Result<super::Negotiated, UpgradeError> {
+    #[cfg(not(feature = "deflate"))]
+    let _ = config;
+    #[cfg(not(feature = "deflate"))]
+    let protocol = verify(response, key, offered)?;
+    #[cfg(feature = "deflate")]
+    let protocol = {
+        check_upgrade(response, key)?;
+        selected_protocol(response, offered)?
+    };
+    Ok(super::Negotiated {
+        protocol,
+        #[cfg(feature = "deflate")]
+        deflate: super::deflate::check_answer(response.headers(), config.deflate())?,
+    })
+}
+
+/// The status, the upgrade headers and the accept key.
+fn check_upgrade<B>(response: &Response<B>, key: &HeaderValue) -> Result<(), UpgradeError> {
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
         return Err(UpgradeError::NotSwitchingProtocols);
     }
@@ -129,14 +173,12 @@ pub fn verify<B>(
     if headers.get(header::SEC_WEBSOCKET_ACCEPT).map(HeaderValue::as_bytes) != Some(expected.as_bytes()) {
         return Err(UpgradeError::BadAcceptKey);
     }
-    // We offer no extensions (permessage-deflate is not implemented yet).
-    if header_tokens(headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS))
-        .next()
-        .is_some()
-    {
-        return Err(UpgradeError::UnofferedExtension);
-    }
-    match headers.get(header::SEC_WEBSOCKET_PROTOCOL) {
+    Ok(())
+}
+
+/// RFC 6455 §4.1: a selected subprotocol must be one we offered.
+fn selected_protocol<B>(response: &Response<B>, offered: &[HeaderValue]) -> Result<Option<HeaderValue>, UpgradeError> {
+    match response.headers().get(header::SEC_WEBSOCKET_PROTOCOL) {
         None => Ok(None),
         Some(selected) if offered.contains(selected) => Ok(Some(selected.clone())),
         Some(_) => Err(UpgradeError::UnofferedProtocol),

@@ -12,6 +12,8 @@ use http::{Response, StatusCode};
 use sha1::{Digest, Sha1};
 
 pub mod client;
+#[cfg(feature = "deflate")]
+mod deflate;
 pub mod server;
 
 /// RFC 6455 §1.3: the GUID appended to the client's key.
@@ -57,6 +59,28 @@ pub(crate) fn header_tokens<'a>(values: impl IntoIterator<Item = &'a HeaderValue
         .flat_map(|list| list.split(','))
         .map(str::trim)
         .filter(|item| !item.is_empty())
+}
+
+/// What the opening handshake agreed besides the upgrade itself.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Negotiated {
+    /// The subprotocol (RFC 6455 §1.9).
+    pub(crate) protocol: Option<HeaderValue>,
+    /// permessage-deflate (RFC 7692).
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<crate::DeflateParams>,
+}
+
+impl Negotiated {
+    /// `conn` set up as agreed, with `config`'s compression settings.
+    #[cfg_attr(not(feature = "deflate"), allow(unused_variables, clippy::unused_self))]
+    pub(crate) fn apply(&self, conn: crate::proto::Connection, config: &crate::Config) -> crate::proto::Connection {
+        #[cfg(feature = "deflate")]
+        if let (Some(params), Some(settings)) = (self.deflate, config.deflate()) {
+            return conn.with_deflate(params, settings);
+        }
+        conn
+    }
 }
 
 /// Why an upgrade request was refused: each variant is one broken rule with

@@ -7,8 +7,9 @@
 
 use bytes::{Bytes, BytesMut};
 
+use super::deflate::Inflater;
 use super::error::ProtocolError;
-use super::frame::{FrameHeader, OpCode};
+use super::frame::{FrameHeader, OpCode, RSV1};
 use super::message::{Message, Utf8Bytes};
 use super::utf8::Utf8Validator;
 
@@ -24,10 +25,18 @@ pub(crate) enum Kind {
 #[derive(Debug)]
 pub(crate) struct Partial {
     kind: Kind,
-    /// Payload of the frames before the current one.
-    fragments: BytesMut,
+    body: Body,
     /// Bytes of the current frame already seen through [`Assembler::chunk`].
     frame_seen: usize,
+}
+
+/// The message so far.
+#[derive(Debug)]
+enum Body {
+    /// Payload of the frames before the current one, as received.
+    Plain(BytesMut),
+    /// Everything inflated so far (permessage-deflate: RSV1 on the first frame).
+    Inflated(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -38,6 +47,13 @@ pub(crate) enum Assembler {
     Receiving(Partial),
 }
 
+/// What joining frames needs besides the frames: the limit, and the
+/// inflater when permessage-deflate was agreed.
+pub(crate) struct Sink<'a> {
+    pub(crate) max_message_size: usize,
+    pub(crate) inflater: Option<&'a mut Inflater>,
+}
+
 impl Assembler {
     /// Checks a data frame's header against the message it starts or
     /// continues, and the message-size limit.
@@ -45,7 +61,11 @@ impl Assembler {
         let so_far = match (header.opcode, &mut *self) {
             // RFC 6455 §5.4: fragments are a first frame then continuations, in order.
             (OpCode::Continuation, Self::Idle) => return Err(ProtocolError::UnexpectedContinuation),
-            (OpCode::Continuation, Self::Receiving(partial)) => partial.fragments.len() as u64,
+            (OpCode::Continuation, Self::Receiving(partial)) => match &partial.body {
+                Body::Plain(fragments) => fragments.len() as u64,
+                // Checked on the inflated size, as it is inflated.
+                Body::Inflated(_) => return Ok(()),
+            },
             (_, Self::Receiving(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, Self::Idle) => {
                 let kind = if opcode == OpCode::Text {
@@ -53,11 +73,22 @@ impl Assembler {
                 } else {
                     Kind::Binary
                 };
+                // RFC 7692 §6: RSV1 on the first frame marks a compressed message
+                // (the decoder allowed it only where it was negotiated).
+                let compressed = header.rsv & RSV1 != 0;
+                let body = if compressed {
+                    Body::Inflated(Vec::new())
+                } else {
+                    Body::Plain(BytesMut::new())
+                };
                 *self = Self::Receiving(Partial {
                     kind,
-                    fragments: BytesMut::new(),
+                    body,
                     frame_seen: 0,
                 });
+                if compressed {
+                    return Ok(());
+                }
                 0
             }
         };
@@ -72,38 +103,37 @@ impl Assembler {
     }
 
     /// Sees payload of the current frame before the frame is complete.
-    pub(crate) fn chunk(&mut self, chunk: &[u8]) -> Result<(), ProtocolError> {
+    pub(crate) fn chunk(&mut self, chunk: &[u8], sink: Sink<'_>) -> Result<(), ProtocolError> {
         if let Self::Receiving(partial) = self {
-            partial.see(chunk)?;
+            partial.see(chunk, sink)?;
         }
         Ok(())
     }
 
     /// Takes a complete data frame; returns the message it completes, if any.
-    pub(crate) fn end_frame(&mut self, fin: bool, payload: Bytes) -> Result<Option<Message>, ProtocolError> {
+    pub(crate) fn end_frame(&mut self, fin: bool, payload: Bytes, mut sink: Sink<'_>) -> Result<Option<Message>, ProtocolError> {
         let Self::Receiving(partial) = self else {
             return Err(ProtocolError::UnexpectedContinuation); // begin_frame always comes first
         };
-        let single = fin && partial.fragments.is_empty();
-        if single && partial.frame_seen == 0 {
-            // The common case: a message in one frame, seen whole. No copy,
-            // and text is validated once, by `Utf8Bytes`.
-            let kind = partial.kind;
-            *self = Self::Idle;
-            return finish(kind, payload).map(Some);
-        }
-        let rest = payload.slice(partial.frame_seen..);
-        partial.see(&rest)?;
-        partial.frame_seen = 0;
-        let whole = if single {
-            payload
-        } else {
-            partial.fragments.extend_from_slice(&payload);
-            if !fin {
-                return Ok(None);
+        let whole = match &partial.body {
+            Body::Plain(fragments) if fin && fragments.is_empty() && partial.frame_seen == 0 => {
+                // The common case: a message in one frame, seen whole. No
+                // copy, and text is validated once, by `Utf8Bytes`.
+                let kind = partial.kind;
+                *self = Self::Idle;
+                return finish(kind, payload).map(Some);
             }
-            std::mem::take(&mut partial.fragments).freeze()
+            Body::Plain(_) => partial.end_plain_frame(fin, &payload)?,
+            Body::Inflated(_) => {
+                partial.see(&payload[partial.frame_seen..], sink.reborrow())?;
+                partial.frame_seen = 0;
+                if !fin {
+                    return Ok(None);
+                }
+                partial.finish_inflating(sink)?
+            }
         };
+        let Some(whole) = whole else { return Ok(None) };
         let kind = partial.kind;
         *self = Self::Idle;
         if let Kind::Text(validator) = kind {
@@ -113,17 +143,67 @@ impl Assembler {
     }
 }
 
-impl Partial {
-    fn see(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
-        self.frame_seen += bytes.len();
-        match &mut self.kind {
-            // RFC 6455 §8.1: "When an endpoint is to interpret a byte stream
-            // as UTF-8 but finds that the byte stream is not, in fact, a
-            // valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
-            // Connection_"; checked as the bytes arrive.
-            Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8),
-            Kind::Binary => Ok(()),
+impl Sink<'_> {
+    fn reborrow(&mut self) -> Sink<'_> {
+        Sink {
+            max_message_size: self.max_message_size,
+            inflater: self.inflater.as_deref_mut(),
         }
+    }
+}
+
+impl Partial {
+    /// Sees (and, when compressed, inflates) the next piece of payload.
+    fn see(&mut self, bytes: &[u8], sink: Sink<'_>) -> Result<(), ProtocolError> {
+        self.frame_seen += bytes.len();
+        let fresh = match &mut self.body {
+            Body::Plain(_) => bytes,
+            Body::Inflated(inflated) => {
+                let before = inflated.len();
+                let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
+                inflater.inflate(bytes, inflated, sink.max_message_size)?;
+                &inflated[before..]
+            }
+        };
+        check_text(&mut self.kind, fresh)
+    }
+
+    /// Ends a frame of an uncompressed fragmented message: the message, if
+    /// this frame was its last.
+    fn end_plain_frame(&mut self, fin: bool, payload: &Bytes) -> Result<Option<Bytes>, ProtocolError> {
+        check_text(&mut self.kind, &payload[self.frame_seen..])?;
+        self.frame_seen = 0;
+        let Body::Plain(fragments) = &mut self.body else {
+            return Ok(None);
+        };
+        if fin && fragments.is_empty() {
+            return Ok(Some(payload.clone()));
+        }
+        fragments.extend_from_slice(payload);
+        Ok(fin.then(|| std::mem::take(fragments).freeze()))
+    }
+
+    /// Ends a compressed message: its inflated whole.
+    fn finish_inflating(&mut self, sink: Sink<'_>) -> Result<Option<Bytes>, ProtocolError> {
+        let Body::Inflated(inflated) = &mut self.body else {
+            return Ok(None);
+        };
+        let before = inflated.len();
+        let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
+        inflater.finish_message(inflated, sink.max_message_size)?;
+        check_text(&mut self.kind, &inflated[before..])?;
+        Ok(Some(Bytes::from(std::mem::take(inflated))))
+    }
+}
+
+/// RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8
+/// but finds that the byte stream is not, in fact, a valid UTF-8 stream,
+/// that endpoint MUST _Fail the WebSocket Connection_"; checked as the
+/// bytes arrive.
+fn check_text(kind: &mut Kind, bytes: &[u8]) -> Result<(), ProtocolError> {
+    match kind {
+        Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8),
+        Kind::Binary => Ok(()),
     }
 }
 

@@ -17,8 +17,9 @@ use super::assembler::Assembler;
 use super::close::CloseFrame;
 use super::closing::{CloseState, Fault};
 use super::decoder::FrameDecoder;
+use super::deflate::{Compressed, PerMessageDeflate};
 use super::error::{Error, SendError};
-use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use super::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, RSV1};
 use super::heartbeat::Heartbeat;
 use super::idle::IdleClock;
 use super::mask::MaskKeys;
@@ -72,6 +73,8 @@ pub struct Connection {
     mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
     pub(super) idle: IdleClock,
+    /// permessage-deflate, when the handshake agreed it.
+    pub(super) deflate: Option<PerMessageDeflate>,
     /// The time of the latest input that carried one: what the frames
     /// being decoded were received at.
     pub(super) now: Instant,
@@ -110,8 +113,46 @@ impl Connection {
             mask_keys: MaskKeys::new(),
             heartbeat: Heartbeat::new(config.heartbeat(), now),
             idle: IdleClock::new(config.idle_timeout(), now),
+            deflate: None,
             now,
         }
+    }
+
+    /// Uses permessage-deflate as the handshake agreed: `params` as the
+    /// server's response stated them, compressing as `config` says.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use hyperws::{proto::{Connection, Role}, Config, DeflateConfig, DeflateParams, Message};
+    ///
+    /// let (config, now) = (DeflateConfig::default().threshold(0), Instant::now());
+    /// let params = DeflateParams::default();
+    /// let mut server = Connection::new(Role::Server, &Config::default(), now).with_deflate(params, &config);
+    /// // RFC 7692 §7.2.3.1: "Hello" compressed, RSV1 set, sent by a client.
+    /// let mut client = Connection::new(Role::Client, &Config::default(), now).with_deflate(params, &config);
+    /// client.send(Message::text("Hello")).unwrap();
+    /// let mut wire = [std::io::IoSlice::new(&[]); 4];
+    /// let n = client.poll_transmit(&mut wire);
+    /// let bytes: Vec<u8> = wire[..n].iter().flat_map(|s| s.iter().copied()).collect();
+    /// assert_eq!(bytes[0], 0xc1); // FIN, RSV1, text
+    /// server.handle_bytes(&bytes, now);
+    /// assert_eq!(server.poll_message(), Some(Message::text("Hello")));
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    #[must_use]
+    pub fn with_deflate(mut self, params: super::deflate::DeflateParams, config: &super::deflate::DeflateConfig) -> Self {
+        self.decoder.allow_compressed_messages();
+        self.deflate = Some(PerMessageDeflate::new(self.role, params, config));
+        self
+    }
+
+    /// The permessage-deflate parameters in use, if it was agreed.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    #[must_use]
+    pub fn deflate_params(&self) -> Option<&super::deflate::DeflateParams> {
+        self.deflate.as_ref().map(PerMessageDeflate::params)
     }
 
     /// Accepts unmasked frames from a client (`ServerConfig::accept_unmasked_frames`).
@@ -222,12 +263,28 @@ impl Connection {
 
     /// Queues a message. A `Message::Close` starts the closing handshake as
     /// [`close`](Self::close) does, its deadline counted from the latest
-    /// input's time; call `close` to give the exact time.
+    /// input's time; call `close` to give the exact time. With
+    /// permessage-deflate, text and binary messages from its threshold up
+    /// are compressed.
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] (nothing is queued), or, once a close was
     /// sent or the connection ended, why nothing more can be sent.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.send_with(message, true)
+    }
+
+    /// Queues a message as [`send`](Self::send) does, never compressed: for
+    /// payloads that mix secrets with data an attacker chooses, whose
+    /// compressed size would leak the secret (RFC 7692 §8; CRIME, BREACH).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        self.send_with(message, false)
+    }
+
+    fn send_with(&mut self, message: Message, may_compress: bool) -> Result<(), Error> {
         let (opcode, payload) = match message {
             Message::Close(frame) => return self.close(frame, self.now),
             Message::Text(text) => (OpCode::Text, text.into_bytes()),
@@ -243,9 +300,37 @@ impl Connection {
             }
         } else {
             self.idle.message_sent();
+            if may_compress && self.push_compressed(opcode, &payload) {
+                return Ok(());
+            }
         }
         self.push(opcode, payload);
         Ok(())
+    }
+
+    /// Queues a data message compressed, if permessage-deflate was agreed
+    /// and the message is worth it; says whether it did.
+    fn push_compressed(&mut self, opcode: OpCode, payload: &[u8]) -> bool {
+        let Some(deflater) = self.deflate.as_mut().and_then(|d| d.deflater_for(payload.len())) else {
+            return false;
+        };
+        // RFC 7692 §6: RSV1 set on the first frame of a compressed message.
+        let mut header = FrameHeader::new(opcode, 0);
+        header.rsv = RSV1;
+        if self.role == Role::Client {
+            header.mask = Some(self.mask_keys.next_key());
+        }
+        match deflater.compress(payload) {
+            Compressed::Borrowed(bytes) => {
+                header.payload_len = bytes.len() as u64;
+                self.outbox.push_frame_copy(&header, bytes);
+            }
+            Compressed::Owned(bytes) => {
+                header.payload_len = bytes.len() as u64;
+                self.outbox.push_frame(&header, Bytes::from(bytes));
+            }
+        }
+        true
     }
 
     /// Starts the closing handshake with `frame` (code and reason): no

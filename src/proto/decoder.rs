@@ -11,7 +11,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::error::ProtocolError;
-use super::frame::FrameHeader;
+use super::frame::{FrameHeader, OpCode, RSV1};
 use super::mask::apply_mask;
 use super::Role;
 
@@ -52,6 +52,8 @@ pub(crate) struct FrameDecoder {
     role: Role,
     max_frame_size: usize,
     accept_unmasked: bool,
+    /// permessage-deflate was agreed: RSV1 may mark a compressed message.
+    compression: bool,
     state: State,
     /// The payload length of the last whole frame: the likely size of the next.
     last_len: usize,
@@ -63,6 +65,7 @@ impl FrameDecoder {
             role,
             max_frame_size,
             accept_unmasked: false,
+            compression: false,
             state: State::Header,
             last_len: 0,
         }
@@ -71,6 +74,12 @@ impl FrameDecoder {
     /// Accepts unmasked client frames (a server setting for trusted peers).
     pub(crate) fn accept_unmasked_frames(&mut self) {
         self.accept_unmasked = true;
+    }
+
+    /// Accepts RSV1 on the first frame of a message: permessage-deflate was agreed.
+    #[cfg(feature = "deflate")]
+    pub(crate) fn allow_compressed_messages(&mut self) {
+        self.compression = true;
     }
 
     /// Bytes still missing from the frame being read (0 between frames).
@@ -178,8 +187,14 @@ impl FrameDecoder {
 
     /// The rules that depend on this connection: returns the payload length.
     fn check(&self, header: &FrameHeader) -> Result<usize, ProtocolError> {
-        // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated".
-        if header.rsv != 0 {
+        // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated
+        // that defines meanings for non-zero values". RFC 7692 §6.1 gives RSV1
+        // to the first frame of a data message only: "An endpoint MUST NOT set
+        // the "Per-Message Compressed" bit of control frames and non-first
+        // fragments of a data message."
+        let first_data_frame = matches!(header.opcode, OpCode::Text | OpCode::Binary);
+        let allowed = if self.compression && first_data_frame { RSV1 } else { 0 };
+        if header.rsv & !allowed != 0 {
             return Err(ProtocolError::ReservedBits);
         }
         // RFC 6455 §5.1: "a server MUST close the connection upon receiving a

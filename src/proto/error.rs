@@ -31,6 +31,8 @@ pub enum ProtocolError {
     ExpectedContinuation,
     /// A text message or close reason was not valid UTF-8.
     InvalidUtf8,
+    /// A compressed message (permessage-deflate) was not valid DEFLATE data.
+    InvalidCompressedData,
     /// A close frame carried exactly one byte (a code needs two).
     InvalidClosePayload,
     /// A close frame carried a code that may not be sent on the wire.
@@ -61,7 +63,10 @@ impl ProtocolError {
     #[must_use]
     pub const fn close_code(&self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 => CloseCode::INVALID,
+            // RFC 6455 §7.4.1, 1007: "data within a message that was not
+            // consistent with the type of the message" (as Node's `ws` answers
+            // a corrupt deflate stream).
+            Self::InvalidUtf8 | Self::InvalidCompressedData => CloseCode::INVALID,
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::SIZE,
             _ => CloseCode::PROTOCOL,
         }
@@ -81,6 +86,7 @@ impl fmt::Display for ProtocolError {
             Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),
             Self::ExpectedContinuation => f.write_str("new data frame while a fragmented message was unfinished"),
             Self::InvalidUtf8 => f.write_str("text was not valid UTF-8"),
+            Self::InvalidCompressedData => f.write_str("compressed message was not valid DEFLATE data"),
             Self::InvalidClosePayload => f.write_str("close frame payload was one byte long"),
             Self::InvalidCloseCode(code) => write!(f, "close frame carried invalid code {code}"),
             Self::FrameTooLarge { size, max } => write!(f, "frame of {size} bytes exceeded the limit of {max}"),

@@ -30,6 +30,8 @@ pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
 const FIN: u8 = 0x80;
 const RSV_BITS: u8 = 0x70;
+/// The reserved bit permessage-deflate gives a meaning (RFC 7692 §6).
+pub(crate) const RSV1: u8 = 0x40;
 const OPCODE_BITS: u8 = 0x0F;
 const MASK_BIT: u8 = 0x80;
 const LEN_BITS: u8 = 0x7F;

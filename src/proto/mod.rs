@@ -13,6 +13,11 @@ pub(crate) mod close;
 mod closing;
 mod connection;
 mod decoder;
+#[cfg(feature = "deflate")]
+pub(crate) mod deflate;
+#[cfg(not(feature = "deflate"))]
+#[path = "deflate_disabled.rs"]
+mod deflate;
 pub(crate) mod error;
 mod frame;
 mod heartbeat;

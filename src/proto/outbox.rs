@@ -33,20 +33,31 @@ impl Outbox {
     /// Queues one frame. A masked header masks a copy of the payload (the
     /// caller's bytes may be shared, so they are never changed in place).
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: Bytes) {
+        if header.mask.is_some() || payload.len() < ZERO_COPY_THRESHOLD {
+            return self.push_frame_copy(header, &payload);
+        }
+        self.push_header(header);
+        self.len += payload.len();
+        self.chunks.push_back(self.tail.split().freeze());
+        self.chunks.push_back(payload);
+    }
+
+    /// Queues one frame whose payload is copied in (and masked if the header says so).
+    pub(crate) fn push_frame_copy(&mut self, header: &FrameHeader, payload: &[u8]) {
+        self.push_header(header);
+        self.len += payload.len();
+        let start = self.tail.len();
+        self.tail.extend_from_slice(payload);
+        if let Some(key) = header.mask {
+            apply_mask(&mut self.tail[start..], key, 0);
+        }
+    }
+
+    fn push_header(&mut self, header: &FrameHeader) {
         let mut encoded = [0; MAX_HEADER_LEN];
         let header_len = header.encode(&mut encoded);
         self.tail.extend_from_slice(&encoded[..header_len]);
-        self.len += header_len + payload.len();
-        if let Some(key) = header.mask {
-            let start = self.tail.len();
-            self.tail.extend_from_slice(&payload);
-            apply_mask(&mut self.tail[start..], key, 0);
-        } else if payload.len() >= ZERO_COPY_THRESHOLD {
-            self.chunks.push_back(self.tail.split().freeze());
-            self.chunks.push_back(payload);
-        } else {
-            self.tail.extend_from_slice(&payload);
-        }
+        self.len += header_len;
     }
 
     /// Bytes queued.

@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::assembler::Assembler;
+use super::assembler::{Assembler, Sink};
 use super::close::{CloseCode, CloseFrame};
 use super::connection::Connection;
 use super::decoder::Decoded;
+use super::deflate::PerMessageDeflate;
 use super::error::{Error, ProtocolError};
 use super::frame::{FrameHeader, OpCode};
 use super::heartbeat::Beat;
@@ -52,7 +53,13 @@ impl Connection {
             Err(e) => Err(e),
             Ok(Some(Decoded::Header(header))) if header.opcode.is_control() => Ok(None),
             Ok(Some(Decoded::Header(header))) => self.assembler.begin_frame(&header, max_message_size).map(|()| None),
-            Ok(Some(Decoded::Chunk(chunk))) => self.assembler.chunk(chunk).map(|()| None),
+            Ok(Some(Decoded::Chunk(chunk))) => {
+                let sink = Sink {
+                    max_message_size,
+                    inflater: self.deflate.as_mut().map(PerMessageDeflate::inflater),
+                };
+                self.assembler.chunk(chunk, sink).map(|()| None)
+            }
             Ok(Some(Decoded::Frame(header, payload))) => self.on_frame(header, payload, now),
             Ok(Some(Decoded::Whole(header, payload))) if header.opcode.is_control() => {
                 self.on_frame(header, payload, now)
@@ -94,7 +101,11 @@ impl Connection {
             OpCode::Pong if self.heartbeat.is_our_pong(&payload) => return Ok(None),
             OpCode::Pong => Message::Pong(payload),
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                match self.assembler.end_frame(header.fin, payload)? {
+                let sink = Sink {
+                    max_message_size: self.limits.max_message_size,
+                    inflater: self.deflate.as_mut().map(PerMessageDeflate::inflater),
+                };
+                match self.assembler.end_frame(header.fin, payload, sink)? {
                     Some(message) => {
                         self.idle.message_received(now);
                         message
@@ -129,6 +140,11 @@ impl Connection {
     /// peer's reply. Failing again, on input we cannot parse, only drains.
     fn fail(&mut self, error: ProtocolError, now: Instant) {
         // The broken message is abandoned; later frames start afresh.
+        if matches!(self.assembler, Assembler::Receiving(_)) {
+            if let Some(deflate) = &mut self.deflate {
+                deflate.inflater().abandon_message();
+            }
+        }
         self.assembler = Assembler::Idle;
         self.send_close_for(error.close_code(), now);
         self.fault.record(Error::Protocol(error));
@@ -149,6 +165,9 @@ impl Connection {
             self.input = bytes::BytesMut::new();
         }
         self.release_idle_outbox();
+        if let Some(deflate) = &mut self.deflate {
+            deflate.release_when_quiet(matches!(self.assembler, Assembler::Receiving(_)));
+        }
         match self.heartbeat.on_timeout(now) {
             Beat::Wait => {}
             Beat::Ping(payload) => self.push(OpCode::Ping, Bytes::copy_from_slice(&payload)),

@@ -3,6 +3,7 @@
 
 use bytes::BytesMut;
 
+use super::deflate::PerMessageDeflate;
 use super::closing::{CloseState, Fault};
 use super::connection::Connection;
 use super::error::Error;
@@ -79,5 +80,13 @@ impl Connection {
     #[must_use]
     pub fn is_finished(&self) -> bool {
         self.state == CloseState::Closed && !matches!(self.fault, Fault::Unreported(_))
+    }
+
+    /// Whether a permessage-deflate compressor or inflater holds memory now.
+    /// Both go when the socket is quiet (at the heartbeat's interval), except
+    /// an inflater whose peer keeps its context between messages.
+    #[must_use]
+    pub fn holds_deflate_memory(&self) -> bool {
+        self.deflate.as_ref().is_some_and(PerMessageDeflate::holds_memory)
     }
 }

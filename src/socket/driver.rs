@@ -208,6 +208,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
+    /// Queues a message never to be compressed.
+    pub(crate) fn start_send_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        match message {
+            Message::Close(frame) => self.conn.close(frame, now()),
+            message => self.conn.send_uncompressed(message),
+        }
+    }
+
     /// Writes everything queued and flushes the transport; fails if the
     /// connection has ended with a fault (what was queued may be lost).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {

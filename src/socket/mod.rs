@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use self::driver::{Driver, Side};
 pub use self::split::{WebSocketReader, WebSocketWriter};
 
+use crate::handshake::Negotiated;
 use crate::proto::{CloseFrame, Error, Message, Role};
 use crate::{Config, ServerConfig, UpgradedIo};
 
@@ -72,15 +73,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
 
     /// A server door's socket: `config`'s socket limits, its unmasked-frame
     /// setting and shutdown signal, and the subprotocol selected.
-    pub(crate) fn server(io: IO, read: &[u8], config: &ServerConfig, protocol: Option<HeaderValue>) -> Self {
-        let mut conn = Driver::<IO>::connection(Role::Server, config.socket());
+    pub(crate) fn server(io: IO, read: &[u8], config: &ServerConfig, agreed: Negotiated) -> Self {
+        let conn = Driver::<IO>::connection(Role::Server, config.socket());
+        let mut conn = agreed.apply(conn, config.socket());
         if config.accepts_unmasked_frames() {
             conn.accept_unmasked_frames();
         }
         let shutdown = config.shutdown().map(crate::Shutdown::register);
         Self {
             driver: Driver::new(io, conn, read, shutdown),
-            protocol,
+            protocol: agreed.protocol,
         }
     }
 
@@ -100,15 +102,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         self
     }
 
-    /// Records the subprotocol the handshake selected.
-    pub(crate) fn with_protocol(mut self, protocol: Option<HeaderValue>) -> Self {
-        self.protocol = protocol;
-        self
+    /// A client's socket, set up as the handshake agreed.
+    pub(crate) fn client(io: IO, read: &[u8], config: &Config, agreed: Negotiated) -> Self {
+        let conn = agreed.apply(Driver::<IO>::connection(Role::Client, config), config);
+        Self {
+            driver: Driver::new(io, conn, read, None),
+            protocol: agreed.protocol,
+        }
     }
 
     /// The subprotocol the handshake selected, if any.
     pub fn protocol(&self) -> Option<&HeaderValue> {
         self.protocol.as_ref()
+    }
+
+    /// The permessage-deflate parameters the handshake agreed, if it was
+    /// agreed (see [`ConfigBuilder::deflate`](crate::ConfigBuilder::deflate)).
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate(&self) -> Option<&crate::DeflateParams> {
+        self.driver.conn().deflate_params()
     }
 
     /// Receives the next message.
@@ -181,6 +194,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
         self.driver.start_send(message)
+    }
+
+    /// Sends a message as [`send`](Self::send) does, never compressed even
+    /// when permessage-deflate is on: for payloads that mix a secret with
+    /// text an attacker can choose, whose compressed size would reveal the
+    /// secret (RFC 7692 §8; the CRIME and BREACH attacks).
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket, token: String) -> Result<(), hyperws::Error> {
+    /// use hyperws::Message;
+    /// ws.send_uncompressed(Message::text(format!("{{\"session\":\"{token}\"}}"))).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// As [`send`](Self::send).
+    pub async fn send_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_send_uncompressed(message)?;
+        self.flush().await
     }
 
     /// Writes out every queued message.

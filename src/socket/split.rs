@@ -88,6 +88,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
         lock(&self.shared).start_send(message)
     }
 
+    /// Sends a message never compressed; see
+    /// [`WebSocket::send_uncompressed`](super::WebSocket::send_uncompressed).
+    ///
+    /// # Cancel safety
+    /// As `WebSocket::send`.
+    pub async fn send_uncompressed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| lock(&self.shared).poll_ready(cx, Side::Writer)).await?;
+        lock(&self.shared).start_send_uncompressed(message)?;
+        self.flush().await
+    }
+
     /// Writes out every queued message.
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| lock(&self.shared).poll_flush(cx, Side::Writer)).await

@@ -7,6 +7,8 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri, Version};
 
 use super::{accept_key, header_has_token, header_tokens, HandshakeError, WEBSOCKET_VERSION};
+#[cfg(feature = "deflate")]
+use crate::proto::deflate::{DeflateConfig, DeflateParams};
 use crate::server_config::OriginPolicy;
 
 /// The parts of a request the handshake reads.
@@ -74,6 +76,12 @@ pub struct Accept {
     authority: Option<String>,
     requested_protocols: Vec<HeaderValue>,
     protocol: ProtocolChoice,
+    /// The client's `Sec-WebSocket-Extensions` values, in order.
+    #[cfg(feature = "deflate")]
+    extension_offers: Vec<HeaderValue>,
+    /// permessage-deflate, once negotiated.
+    #[cfg(feature = "deflate")]
+    deflate: Option<DeflateParams>,
 }
 
 /// Whether the subprotocol was chosen yet (by the handler, or from the config).
@@ -139,6 +147,10 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
             .filter_map(|token| HeaderValue::from_str(token).ok())
             .collect(),
         protocol: ProtocolChoice::Open,
+        #[cfg(feature = "deflate")]
+        extension_offers: headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter().cloned().collect(),
+        #[cfg(feature = "deflate")]
+        deflate: None,
     })
 }
 
@@ -211,6 +223,24 @@ impl Accept {
         }
     }
 
+    /// Accepts the first of the client's permessage-deflate offers that
+    /// `config` can (none when `config` is `None`); the response then
+    /// states the agreed parameters.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn negotiate_deflate(&mut self, config: Option<&DeflateConfig>) -> Option<&DeflateParams> {
+        self.deflate = config.and_then(|config| super::deflate::accept_offer(&self.extension_offers, config));
+        self.deflate.as_ref()
+    }
+
+    /// The permessage-deflate parameters the response will state.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    #[must_use]
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref()
+    }
+
     /// The response that completes the handshake: `101 Switching Protocols`
     /// over HTTP/1.1, `200 OK` over HTTP/2 (RFC 8441 §5).
     ///
@@ -235,6 +265,11 @@ impl Accept {
         let headers = response.headers_mut();
         if let Some(protocol) = self.protocol() {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol.clone());
+        }
+        #[cfg(feature = "deflate")]
+        if let Some(params) = &self.deflate {
+            let value = HeaderValue::try_from(params.to_string()).expect("tokens and digits are a valid header value");
+            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
         }
         if let Some(accept) = &self.key_answer {
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));

@@ -1,0 +1,104 @@
+//! The receiving half of permessage-deflate (RFC 7692 §7.2.2): inflates a
+//! message's payload piece by piece as it arrives, never past the message
+//! size limit.
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+use super::params::MIN_COMPRESS_WINDOW;
+use super::TAIL;
+use crate::proto::error::ProtocolError;
+
+/// Output room is reserved in steps of at most this much, so a bomb is
+/// caught having spent at most one step past the limit's check.
+const MAX_STEP: usize = 256 << 10;
+const MIN_STEP: usize = 4 << 10;
+
+/// Our inflater: created by the first compressed message; when the peer
+/// resets its context after each message, reset with ours and dropped when
+/// the socket is quiet.
+#[derive(Debug)]
+pub(crate) struct Inflater {
+    window_bits: u8,
+    reset_each_message: bool,
+    stream: Option<Decompress>,
+}
+
+impl Inflater {
+    /// An inflater for a peer that compresses with at most `peer_window_bits`
+    /// (8 is read with 9: a larger window reads any smaller one's output).
+    pub(crate) fn new(peer_window_bits: u8, reset_each_message: bool) -> Self {
+        Self {
+            window_bits: peer_window_bits.max(MIN_COMPRESS_WINDOW),
+            reset_each_message,
+            stream: None,
+        }
+    }
+
+    /// Inflates more of the current message's payload onto `out`.
+    ///
+    /// # Errors
+    /// `MessageTooLarge` as soon as `out` would pass `max` bytes (before
+    /// more than one step of memory is spent past it), or `InvalidCompressedData`.
+    pub(crate) fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
+        let bits = self.window_bits;
+        let stream = self.stream.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        loop {
+            // One byte past the limit is room enough to see it broken.
+            let allowed = (max - out.len()).saturating_add(1);
+            let step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP).min(allowed);
+            out.reserve_exact(step);
+            let (taken_before, made_before) = (stream.total_in(), out.len());
+            let status = stream
+                .decompress_vec(input, out, FlushDecompress::None)
+                .map_err(|_| ProtocolError::InvalidCompressedData)?;
+            input = &input[(stream.total_in() - taken_before) as usize..];
+            if out.len() > max {
+                return Err(ProtocolError::MessageTooLarge {
+                    size: out.len() as u64,
+                    max,
+                });
+            }
+            if status == Status::StreamEnd {
+                // The peer ended its stream (BFINAL): what follows starts a new one.
+                stream.reset(false);
+            } else if input.is_empty() && out.len() < out.capacity() {
+                return Ok(()); // all taken, and nothing held back for want of room
+            } else if out.len() == made_before && stream.total_in() == taken_before {
+                return Ok(()); // no progress possible until more input
+            }
+        }
+    }
+
+    /// Ends the current message: RFC 7692 §7.2.2, "Append 4 octets of 0x00
+    /// 0x00 0xff 0xff to the tail end of the payload of the message."
+    ///
+    /// # Errors
+    /// As [`inflate`](Self::inflate).
+    pub(crate) fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
+        self.inflate(&TAIL, out, max)?;
+        if self.reset_each_message {
+            if let Some(stream) = &mut self.stream {
+                stream.reset(false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an inflater is allocated now.
+    pub(crate) fn is_allocated(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Gives the inflater's memory back between messages, when the peer's
+    /// next message cannot refer to earlier ones.
+    pub(crate) fn release_if_stateless(&mut self) {
+        if self.reset_each_message {
+            self.stream = None;
+        }
+    }
+
+    /// Forgets a message that failed part-way.
+    pub(crate) fn abandon_message(&mut self) {
+        self.stream = None;
+    }
+}

@@ -1,0 +1,90 @@
+//! permessage-deflate (RFC 7692) for one connection: what the handshake
+//! agreed, our compressor and our inflater. The connection asks it whether
+//! to compress a message, and hands it the payload of compressed ones.
+//!
+//! RFC 7692 §6: a compressed message has RSV1 set on its first frame; its
+//! frames' payloads, joined, are DEFLATE data (RFC 1951) without the
+//! `00 00 ff ff` a sync flush ends with. The rules on RSV1 are checked by
+//! the decoder; the assembler joins and inflates.
+
+#![cfg(feature = "deflate")]
+
+mod compress;
+mod inflate;
+pub(crate) mod params;
+
+pub(crate) use self::compress::{Compressed, Deflater};
+pub(crate) use self::inflate::Inflater;
+pub use self::params::{DeflateConfig, DeflateParams};
+
+use super::Role;
+
+/// The end of every sync flush, cut off by the sender and put back by the
+/// receiver (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// permessage-deflate as agreed for one connection.
+#[derive(Debug)]
+pub(crate) struct PerMessageDeflate {
+    params: DeflateParams,
+    threshold: usize,
+    /// `None` when we were asked for an 8-bit window: we then send every
+    /// message uncompressed, which the extension always allows.
+    deflater: Option<Deflater>,
+    inflater: Inflater,
+}
+
+impl PerMessageDeflate {
+    /// `role`'s side of `params`, compressing as `config` says.
+    pub(crate) fn new(role: Role, params: DeflateParams, config: &DeflateConfig) -> Self {
+        let peer = match role {
+            Role::Server => Role::Client,
+            Role::Client => Role::Server,
+        };
+        let own_bits = params.max_window_bits(role).min(config.own_window_bits());
+        let deflater = (own_bits >= params::MIN_COMPRESS_WINDOW).then(|| {
+            Deflater::new(
+                config.compression_level(),
+                own_bits,
+                params.no_context_takeover(role),
+            )
+        });
+        Self {
+            params,
+            threshold: config.compression_threshold(),
+            deflater,
+            inflater: Inflater::new(params.max_window_bits(peer), params.no_context_takeover(peer)),
+        }
+    }
+
+    /// Our inflater, for the assembler.
+    pub(crate) fn inflater(&mut self) -> &mut Inflater {
+        &mut self.inflater
+    }
+
+    /// What was agreed.
+    pub(crate) fn params(&self) -> &DeflateParams {
+        &self.params
+    }
+
+    /// Our compressor, if a message of `len` bytes is to be compressed.
+    pub(crate) fn deflater_for(&mut self, len: usize) -> Option<&mut Deflater> {
+        self.deflater.as_mut().filter(|_| len >= self.threshold)
+    }
+
+    /// Drops whatever need not outlive this quiet moment: the compressor
+    /// always, the inflater when the peer does not keep its context.
+    pub(crate) fn release_when_quiet(&mut self, mid_message: bool) {
+        if let Some(deflater) = &mut self.deflater {
+            deflater.release();
+        }
+        if !mid_message {
+            self.inflater.release_if_stateless();
+        }
+    }
+
+    /// Whether a compressor or inflater is allocated now.
+    pub(crate) fn holds_memory(&self) -> bool {
+        self.inflater.is_allocated() || self.deflater.as_ref().is_some_and(Deflater::is_allocated)
+    }
+}
