@@ -7,7 +7,7 @@
 //! cargo run --release --example autobahn_client -- 127.0.0.1:9011 hyperws
 //! ```
 
-use hyperws::{ClientBuilder, Config, Message};
+use hyperws::{ClientBuilder, Config, DeflateConfig, Message};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,7 +41,9 @@ async fn case_count(addr: &str) -> Result<u32, Box<dyn std::error::Error>> {
 /// Echoes every text and binary message until the server closes.
 async fn run_case(addr: &str, case: u32, agent: &str) -> Result<(), Box<dyn std::error::Error>> {
     // The heartbeat's own pings would show up in the cases' transcripts.
-    let config = Config::builder().no_heartbeat().build().unwrap();
+    // Offer permessage-deflate and compress every message (groups 12 and 13).
+    let deflate = DeflateConfig::default().threshold(0);
+    let config = Config::builder().no_heartbeat().deflate(deflate).build().unwrap();
     let url = format!("ws://{addr}/runCase?case={case}&agent={agent}");
     let (mut ws, _) = ClientBuilder::new(url).config(config).connect().await?;
     while let Some(message) = ws.recv().await {

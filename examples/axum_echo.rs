@@ -1,5 +1,6 @@
 //! An axum WebSocket echo server using hyperws's drop-in extractor: text
-//! and binary messages come back as they were sent, on any path.
+//! and binary messages come back as they were sent, on any path, compressed
+//! (permessage-deflate) when the client offers it.
 //!
 //! ```sh
 //! cargo run --release --example axum_echo -- 127.0.0.1:9002
@@ -9,6 +10,7 @@ use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+use hyperws::{Config, DeflateConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -20,7 +22,9 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn handler(ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(echo)
+    // Compress every message (threshold 0), as the Autobahn suite expects.
+    let config = Config::builder().deflate(DeflateConfig::default().threshold(0)).build();
+    ws.config(config.expect("valid settings")).on_upgrade(echo)
 }
 
 async fn echo(mut socket: WebSocket) {

@@ -1,5 +1,7 @@
 //! A hyper-only WebSocket echo server: text and binary messages come back
-//! as they were sent, on any path.
+//! as they were sent, on any path. It accepts permessage-deflate and
+//! compresses every message it sends (threshold 0), as the Autobahn
+//! conformance suite expects of an echo.
 //!
 //! ```sh
 //! cargo run --release --example echo -- 127.0.0.1:9001
@@ -13,8 +15,17 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use hyperws::{upgrade_request, Message, ServerConfig, UpgradeFut};
+use hyperws::{upgrade_request, Config, DeflateConfig, Message, ServerConfig, UpgradeFut};
 use tokio::net::TcpListener;
+
+/// The echo's settings: the defaults plus compression of every message.
+fn config() -> &'static ServerConfig {
+    static CONFIG: std::sync::OnceLock<ServerConfig> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let socket = Config::builder().deflate(DeflateConfig::default().threshold(0)).build();
+        socket.expect("valid settings").into()
+    })
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -36,7 +47,7 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    match upgrade_request(&mut request, &ServerConfig::default()) {
+    match upgrade_request(&mut request, config()) {
         Ok((response, upgraded)) => {
             tokio::spawn(echo(upgraded));
             Ok(response)

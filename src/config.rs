@@ -347,10 +347,19 @@ mod tests {
         use crate::DeflateConfig;
         let build = |d: DeflateConfig| Config::builder().deflate(d).build();
         // No zlib-family compressor can use an 8-bit window; inflating one is fine.
-        assert!(matches!(build(DeflateConfig::default().window_bits(8)), Err(ConfigError::OutOfRange(_))));
+        assert!(matches!(
+            build(DeflateConfig::default().window_bits(8)),
+            Err(ConfigError::OutOfRange(_))
+        ));
         assert!(build(DeflateConfig::default().peer_window_bits(8)).is_ok());
-        assert!(matches!(build(DeflateConfig::default().peer_window_bits(16)), Err(ConfigError::OutOfRange(_))));
-        assert!(matches!(build(DeflateConfig::default().level(10)), Err(ConfigError::OutOfRange(_))));
+        assert!(matches!(
+            build(DeflateConfig::default().peer_window_bits(16)),
+            Err(ConfigError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            build(DeflateConfig::default().level(10)),
+            Err(ConfigError::OutOfRange(_))
+        ));
         assert!(build(DeflateConfig::default().window_bits(9).level(9)).is_ok());
     }
 }

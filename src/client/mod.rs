@@ -209,7 +209,10 @@ impl ClientBuilder {
         let mut extra = self.headers.clone();
         #[cfg(feature = "deflate")]
         if let Some(deflate) = self.config.deflate() {
-            extra.insert(http::header::SEC_WEBSOCKET_EXTENSIONS, handshake::deflate_offer(deflate));
+            extra.insert(
+                http::header::SEC_WEBSOCKET_EXTENSIONS,
+                handshake::deflate_offer(deflate),
+            );
         }
         let request = handshake::request(&target.uri, &key, &self.protocols, &extra).map(|()| Empty::<Bytes>::new());
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

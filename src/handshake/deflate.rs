@@ -74,7 +74,10 @@ pub(crate) fn offer(config: &DeflateConfig) -> HeaderValue {
         offer.push_str("; client_no_context_takeover");
     }
     if config.requested_peer_window_bits() < 15 {
-        offer.push_str(&format!("; server_max_window_bits={}", config.requested_peer_window_bits()));
+        offer.push_str(&format!(
+            "; server_max_window_bits={}",
+            config.requested_peer_window_bits()
+        ));
     }
     // Tells the server we accept a smaller window for our own compressor.
     offer.push_str("; client_max_window_bits");
@@ -131,7 +134,9 @@ fn parse_element<'a>(params: impl Iterator<Item = Param<'a>>) -> Option<Element>
         let repeated = match (name, value.as_deref()) {
             ("server_no_context_takeover", None) => std::mem::replace(&mut element.server_no_context_takeover, true),
             ("client_no_context_takeover", None) => std::mem::replace(&mut element.client_no_context_takeover, true),
-            ("server_max_window_bits", Some(bits)) => element.server_max_window_bits.replace(window_bits(bits)?).is_some(),
+            ("server_max_window_bits", Some(bits)) => {
+                element.server_max_window_bits.replace(window_bits(bits)?).is_some()
+            }
             ("client_max_window_bits", None) => element.client_max_window_bits.replace(None).is_some(),
             ("client_max_window_bits", Some(bits)) => element
                 .client_max_window_bits

@@ -111,7 +111,12 @@ impl Assembler {
     }
 
     /// Takes a complete data frame; returns the message it completes, if any.
-    pub(crate) fn end_frame(&mut self, fin: bool, payload: Bytes, mut sink: Sink<'_>) -> Result<Option<Message>, ProtocolError> {
+    pub(crate) fn end_frame(
+        &mut self,
+        fin: bool,
+        payload: Bytes,
+        mut sink: Sink<'_>,
+    ) -> Result<Option<Message>, ProtocolError> {
         let Self::Receiving(partial) = self else {
             return Err(ProtocolError::UnexpectedContinuation); // begin_frame always comes first
         };

@@ -141,7 +141,11 @@ impl Connection {
     #[cfg(feature = "deflate")]
     #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     #[must_use]
-    pub fn with_deflate(mut self, params: super::deflate::DeflateParams, config: &super::deflate::DeflateConfig) -> Self {
+    pub fn with_deflate(
+        mut self,
+        params: super::deflate::DeflateParams,
+        config: &super::deflate::DeflateConfig,
+    ) -> Self {
         self.decoder.allow_compressed_messages();
         self.deflate = Some(PerMessageDeflate::new(self.role, params, config));
         self

@@ -3,9 +3,9 @@
 
 use bytes::BytesMut;
 
-use super::deflate::PerMessageDeflate;
 use super::closing::{CloseState, Fault};
 use super::connection::Connection;
+use super::deflate::PerMessageDeflate;
 use super::error::Error;
 use super::Role;
 

@@ -148,7 +148,11 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
             .collect(),
         protocol: ProtocolChoice::Open,
         #[cfg(feature = "deflate")]
-        extension_offers: headers.get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter().cloned().collect(),
+        extension_offers: headers
+            .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .cloned()
+            .collect(),
         #[cfg(feature = "deflate")]
         deflate: None,
     })

@@ -66,10 +66,20 @@ impl Deflater {
         if self.reset_each_message {
             stream.reset();
         }
-        // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff)
-        // from the tail end." A sync flush always ends with them.
-        debug_assert!(self.out.ends_with(&TAIL), "a sync flush ends with an empty stored block");
-        self.out.truncate(self.out.len().saturating_sub(TAIL.len()));
+        if self.out.is_empty() {
+            // Nothing new since the last flush (an empty message): zlib
+            // writes nothing. RFC 7692 §7.2.3.6 sends an empty message as one
+            // 0x00 byte, which the tail completes into an empty stored block.
+            self.out.push(0x00);
+        } else {
+            // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff)
+            // from the tail end." A sync flush always ends with them.
+            debug_assert!(
+                self.out.ends_with(&TAIL),
+                "a sync flush ends with an empty stored block"
+            );
+            self.out.truncate(self.out.len().saturating_sub(TAIL.len()));
+        }
         if self.out.len() >= HAND_OVER_AT {
             Compressed::Owned(std::mem::take(&mut self.out))
         } else {

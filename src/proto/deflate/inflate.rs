@@ -41,7 +41,9 @@ impl Inflater {
     /// more than one step of memory is spent past it), or `InvalidCompressedData`.
     pub(crate) fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         let bits = self.window_bits;
-        let stream = self.stream.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let stream = self
+            .stream
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
         loop {
             // One byte past the limit is room enough to see it broken.
             let allowed = (max - out.len()).saturating_add(1);

@@ -42,13 +42,8 @@ impl PerMessageDeflate {
             Role::Client => Role::Server,
         };
         let own_bits = params.max_window_bits(role).min(config.own_window_bits());
-        let deflater = (own_bits >= params::MIN_COMPRESS_WINDOW).then(|| {
-            Deflater::new(
-                config.compression_level(),
-                own_bits,
-                params.no_context_takeover(role),
-            )
-        });
+        let deflater = (own_bits >= params::MIN_COMPRESS_WINDOW)
+            .then(|| Deflater::new(config.compression_level(), own_bits, params.no_context_takeover(role)));
         Self {
             params,
             threshold: config.compression_threshold(),

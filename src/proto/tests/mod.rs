@@ -4,6 +4,8 @@
 //! misbehaving peer gets.
 
 mod closing;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod faults;
 
 use std::time::{Duration, Instant};
