@@ -17,7 +17,7 @@ use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::{ServerConfig, Shutdown};
+use hyperws::{Config, DeflateConfig, ServerConfig, Shutdown};
 use tokio::sync::broadcast;
 
 #[derive(Clone)]
@@ -31,7 +31,11 @@ struct Room {
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
     let shutdown = Shutdown::new();
+    // Browsers always offer permessage-deflate; messages from 128 bytes up
+    // are sent compressed.
+    let socket = Config::builder().deflate(DeflateConfig::default()).build();
     let config = ServerConfig::builder()
+        .socket(socket.expect("valid socket settings"))
         .shutdown(&shutdown)
         .build()
         .expect("a valid server config");
