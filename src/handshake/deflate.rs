@@ -3,6 +3,8 @@
 //! the client's offer, and the client's check of the server's answer. Every
 //! door and the client go through these three functions.
 
+use std::fmt::Write;
+
 use http::header::{self, HeaderMap, HeaderValue};
 
 use super::client::UpgradeError;
@@ -18,8 +20,16 @@ struct Element {
     server_no_context_takeover: bool,
     client_no_context_takeover: bool,
     server_max_window_bits: Option<u8>,
-    /// `Some(None)`: present without a value (allowed in an offer only).
-    client_max_window_bits: Option<Option<u8>>,
+    client_max_window_bits: ClientWindow,
+}
+
+/// `client_max_window_bits`, which an offer may state without a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ClientWindow {
+    #[default]
+    Absent,
+    /// Present; `None` without a value (allowed in an offer only).
+    Present(Option<u8>),
 }
 
 /// The server's side: the first of the client's offers it can accept, or
@@ -49,10 +59,13 @@ fn answer(offer: &Element, config: &DeflateConfig) -> Option<DeflateParams> {
     // §7.1.2.2: "If a received extension negotiation offer doesn't have the
     // "client_max_window_bits" extension parameter, the corresponding
     // extension negotiation response to the offer MUST NOT include" it.
-    let client_max_window_bits = offer.client_max_window_bits.and_then(|hint| {
-        let bits = config.requested_peer_window_bits().min(hint.unwrap_or(15));
-        (bits < 15 || hint.is_some()).then_some(bits)
-    });
+    let client_max_window_bits = match offer.client_max_window_bits {
+        ClientWindow::Absent => None,
+        ClientWindow::Present(hint) => {
+            let bits = config.requested_peer_window_bits().min(hint.unwrap_or(15));
+            (bits < 15 || hint.is_some()).then_some(bits)
+        }
+    };
     Some(DeflateParams {
         // §7.1.1.1: accepted by echoing it; we may also add it ourselves.
         server_no_context_takeover: offer.server_no_context_takeover || !config.keeps_context(),
@@ -74,15 +87,16 @@ pub(crate) fn offer(config: &DeflateConfig) -> HeaderValue {
         offer.push_str("; client_no_context_takeover");
     }
     if config.requested_peer_window_bits() < 15 {
-        offer.push_str(&format!(
+        let _ = write!(
+            offer,
             "; server_max_window_bits={}",
             config.requested_peer_window_bits()
-        ));
+        );
     }
     // Tells the server we accept a smaller window for our own compressor.
     offer.push_str("; client_max_window_bits");
     if config.own_window_bits() < 15 {
-        offer.push_str(&format!("={}", config.own_window_bits()));
+        let _ = write!(offer, "={}", config.own_window_bits());
     }
     HeaderValue::try_from(offer).expect("tokens and digits are a valid header value")
 }
@@ -111,9 +125,9 @@ pub(crate) fn check_answer(
     // §7.1.2.2: a response's client_max_window_bits must carry a value, no
     // larger than the one we offered.
     let client_bits = match answer.client_max_window_bits {
-        None => None,
-        Some(Some(bits)) if bits <= config.own_window_bits() => Some(bits),
-        Some(_) => return Err(UpgradeError::InvalidExtensionAnswer),
+        ClientWindow::Absent => None,
+        ClientWindow::Present(Some(bits)) if bits <= config.own_window_bits() => Some(bits),
+        ClientWindow::Present(_) => return Err(UpgradeError::InvalidExtensionAnswer),
     };
     if !server_bits_ok {
         return Err(UpgradeError::InvalidExtensionAnswer);
@@ -137,11 +151,11 @@ fn parse_element<'a>(params: impl Iterator<Item = Param<'a>>) -> Option<Element>
             ("server_max_window_bits", Some(bits)) => {
                 element.server_max_window_bits.replace(window_bits(bits)?).is_some()
             }
-            ("client_max_window_bits", None) => element.client_max_window_bits.replace(None).is_some(),
-            ("client_max_window_bits", Some(bits)) => element
-                .client_max_window_bits
-                .replace(Some(window_bits(bits)?))
-                .is_some(),
+            ("client_max_window_bits", bits) => {
+                let bits = bits.map(window_bits).map_or(Some(None), |b| b.map(Some))?;
+                let before = std::mem::replace(&mut element.client_max_window_bits, ClientWindow::Present(bits));
+                before != ClientWindow::Absent
+            }
             _ => return None,
         };
         if repeated {

@@ -163,11 +163,11 @@ impl Partial {
         self.frame_seen += bytes.len();
         let fresh = match &mut self.body {
             Body::Plain(_) => bytes,
-            Body::Inflated(inflated) => {
-                let before = inflated.len();
+            Body::Inflated(so_far) => {
+                let before = so_far.len();
                 let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
-                inflater.inflate(bytes, inflated, sink.max_message_size)?;
-                &inflated[before..]
+                inflater.inflate(bytes, so_far, sink.max_message_size)?;
+                &so_far[before..]
             }
         };
         check_text(&mut self.kind, fresh)
@@ -190,14 +190,14 @@ impl Partial {
 
     /// Ends a compressed message: its inflated whole.
     fn finish_inflating(&mut self, sink: Sink<'_>) -> Result<Option<Bytes>, ProtocolError> {
-        let Body::Inflated(inflated) = &mut self.body else {
+        let Body::Inflated(so_far) = &mut self.body else {
             return Ok(None);
         };
-        let before = inflated.len();
+        let before = so_far.len();
         let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
-        inflater.finish_message(inflated, sink.max_message_size)?;
-        check_text(&mut self.kind, &inflated[before..])?;
-        Ok(Some(Bytes::from(std::mem::take(inflated))))
+        inflater.finish_message(so_far, sink.max_message_size)?;
+        check_text(&mut self.kind, &so_far[before..])?;
+        Ok(Some(Bytes::from(std::mem::take(so_far))))
     }
 }
 

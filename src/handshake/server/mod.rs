@@ -271,8 +271,7 @@ impl Accept {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol.clone());
         }
         #[cfg(feature = "deflate")]
-        if let Some(params) = &self.deflate {
-            let value = HeaderValue::try_from(params.to_string()).expect("tokens and digits are a valid header value");
+        if let Some(Ok(value)) = self.deflate.map(|params| HeaderValue::try_from(params.to_string())) {
             headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
         }
         if let Some(accept) = &self.key_answer {
