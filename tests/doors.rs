@@ -10,11 +10,12 @@ use axum::routing::any;
 use axum::Router;
 use hyperws::axum::WebSocketUpgrade;
 use hyperws::tower::WebSocketLayer;
-use hyperws::ServerConfig;
+use hyperws::{Config, DeflateConfig, ServerConfig};
 use tokio::net::TcpListener;
 
 fn config() -> ServerConfig {
     ServerConfig::builder()
+        .socket(Config::builder().deflate(DeflateConfig::default()).build().unwrap())
         .protocols(["chat", "superchat"])
         .allowed_origins(["https://app.example"])
         .build()
@@ -53,10 +54,11 @@ struct Answer {
     headers: Vec<(String, String)>,
 }
 
-const WATCHED: [&str; 5] = [
+const WATCHED: [&str; 6] = [
     "upgrade",
     "connection",
     "sec-websocket-accept",
+    "sec-websocket-extensions",
     "sec-websocket-protocol",
     "sec-websocket-version",
 ];
@@ -94,7 +96,7 @@ fn header(name: &str, value: &str) -> (String, String) {
 async fn the_three_doors_answer_alike() {
     let doors = [axum_door().await, tower_door().await, hyper_door().await];
     let accept = header("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    let switching = |protocol: Option<&str>| {
+    let switching_with = |protocol: Option<&str>, extensions: Option<&str>| {
         let mut headers = vec![
             header("connection", "upgrade"),
             accept.clone(),
@@ -103,12 +105,16 @@ async fn the_three_doors_answer_alike() {
         if let Some(protocol) = protocol {
             headers.push(header("sec-websocket-protocol", protocol));
         }
+        if let Some(extensions) = extensions {
+            headers.push(header("sec-websocket-extensions", extensions));
+        }
         headers.sort();
         Answer {
             status: "101".into(),
             headers,
         }
     };
+    let switching = |protocol| switching_with(protocol, None);
     let refused = |status: &str, headers: Vec<(String, String)>| Answer {
         status: status.into(),
         headers,
@@ -124,6 +130,19 @@ async fn the_three_doors_answer_alike() {
         ),
         (request("GET", "13", &["Sec-WebSocket-Protocol: mqtt"]), switching(None)),
         (request("GET", "13", &[]), switching(None)),
+        // Several permessage-deflate offers: the first needs an 8-bit window
+        // (declined), the second is malformed, the third is taken.
+        (
+            request(
+                "GET",
+                "13",
+                &[
+                    "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8",
+                    "Sec-WebSocket-Extensions: permessage-deflate; foo, permessage-deflate; client_max_window_bits",
+                ],
+            ),
+            switching_with(None, Some("permessage-deflate; client_no_context_takeover")),
+        ),
         (
             request("GET", "13", &["Origin: https://evil.example"]),
             refused("403", vec![]),
