@@ -101,7 +101,7 @@ async fn a_bomb_through_a_real_socket_gets_1009_and_an_error() {
         .compress_vec(&vec![0; 1 << 20], &mut bomb, flate2::FlushCompress::Sync)
         .unwrap();
     bomb.truncate(bomb.len() - 4);
-    let mut frame = vec![0xc2, 0x80 | 126];
+    let mut frame = vec![0xc2, 0xfe]; // FIN, RSV1, binary; masked, 16-bit length
     frame.extend_from_slice(&(bomb.len() as u16).to_be_bytes());
     frame.extend_from_slice(&[0; 4]); // mask key 0: the payload as is
     frame.extend_from_slice(&bomb);
