@@ -77,13 +77,26 @@ fn answer(offer: &Element, config: &DeflateConfig) -> Option<DeflateParams> {
     })
 }
 
-/// The client's side: the offer to send.
+/// The client's side: the offer to send. When we keep our context, a
+/// second offer follows that also says we accept being asked not to:
+/// servers in the Autobahn family ask for `client_no_context_takeover` only
+/// of a client whose offer carries it, and would otherwise not compress at
+/// all. A server that follows RFC 7692 takes the first.
 pub(crate) fn offer(config: &DeflateConfig) -> HeaderValue {
+    let mut offer = one_offer(config, !config.keeps_context());
+    if config.keeps_context() {
+        offer.push_str(", ");
+        offer.push_str(&one_offer(config, true));
+    }
+    HeaderValue::try_from(offer).expect("tokens and digits are a valid header value")
+}
+
+fn one_offer(config: &DeflateConfig, client_no_context_takeover: bool) -> String {
     let mut offer = String::from(NAME);
     if !config.lets_peer_keep_context(Role::Client) {
         offer.push_str("; server_no_context_takeover");
     }
-    if !config.keeps_context() {
+    if client_no_context_takeover {
         offer.push_str("; client_no_context_takeover");
     }
     if config.requested_peer_window_bits() < 15 {
@@ -98,7 +111,7 @@ pub(crate) fn offer(config: &DeflateConfig) -> HeaderValue {
     if config.own_window_bits() < 15 {
         let _ = write!(offer, "={}", config.own_window_bits());
     }
-    HeaderValue::try_from(offer).expect("tokens and digits are a valid header value")
+    offer
 }
 
 /// The client's check of the server's answer to [`offer`]: the agreed

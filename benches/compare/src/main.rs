@@ -11,6 +11,7 @@
 //! prints the table. `compare server NAME` and `compare load ...` are the
 //! two halves it starts.
 
+mod compressed;
 mod load;
 mod report;
 mod servers;
@@ -33,6 +34,9 @@ fn main() {
         Some("load") => local.block_on(&runtime, load_one(&args[1..])),
         Some("idle") => local.block_on(&runtime, idle(&args[1..])),
         Some("run") => report::run(args.iter().any(|a| a == "--quick")),
+        Some("deflate") => report::run_compressed(args.iter().any(|a| a == "--quick")),
+        Some("cload") => local.block_on(&runtime, compressed_load(&args[1..])),
+        Some("cidle") => local.block_on(&runtime, compressed_idle(&args[1..])),
         _ => eprintln!(
             "usage: compare run [--quick] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N"
         ),
@@ -53,6 +57,19 @@ async fn load_one(args: &[String]) {
     let ms = |i: usize| Duration::from_millis(args[i].parse().unwrap());
     let outcome = load::run(addr, scenario, pid, ms(3), ms(4)).await;
     println!("{}", outcome.to_line());
+}
+
+async fn compressed_load(args: &[String]) {
+    let ms = |i: usize| Duration::from_millis(args[i].parse().unwrap());
+    let (addr, pid) = (args[1].parse().unwrap(), args[2].parse().unwrap());
+    compressed::run(args[0].parse().unwrap(), addr, pid, ms(3), ms(4)).await;
+}
+
+async fn compressed_idle(args: &[String]) {
+    let addr: SocketAddr = args[0].parse().unwrap();
+    let _held = compressed::hold_quiet(addr, args[1].parse().unwrap()).await;
+    println!("HELD");
+    std::future::pending::<()>().await;
 }
 
 async fn idle(args: &[String]) {

@@ -227,3 +227,84 @@ fn print_other_ratios(rates: &[Vec<Outcome>]) {
         );
     }
 }
+
+/// `compare deflate`: the compressed scenarios and the quiet memory of a
+/// compressed connection, each server pinned to core 0, the load to core 1.
+pub fn run_compressed(quick: bool) {
+    use crate::compressed::{SCENARIOS as CSCENARIOS, SERVERS as CSERVERS};
+    let (warmup, window, rounds, held, quiet_s) = if quick {
+        (100, 300, 1, 50, 1)
+    } else {
+        (500, 2000, 3, 2000, 35)
+    };
+    println!("\n## Compressed echo (best of {rounds} rounds of {window} ms)\n");
+    println!("| scenario | server | msg/s | server CPU µs/msg | echo bytes on the wire |");
+    println!("|---|---|---|---|---|");
+    for (i, (name, _, _)) in CSCENARIOS.iter().enumerate() {
+        for server in CSERVERS {
+            let best = (0..rounds)
+                .map(|_| compressed_measure(server, i, warmup, window))
+                .max_by(|a, b| a[0].total_cmp(&b[0]))
+                .unwrap();
+            println!(
+                "| {name} | {server} | {:.0} | {:.2} | {:.0} |",
+                best[0], best[1], best[2]
+            );
+        }
+    }
+    println!("\n## RSS per connection {quiet_s} s after one 1 KiB echo ({held} connections)\n");
+    println!("| server | KB per connection |");
+    println!("|---|---|");
+    for server in std::iter::once("hyperws").chain(CSERVERS) {
+        let bytes = quiet_rss_per_connection(server, held, quiet_s);
+        println!("| {server} | {:.1} |", bytes / 1000.0);
+    }
+}
+
+fn compressed_measure(server: &str, scenario: usize, warmup: u64, window: u64) -> [f64; 3] {
+    let running = Server::start(server);
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("taskset")
+        .args(["-c", "1"])
+        .arg(exe)
+        .arg("cload")
+        .arg(scenario.to_string())
+        .arg(&running.addr)
+        .arg(running.pid().to_string())
+        .arg(warmup.to_string())
+        .arg(window.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CRESULT "))
+        .unwrap_or_else(|| {
+            panic!(
+                "{server}: no result\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let mut fields = line.split(' ').map(|f| f.parse::<f64>().unwrap());
+    [fields.next().unwrap(), fields.next().unwrap(), fields.next().unwrap()]
+}
+
+fn quiet_rss_per_connection(server: &str, count: usize, quiet_s: u64) -> f64 {
+    let running = Server::start(server);
+    std::thread::sleep(Duration::from_millis(200));
+    let before = rss_bytes(running.pid());
+    let exe = std::env::current_exe().unwrap();
+    let mut holder = Command::new("taskset")
+        .args(["-c", "1"])
+        .arg(exe)
+        .args(["cidle", &running.addr, &count.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    first_line_with(holder.stdout.as_mut().unwrap(), "HELD");
+    std::thread::sleep(Duration::from_secs(quiet_s));
+    let after = rss_bytes(running.pid());
+    let _ = holder.kill();
+    let _ = holder.wait();
+    (after.saturating_sub(before)) as f64 / count as f64
+}

@@ -38,6 +38,11 @@ pub async fn run(name: &str, listener: TcpListener) {
         "tokio-websockets" => accept_loop(listener, tokio_websockets_conn).await,
         "sockudo-ws" => accept_loop(listener, sockudo_conn).await,
         "ceiling" => accept_loop(listener, ceiling_conn).await,
+        "hyperws-deflate" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate)).await,
+        "hyperws-deflate-level6" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate_level6)).await,
+        "hyperws-deflate-defaults" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate_defaults)).await,
+        "yawc" => accept_loop(listener, |tcp| hyper_conn(tcp, yawc_upgrade)).await,
+        "sockudo-ws-deflate" => accept_loop(listener, sockudo_deflate_conn).await,
         other => panic!("unknown server {other}; one of {SERVERS:?}"),
     }
 }
@@ -78,6 +83,81 @@ async fn hyperws_upgrade(request: Request<Incoming>) -> Response<Full<Bytes>> {
 async fn hyperws_upgrade_no_heartbeat(request: Request<Incoming>) -> Response<Full<Bytes>> {
     let socket = hyperws::Config::builder().no_heartbeat().build().unwrap();
     hyperws_upgrade_with(request, socket.into())
+}
+
+// ----- compressed (permessage-deflate) -----
+
+/// Context takeover both ways, as the peers do by default.
+async fn hyperws_deflate(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    hyperws_deflating(request, hyperws::DeflateConfig::default().peer_context_takeover(true))
+}
+
+/// As `hyperws_deflate`, at the peers' zlib level.
+async fn hyperws_deflate_level6(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let settings = hyperws::DeflateConfig::default().peer_context_takeover(true).level(6);
+    hyperws_deflating(request, settings)
+}
+
+/// hyperws's own defaults: the server asks clients not to keep context.
+async fn hyperws_deflate_defaults(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    hyperws_deflating(request, hyperws::DeflateConfig::default())
+}
+
+fn hyperws_deflating(request: Request<Incoming>, settings: hyperws::DeflateConfig) -> Response<Full<Bytes>> {
+    let socket = hyperws::Config::builder().deflate(settings).build().unwrap();
+    hyperws_upgrade_with(request, socket.into())
+}
+
+async fn yawc_upgrade(mut request: Request<Incoming>) -> Response<Empty<Bytes>> {
+    let options = yawc::Options::default().with_compression_level(yawc::CompressionLevel::default());
+    let (response, upgraded) = yawc::WebSocket::upgrade_with_options(&mut request, options).unwrap();
+    tokio::task::spawn_local(async move {
+        let Ok(mut ws) = upgraded.await else { return };
+        while let Some(frame) = ws.next().await {
+            let echo = match frame.opcode() {
+                yawc::OpCode::Text => yawc::Frame::text(frame.into_payload()),
+                yawc::OpCode::Binary => yawc::Frame::binary(frame.into_payload()),
+                yawc::OpCode::Close => return,
+                _ => continue,
+            };
+            if ws.send(echo).await.is_err() {
+                return;
+            }
+        }
+    });
+    response
+}
+
+async fn sockudo_deflate_conn(mut tcp: TcpStream) {
+    use sockudo_ws::deflate::{negotiate_server_deflate, DeflateConfig};
+    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    let negotiated = loop {
+        match tcp.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Ok(Some((request, _))) = parse_request(&buf) {
+            let negotiated = request
+                .extensions
+                .and_then(|offers| negotiate_server_deflate(offers, &DeflateConfig::default()));
+            let header = negotiated.as_ref().map(|n| n.to_response_header());
+            let response = build_response(&generate_accept_key(request.key), None, header.as_deref());
+            if tcp.write_all(&response).await.is_err() {
+                return;
+            }
+            break negotiated;
+        }
+    };
+    let Some(negotiated) = negotiated else { return };
+    let ws = sockudo_ws::CompressedWebSocketStream::server(tcp, sockudo_ws::Config::default(), negotiated.config);
+    echo_batched(ws, |m: &sockudo_ws::protocol::Message| {
+        matches!(
+            m,
+            sockudo_ws::protocol::Message::Text(_) | sockudo_ws::protocol::Message::Binary(_)
+        )
+    })
+    .await;
 }
 
 fn hyperws_upgrade_with(mut request: Request<Incoming>, config: hyperws::ServerConfig) -> Response<Full<Bytes>> {

@@ -122,7 +122,8 @@ fn other_extensions_are_ignored_by_the_server() {
 fn the_client_offers_what_its_config_says() {
     assert_eq!(
         offer(&DeflateConfig::default()),
-        "permessage-deflate; client_max_window_bits"
+        "permessage-deflate; client_max_window_bits, \
+         permessage-deflate; client_no_context_takeover; client_max_window_bits"
     );
     let custom = DeflateConfig::default()
         .peer_context_takeover(false)
