@@ -55,6 +55,37 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Assembler {
+    /// Whether `header` is the common case, taken in one step by
+    /// [`single_frame`](Self::single_frame): an uncompressed text or binary
+    /// message in one frame, arriving between messages.
+    pub(crate) fn takes_single_frame(&self, header: &FrameHeader) -> bool {
+        header.fin
+            && header.rsv == 0
+            && matches!(self, Self::Idle)
+            && matches!(header.opcode, OpCode::Text | OpCode::Binary)
+    }
+
+    /// The message of a frame [`takes_single_frame`](Self::takes_single_frame)
+    /// accepted: no copy, and text validated once, by `Utf8Bytes`.
+    pub(crate) fn single_frame(
+        opcode: OpCode,
+        payload: Bytes,
+        max_message_size: usize,
+    ) -> Result<Message, ProtocolError> {
+        if payload.len() > max_message_size {
+            return Err(ProtocolError::MessageTooLarge {
+                size: payload.len() as u64,
+                max: max_message_size,
+            });
+        }
+        let kind = if opcode == OpCode::Text {
+            Kind::Text(Utf8Validator::default())
+        } else {
+            Kind::Binary
+        };
+        finish(kind, payload)
+    }
+
     /// Checks a data frame's header against the message it starts or
     /// continues, and the message-size limit.
     pub(crate) fn begin_frame(&mut self, header: &FrameHeader, max_message_size: usize) -> Result<(), ProtocolError> {

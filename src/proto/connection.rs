@@ -304,7 +304,7 @@ impl Connection {
             }
         } else {
             self.idle.message_sent();
-            if may_compress && self.push_compressed(opcode, &payload) {
+            if may_compress && self.deflate.is_some() && self.push_compressed(opcode, &payload) {
                 return Ok(());
             }
         }

@@ -64,6 +64,10 @@ impl Connection {
             Ok(Some(Decoded::Whole(header, payload))) if header.opcode.is_control() => {
                 self.on_frame(header, payload, now)
             }
+            Ok(Some(Decoded::Whole(header, payload))) if self.assembler.takes_single_frame(&header) => {
+                Assembler::single_frame(header.opcode, payload, max_message_size)
+                    .map(|message| self.on_data_message(message, now))
+            }
             Ok(Some(Decoded::Whole(header, payload))) => self
                 .assembler
                 .begin_frame(&header, max_message_size)
@@ -105,16 +109,19 @@ impl Connection {
                     max_message_size: self.limits.max_message_size,
                     inflater: self.deflate.as_mut().map(PerMessageDeflate::inflater),
                 };
-                match self.assembler.end_frame(header.fin, payload, sink)? {
-                    Some(message) => {
-                        self.idle.message_received(now);
-                        message
-                    }
-                    None => return Ok(None),
-                }
+                return Ok(self
+                    .assembler
+                    .end_frame(header.fin, payload, sink)?
+                    .and_then(|message| self.on_data_message(message, now)));
             }
         };
         Ok(self.state.delivers_input().then_some(message))
+    }
+
+    /// A text or binary message is complete: the one to deliver, if any.
+    fn on_data_message(&mut self, message: Message, now: Instant) -> Option<Message> {
+        self.idle.message_received(now);
+        self.state.delivers_input().then_some(message)
     }
 
     /// Returns the close to deliver, or `None` when the connection had
