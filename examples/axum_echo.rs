@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::{Config, DeflateConfig};
+use hyperws::DeflateConfig;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -23,8 +23,7 @@ async fn main() -> std::io::Result<()> {
 
 async fn handler(ws: WebSocketUpgrade) -> Response {
     // Compress every message (threshold 0), as the Autobahn suite expects.
-    let config = Config::builder().deflate(DeflateConfig::default().threshold(0)).build();
-    ws.config(config.expect("valid settings")).on_upgrade(echo)
+    ws.deflate(DeflateConfig::default().threshold(0)).on_upgrade(echo)
 }
 
 async fn echo(mut socket: WebSocket) {

@@ -135,6 +135,24 @@ impl<F> WebSocketUpgrade<F> {
         self.with_socket(|c| c.max_write_buffer_size(max))
     }
 
+    /// Accepts the client's permessage-deflate offer with these settings;
+    /// see [`ConfigBuilder::deflate`](crate::ConfigBuilder::deflate).
+    ///
+    /// ```
+    /// use axum::response::Response;
+    /// use hyperws::axum::{WebSocket, WebSocketUpgrade};
+    /// use hyperws::DeflateConfig;
+    ///
+    /// async fn handler(ws: WebSocketUpgrade) -> Response {
+    ///     ws.deflate(DeflateConfig::default()).on_upgrade(|_socket: WebSocket| async {})
+    /// }
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate(self, settings: crate::DeflateConfig) -> Self {
+        self.with_socket(|c| c.deflate(settings))
+    }
+
     /// See [`ConfigBuilder::max_message_size`](crate::ConfigBuilder::max_message_size).
     pub fn max_message_size(self, max: usize) -> Self {
         self.with_socket(|c| c.max_message_size(max))

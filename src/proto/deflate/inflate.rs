@@ -8,10 +8,12 @@ use super::params::MIN_COMPRESS_WINDOW;
 use super::TAIL;
 use crate::proto::error::ProtocolError;
 
-/// Output room is reserved in steps of at most this much, so a bomb is
-/// caught having spent at most one step past the limit's check.
+/// Output room grows in steps: about four times the input, at least the
+/// output so far (so large messages take few reallocations), within these
+/// bounds, and never past the limit plus one byte, so a bomb is caught
+/// having spent nothing beyond the limit.
 const MAX_STEP: usize = 256 << 10;
-const MIN_STEP: usize = 4 << 10;
+const MIN_STEP: usize = 256;
 
 /// Our inflater: created by the first compressed message; when the peer
 /// resets its context after each message, reset with ours and dropped when
@@ -37,8 +39,8 @@ impl Inflater {
     /// Inflates more of the current message's payload onto `out`.
     ///
     /// # Errors
-    /// `MessageTooLarge` as soon as `out` would pass `max` bytes (before
-    /// more than one step of memory is spent past it), or `InvalidCompressedData`.
+    /// `MessageTooLarge` as soon as `out` would pass `max` bytes (having
+    /// room for at most one byte more), or `InvalidCompressedData`.
     pub(crate) fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         let bits = self.window_bits;
         let stream = self
@@ -47,7 +49,12 @@ impl Inflater {
         loop {
             // One byte past the limit is room enough to see it broken.
             let allowed = (max - out.len()).saturating_add(1);
-            let step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP).min(allowed);
+            let step = input
+                .len()
+                .saturating_mul(4)
+                .max(out.len())
+                .clamp(MIN_STEP, MAX_STEP)
+                .min(allowed);
             out.reserve_exact(step);
             let (taken_before, made_before) = (stream.total_in(), out.len());
             let status = stream
