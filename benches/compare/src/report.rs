@@ -131,22 +131,29 @@ fn measure(server: &str, scenario: usize, settings: &Settings) -> Outcome {
 
 /// Resident memory the server gains per open, idle WebSocket, in bytes.
 fn idle_rss_per_connection(server: &str, count: usize) -> f64 {
+    rss_per_connection(server, "idle", count, Duration::from_secs(1))
+}
+
+/// The server's RSS growth per connection while `holder` (`idle`: silent
+/// sockets; `cidle`: compressed sockets after one echo) holds `count`
+/// connections, read `settle` after they are all open.
+fn rss_per_connection(server: &str, holder: &str, count: usize, settle: Duration) -> f64 {
     let running = Server::start(server);
     std::thread::sleep(Duration::from_millis(200));
     let before = rss_bytes(running.pid());
     let exe = std::env::current_exe().unwrap();
-    let mut holder = Command::new("taskset")
+    let mut held = Command::new("taskset")
         .args(["-c", "1"])
         .arg(exe)
-        .args(["idle", &running.addr, &count.to_string()])
+        .args([holder, &running.addr, &count.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    first_line_with(holder.stdout.as_mut().unwrap(), "HELD");
-    std::thread::sleep(Duration::from_secs(1));
+    first_line_with(held.stdout.as_mut().unwrap(), "HELD");
+    std::thread::sleep(settle);
     let after = rss_bytes(running.pid());
-    let _ = holder.kill();
-    let _ = holder.wait();
+    let _ = held.kill();
+    let _ = held.wait();
     (after.saturating_sub(before)) as f64 / count as f64
 }
 
@@ -256,7 +263,7 @@ pub fn run_compressed(quick: bool) {
     println!("| server | KB per connection |");
     println!("|---|---|");
     for server in std::iter::once("hyperws").chain(CSERVERS) {
-        let bytes = quiet_rss_per_connection(server, held, quiet_s);
+        let bytes = rss_per_connection(server, "cidle", held, Duration::from_secs(quiet_s));
         println!("| {server} | {:.1} |", bytes / 1000.0);
     }
 }
@@ -287,24 +294,4 @@ fn compressed_measure(server: &str, scenario: usize, warmup: u64, window: u64) -
         });
     let mut fields = line.split(' ').map(|f| f.parse::<f64>().unwrap());
     [fields.next().unwrap(), fields.next().unwrap(), fields.next().unwrap()]
-}
-
-fn quiet_rss_per_connection(server: &str, count: usize, quiet_s: u64) -> f64 {
-    let running = Server::start(server);
-    std::thread::sleep(Duration::from_millis(200));
-    let before = rss_bytes(running.pid());
-    let exe = std::env::current_exe().unwrap();
-    let mut holder = Command::new("taskset")
-        .args(["-c", "1"])
-        .arg(exe)
-        .args(["cidle", &running.addr, &count.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    first_line_with(holder.stdout.as_mut().unwrap(), "HELD");
-    std::thread::sleep(Duration::from_secs(quiet_s));
-    let after = rss_bytes(running.pid());
-    let _ = holder.kill();
-    let _ = holder.wait();
-    (after.saturating_sub(before)) as f64 / count as f64
 }
