@@ -155,9 +155,17 @@ async fn wss_against_a_local_tls_server() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_tls_error() {
     let (addr, _) = tls_server().await;
+    // As an app does: the process's crypto provider, which the client uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // The default roots do not include the test's self-signed certificate.
     let result = hyperws::connect(format!("wss://localhost:{}/", addr.port())).await;
-    assert!(matches!(result, Err(ConnectError::Tls(_))), "{:?}", result.err());
+    let Err(ConnectError::Tls(e)) = result else {
+        panic!("expected a TLS error, got {:?}", result.map(|_| ()));
+    };
+    assert!(
+        e.to_string().contains("certificate"),
+        "the process's provider was used: {e}"
+    );
 }
 
 #[tokio::test]
