@@ -245,7 +245,7 @@ impl<F> WebSocketUpgrade<F> {
         };
         let (response, upgraded) = match self.validated.answer(&config) {
             Ok(answered) => answered,
-            Err(refused) => return WebSocketUpgradeRejection(refused).into_response(),
+            Err(refused) => return refused.to_response::<Body>(),
         };
         let on_failed = self.on_failed_upgrade;
         tokio::spawn(run_handler(upgraded, callback, move |e| {

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tracing::Instrument;
 
 use crate::handshake::server::{self, Accept, RequestHead};
-use crate::handshake::{HandshakeError, Negotiated};
+use crate::handshake::{HandshakeError, Negotiated, Refusal};
 use crate::{ServerConfig, WebSocket};
 
 /// Validates a WebSocket upgrade request and answers it.
@@ -29,7 +29,10 @@ use crate::{ServerConfig, WebSocket};
 /// of [`ServerConfig::protocols`] the client offers is selected.
 ///
 /// # Errors
-/// The rule the request broke; [`HandshakeError::to_response`] is the answer to send.
+/// The rule the request broke, as a [`Refusal`] whose
+/// [`to_response`](Refusal::to_response) is the answer to send (it explains
+/// itself: for a refused `Origin`, what was seen and the setting that would
+/// allow it). Every refusal is logged with `tracing`.
 ///
 /// ```no_run
 /// use std::convert::Infallible;
@@ -56,7 +59,7 @@ use crate::{ServerConfig, WebSocket};
 pub fn upgrade_request<B>(
     request: &mut Request<B>,
     config: &ServerConfig,
-) -> Result<(Response<Full<Bytes>>, UpgradeFut), HandshakeError> {
+) -> Result<(Response<Full<Bytes>>, UpgradeFut), Refusal> {
     Validated::from_request(request)?.answer(config)
 }
 
@@ -74,7 +77,7 @@ impl Validated {
     /// Step one, at extraction: the request's method, version and headers
     /// (RFC 6455 §4.2.1, RFC 8441 §4), and hyper's upgrade handle.
     pub(crate) fn from_request<B>(request: &mut Request<B>) -> Result<Self, HandshakeError> {
-        let accept = server::validate(&head_of(request))?;
+        let accept = server::validate(&head_of(request)).inspect_err(log_refusal)?;
         let path = request.uri().path().into();
         Self::new(accept, request.extensions_mut(), path)
     }
@@ -89,14 +92,15 @@ impl Validated {
             &parts.headers,
             &parts.extensions,
         );
-        let accept = server::validate(&head)?;
+        let accept = server::validate(&head).inspect_err(log_refusal)?;
         Self::new(accept, &mut parts.extensions, parts.uri.path().into())
     }
 
     fn new(accept: Accept, extensions: &mut Extensions, path: Box<str>) -> Result<Self, HandshakeError> {
         let on_upgrade = extensions
             .remove::<OnUpgrade>()
-            .ok_or(HandshakeError::ConnectionNotUpgradable)?;
+            .ok_or(HandshakeError::ConnectionNotUpgradable)
+            .inspect_err(log_refusal)?;
         Ok(Self {
             accept,
             on_upgrade,
@@ -109,8 +113,12 @@ impl Validated {
     pub(crate) fn answer<B: Default>(
         mut self,
         config: &ServerConfig,
-    ) -> Result<(Response<B>, UpgradeFut), HandshakeError> {
-        self.accept.check_origin(config.origin_policy())?;
+    ) -> Result<(Response<B>, UpgradeFut), Refusal> {
+        if let Some(refusal) = self.accept.origin_refusal(config.origin_policy()) {
+            // A setting, not a broken client: say so where developers look.
+            tracing::warn!(path = %self.path, "{refusal}");
+            return Err(refusal);
+        }
         self.accept.select_protocol_unless_chosen(config.protocols());
         #[cfg(feature = "deflate")]
         self.accept.negotiate_deflate(config.socket().deflate());
@@ -126,6 +134,12 @@ impl Validated {
         };
         Ok((self.accept.response(), upgraded))
     }
+}
+
+/// Logs a request that broke a handshake rule (quietly: any client can).
+#[allow(clippy::trivially_copy_pass_by_ref)] // the shape `inspect_err` calls
+fn log_refusal(error: &HandshakeError) {
+    tracing::debug!(status = error.status().as_u16(), "WebSocket request refused: {error}");
 }
 
 /// The handshake's view of `request`.

@@ -38,6 +38,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::handshake::Refusal;
 use crate::hyper::{head_of, run_handler, Validated};
 use crate::{ServerConfig, WebSocket};
 
@@ -154,7 +155,7 @@ impl<S, H, ReqBody, ResBody> Service<Request<ReqBody>> for WebSocketService<S, H
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     H: WebSocketHandler,
-    ResBody: Default + From<&'static str>,
+    ResBody: Default + From<String>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -168,7 +169,9 @@ where
         if !head_of(&request).is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let answered = Validated::from_request(&mut request).and_then(|v| v.answer(&self.layer.config));
+        let answered = Validated::from_request(&mut request)
+            .map_err(Refusal::from)
+            .and_then(|v| v.answer(&self.layer.config));
         let response = match answered {
             Ok((response, upgraded)) => {
                 let handler = self.layer.handler.clone();

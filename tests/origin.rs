@@ -62,7 +62,9 @@ async fn the_extractor_refuses_other_sites_by_default() {
     assert_eq!(status(addr, "/default", Some("https://evil.example")).await, "403");
     assert_eq!(status(addr, "/default", Some("null")).await, "403");
     let refusal = common::raw_http(addr, &upgrade_request("/default", Some("https://evil.example"))).await;
-    assert!(refusal.contains("Origin are not allowed"), "{refusal}");
+    // The body names the origin, the rule and the setting that would allow it.
+    assert!(refusal.contains("Origin https://evil.example may not connect"), "{refusal}");
+    assert!(refusal.contains("allowed_origins"), "{refusal}");
 }
 
 #[tokio::test]
@@ -88,4 +90,60 @@ async fn the_hyper_door_applies_the_configured_policy() {
     )
     .await;
     assert_eq!(status(open, "/", Some("https://evil.example")).await, "101");
+}
+
+#[tokio::test]
+async fn allowed_origins_take_port_and_subdomain_patterns() {
+    let config = ServerConfig::builder()
+        .allowed_origins(["http://localhost:*", "https://*.example.com"])
+        .build()
+        .unwrap();
+    let addr = common::serve(config, common::echo).await;
+    for (origin, expected) in [
+        ("http://localhost:5173", "101"), // a dev server on another port
+        ("http://LOCALHOST:3000", "101"),
+        ("http://localhost", "403"), // no port: list it too if you need it
+        ("http://127.0.0.1:3000", "403"),
+        ("https://app.example.com", "101"),
+        ("https://a.b.example.com", "101"),
+        ("https://example.com", "403"),
+        ("http://app.example.com", "403"),
+        ("https://evil.com/.example.com", "403"),
+        ("null", "403"),
+    ] {
+        assert_eq!(status(addr, "/", Some(origin)).await, expected, "{origin}");
+    }
+}
+
+/// Captures what `tracing` logs on this thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_refused_origin_is_logged_with_what_would_allow_it() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let addr = common::serve(Config::default(), common::echo).await;
+    assert_eq!(status(addr, "/chat", Some("http://127.0.0.1:3000")).await, "403");
+    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(logged.contains("Origin http://127.0.0.1:3000 may not connect"), "{logged}");
+    assert!(logged.contains("(localhost)") && logged.contains("allowed_origins"), "{logged}");
+    assert!(logged.contains("path=/chat"), "{logged}");
 }

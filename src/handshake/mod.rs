@@ -186,6 +186,70 @@ impl HandshakeError {
     }
 }
 
+/// A refused upgrade request: the rule it broke ([`HandshakeError`]) and,
+/// where the request's values matter (a refused `Origin`), what was seen
+/// and which setting would allow it. What `upgrade_request` returns.
+///
+/// ```
+/// use hyperws::handshake::{HandshakeError, Refusal};
+/// let refusal = Refusal::from(HandshakeError::MethodNotGet);
+/// assert_eq!(refusal.error(), HandshakeError::MethodNotGet);
+/// assert_eq!(refusal.to_response::<String>().status(), 405);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    error: HandshakeError,
+    detail: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal whose body explains `detail` beyond the rule's own message.
+    pub(crate) fn with_detail(error: HandshakeError, detail: String) -> Self {
+        Self {
+            error,
+            detail: Some(detail),
+        }
+    }
+
+    /// The rule the request broke.
+    #[must_use]
+    pub const fn error(&self) -> HandshakeError {
+        self.error
+    }
+
+    /// The response to send: the rule's status and headers, and a body
+    /// that explains the refusal.
+    #[must_use]
+    pub fn to_response<B: From<String>>(&self) -> Response<B> {
+        let (parts, body) = self.error.to_response::<&'static str>().into_parts();
+        let body = match &self.detail {
+            Some(detail) => detail.clone(),
+            None => body.to_owned(),
+        };
+        Response::from_parts(parts, B::from(body))
+    }
+}
+
+impl From<HandshakeError> for Refusal {
+    fn from(error: HandshakeError) -> Self {
+        Self { error, detail: None }
+    }
+}
+
+impl From<Refusal> for HandshakeError {
+    fn from(refusal: Refusal) -> Self {
+        refusal.error
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.detail.as_deref().unwrap_or(self.error.message()))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())

@@ -6,7 +6,7 @@ use base64::Engine;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri, Version};
 
-use super::{accept_key, header_has_token, header_tokens, HandshakeError, WEBSOCKET_VERSION};
+use super::{accept_key, header_has_token, header_tokens, HandshakeError, Refusal, WEBSOCKET_VERSION};
 #[cfg(feature = "deflate")]
 use crate::proto::deflate::{DeflateConfig, DeflateParams};
 use crate::server_config::OriginPolicy;
@@ -176,20 +176,31 @@ impl Accept {
     /// # Errors
     /// [`HandshakeError::OriginNotAllowed`].
     pub fn check_origin(&self, policy: &OriginPolicy) -> Result<(), HandshakeError> {
-        let Some(origin) = &self.origin else {
-            return Ok(()); // not a browser: nothing to protect against
-        };
+        self.origin_refusal(policy).map_or(Ok(()), |refusal| Err(refusal.error()))
+    }
+
+    /// The refusal of a browser request from an origin the policy does not
+    /// allow, explaining what was seen and the setting that would allow it.
+    pub(crate) fn origin_refusal(&self, policy: &OriginPolicy) -> Option<Refusal> {
+        let origin = self.origin.as_ref()?; // not a browser: nothing to protect against
         let origin = origin.to_str().unwrap_or("");
-        let allowed = match policy {
-            OriginPolicy::Any => true,
-            OriginPolicy::Allowed(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
-            OriginPolicy::SameHost => self.authority.as_deref().is_some_and(|host| same_host(origin, host)),
+        let host = self.authority.as_deref().unwrap_or("");
+        let why = match policy {
+            OriginPolicy::Any => return None,
+            OriginPolicy::Allowed(list) if list.iter().any(|p| origin_matches(p, origin)) => return None,
+            OriginPolicy::SameHost if same_host(origin, host) => return None,
+            OriginPolicy::Allowed(list) => format!("it matches none of allowed_origins {list:?}"),
+            OriginPolicy::SameHost => format!("it is not the host the request was sent to ({host})"),
         };
-        if allowed {
-            Ok(())
-        } else {
-            Err(HandshakeError::OriginNotAllowed)
-        }
+        Some(Refusal::with_detail(
+            HandshakeError::OriginNotAllowed,
+            format!(
+                "WebSocket request refused: a page from Origin {origin} may not connect, because {why}. \
+                 To allow it, add it to ServerConfig's allowed_origins (patterns such as \
+                 \"http://localhost:*\" or \"https://*.example.com\" work), or use allow_any_origin. \
+                 Note that http://127.0.0.1 and http://localhost are different origins."
+            ),
+        ))
     }
 
     /// The subprotocols the client offered, in its order.
@@ -286,6 +297,7 @@ impl Accept {
 
 /// Whether `origin` (`scheme://host[:port]`) names the same host and port as
 /// `host` (`host[:port]`), treating a scheme's default port as absent.
+/// (See `origin_matches` for configured patterns.)
 fn same_host(origin: &str, host: &str) -> bool {
     let Some((scheme, origin_host)) = origin.split_once("://") else {
         return false; // "null" and other opaque origins
@@ -294,6 +306,29 @@ fn same_host(origin: &str, host: &str) -> bool {
     let default_port = if secure { ":443" } else { ":80" };
     let without_default = |h| strip_suffix_or_self(h, default_port);
     without_default(origin_host).eq_ignore_ascii_case(without_default(host))
+}
+
+/// Whether `origin` matches an allowed-origin `pattern`, ignoring ASCII
+/// case: `*` stands for any run of characters other than `/`, so
+/// `http://localhost:*` allows any port and `https://*.example.com` any
+/// subdomain (but not `https://example.com` itself).
+pub(crate) fn origin_matches(pattern: &str, origin: &str) -> bool {
+    let (pattern, origin) = (pattern.as_bytes(), origin.as_bytes());
+    match pattern.iter().position(|&b| b == b'*') {
+        None => pattern.eq_ignore_ascii_case(origin),
+        Some(star) => {
+            let (head, tail) = (&pattern[..star], &pattern[star + 1..]);
+            origin.len() >= head.len()
+                && origin[..head.len()].eq_ignore_ascii_case(head)
+                && (head.len()..=origin.len())
+                    .take_while(|&end| !origin[head.len()..end].contains(&b'/'))
+                    .any(|end| {
+                        let rest = std::str::from_utf8(&origin[end..]).unwrap_or("");
+                        let tail = std::str::from_utf8(tail).unwrap_or("");
+                        origin_matches(tail, rest)
+                    })
+        }
+    }
 }
 
 fn strip_suffix_or_self<'a>(text: &'a str, suffix: &str) -> &'a str {

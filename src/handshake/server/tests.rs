@@ -167,3 +167,15 @@ fn the_first_of_our_protocols_the_client_offers_is_selected() {
     assert_eq!(accept.response::<()>().headers()["sec-websocket-protocol"], "chat");
     assert!(accept.select_protocol(&[HeaderValue::from_static("mqtt")]).is_none());
 }
+
+#[test]
+fn origin_patterns_match_ports_and_subdomains() {
+    use super::origin_matches;
+    assert!(origin_matches("https://app.example", "HTTPS://APP.EXAMPLE"));
+    assert!(origin_matches("http://localhost:*", "http://localhost:8080"));
+    assert!(!origin_matches("http://localhost:*", "http://localhost"));
+    assert!(origin_matches("https://*.example.com", "https://a.example.com"));
+    assert!(!origin_matches("https://*.example.com", "https://example.com"));
+    assert!(!origin_matches("https://*.example.com", "https://evil.com/x.example.com"));
+    assert!(origin_matches("*", "null"));
+}
