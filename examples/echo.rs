@@ -1,7 +1,8 @@
 //! A hyper-only WebSocket echo server: text and binary messages come back
 //! as they were sent, on any path. It accepts permessage-deflate and
 //! compresses every message it sends (threshold 0), as the Autobahn
-//! conformance suite expects of an echo.
+//! conformance suite expects of an echo. A plain browser visit (no upgrade)
+//! gets a small page that connects back and shows the echoes.
 //!
 //! ```sh
 //! cargo run --release --example echo -- 127.0.0.1:9001
@@ -17,6 +18,9 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyperws::{upgrade_request, Config, DeflateConfig, Message, ServerConfig, UpgradeFut};
 use tokio::net::TcpListener;
+
+/// What a browser gets at any path: a page whose script talks to this echo.
+const PAGE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/echo.html"));
 
 /// The echo's settings: the defaults plus compression of every message.
 fn config() -> &'static ServerConfig {
@@ -47,6 +51,12 @@ async fn main() -> std::io::Result<()> {
 }
 
 async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    if !request.headers().contains_key(hyper::header::UPGRADE) {
+        let page = Response::builder().header(hyper::header::CONTENT_TYPE, "text/html; charset=utf-8");
+        return Ok(page
+            .body(Full::new(Bytes::from_static(PAGE.as_bytes())))
+            .expect("a valid response"));
+    }
     match upgrade_request(&mut request, config()) {
         Ok((response, upgraded)) => {
             tokio::spawn(echo(upgraded));

@@ -110,10 +110,7 @@ impl Validated {
 
     /// Step two, shared by every door: the origin policy, the subprotocol
     /// (unless the handler chose one), and the response.
-    pub(crate) fn answer<B: Default>(
-        mut self,
-        config: &ServerConfig,
-    ) -> Result<(Response<B>, UpgradeFut), Refusal> {
+    pub(crate) fn answer<B: Default>(mut self, config: &ServerConfig) -> Result<(Response<B>, UpgradeFut), Refusal> {
         if let Some(refusal) = self.accept.origin_refusal(config.origin_policy()) {
             // A setting, not a broken client: say so where developers look.
             tracing::warn!(path = %self.path, "{refusal}");

@@ -63,7 +63,10 @@ async fn the_extractor_refuses_other_sites_by_default() {
     assert_eq!(status(addr, "/default", Some("null")).await, "403");
     let refusal = common::raw_http(addr, &upgrade_request("/default", Some("https://evil.example"))).await;
     // The body names the origin, the rule and the setting that would allow it.
-    assert!(refusal.contains("Origin https://evil.example may not connect"), "{refusal}");
+    assert!(
+        refusal.contains("Origin https://evil.example may not connect"),
+        "{refusal}"
+    );
     assert!(refusal.contains("allowed_origins"), "{refusal}");
 }
 
@@ -143,7 +146,13 @@ async fn a_refused_origin_is_logged_with_what_would_allow_it() {
     assert_eq!(status(addr, "/chat", Some("http://127.0.0.1:3000")).await, "403");
     let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(logged.contains("WARN"), "{logged}");
-    assert!(logged.contains("Origin http://127.0.0.1:3000 may not connect"), "{logged}");
-    assert!(logged.contains("(localhost)") && logged.contains("allowed_origins"), "{logged}");
+    assert!(
+        logged.contains("Origin http://127.0.0.1:3000 may not connect"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("(localhost)") && logged.contains("allowed_origins"),
+        "{logged}"
+    );
     assert!(logged.contains("path=/chat"), "{logged}");
 }

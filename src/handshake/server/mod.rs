@@ -176,7 +176,8 @@ impl Accept {
     /// # Errors
     /// [`HandshakeError::OriginNotAllowed`].
     pub fn check_origin(&self, policy: &OriginPolicy) -> Result<(), HandshakeError> {
-        self.origin_refusal(policy).map_or(Ok(()), |refusal| Err(refusal.error()))
+        self.origin_refusal(policy)
+            .map_or(Ok(()), |refusal| Err(refusal.error()))
     }
 
     /// The refusal of a browser request from an origin the policy does not

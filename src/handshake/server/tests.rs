@@ -176,6 +176,9 @@ fn origin_patterns_match_ports_and_subdomains() {
     assert!(!origin_matches("http://localhost:*", "http://localhost"));
     assert!(origin_matches("https://*.example.com", "https://a.example.com"));
     assert!(!origin_matches("https://*.example.com", "https://example.com"));
-    assert!(!origin_matches("https://*.example.com", "https://evil.com/x.example.com"));
+    assert!(!origin_matches(
+        "https://*.example.com",
+        "https://evil.com/x.example.com"
+    ));
     assert!(origin_matches("*", "null"));
 }
