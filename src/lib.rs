@@ -17,6 +17,7 @@ mod serve;
 mod server_config;
 mod shutdown;
 mod socket;
+pub mod testing;
 pub mod tower;
 
 pub use crate::client::{connect, ClientBuilder, ClientStream, ConnectError, UrlError};

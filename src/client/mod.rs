@@ -11,6 +11,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Response, Uri};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 mod error;
@@ -204,6 +205,46 @@ impl ClientBuilder {
         } else {
             ClientStream(Transport::Plain(tcp))
         };
+        self.handshake_over(&target.uri, stream).await
+    }
+
+    /// Runs the opening handshake over a transport you opened yourself (a
+    /// Unix socket, a proxy's tunnel, an in-memory pipe to a server in the
+    /// same process: see [`testing`](crate::testing)); the URL gives only
+    /// the `Host` and the path. No connect timeout applies.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), hyperws::ConnectError> {
+    /// use axum::{routing::any, Router};
+    /// use hyperws::{axum::WebSocketUpgrade, testing, ClientBuilder};
+    ///
+    /// let app = Router::new().route("/ws", any(|ws: WebSocketUpgrade| async { ws.on_upgrade(|_| async {}) }));
+    /// let (ws, response) = ClientBuilder::new("ws://localhost/ws")
+    ///     .header("authorization", "Bearer token")
+    ///     .connect_on(testing::serve_in_memory(app))
+    ///     .await?;
+    /// assert_eq!(response.status(), 101);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect), less the network's.
+    pub async fn connect_on<IO>(self, io: IO) -> Result<(WebSocket<IO>, Response<()>), ConnectError>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        if self.bad_header {
+            return Err(ConnectError::InvalidRequest);
+        }
+        let target = Target::parse(&self.url)?;
+        self.handshake_over(&target.uri, io).await
+    }
+
+    /// The HTTP/1.1 upgrade over `io`, through hyper's client connection.
+    async fn handshake_over<IO>(&self, uri: &Uri, io: IO) -> Result<(WebSocket<IO>, Response<()>), ConnectError>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let key = handshake::new_key(random_bytes());
         #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
         let mut extra = self.headers.clone();
@@ -214,8 +255,8 @@ impl ClientBuilder {
                 handshake::deflate_offer(deflate),
             );
         }
-        let request = handshake::request(&target.uri, &key, &self.protocols, &extra).map(|()| Empty::<Bytes>::new());
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let request = handshake::request(uri, &key, &self.protocols, &extra).map(|()| Empty::<Bytes>::new());
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
             .map_err(ConnectError::Http)?;
         tokio::spawn(connection.with_upgrades());
@@ -228,7 +269,7 @@ impl ClientBuilder {
         let upgraded = hyper::upgrade::on(&mut response).await.map_err(ConnectError::Http)?;
         // Our own type went in, so it comes back out: hyper's `Upgraded`
         // wraps the IO it was given.
-        let Ok(parts) = upgraded.downcast::<TokioIo<ClientStream>>() else {
+        let Ok(parts) = upgraded.downcast::<TokioIo<IO>>() else {
             unreachable!("hyper's upgraded IO is the stream the client gave it")
         };
         let ws = WebSocket::client(parts.io.into_inner(), &parts.read_buf, &self.config, agreed);
