@@ -34,6 +34,31 @@ use crate::{ServerConfig, WebSocket};
 /// itself: for a refused `Origin`, what was seen and the setting that would
 /// allow it). Every refusal is logged with `tracing`.
 ///
+/// Authentication, rate limits and other checks of your own run before
+/// this call, in the same service function, and answer with any response
+/// (the tower layer offers the same as [`WebSocketLayer::accept`](crate::tower::WebSocketLayer::accept)):
+///
+/// ```no_run
+/// # use std::convert::Infallible;
+/// # use http_body_util::Full;
+/// # use hyper::{body::{Bytes, Incoming}, Request, Response, StatusCode};
+/// # use hyperws::{upgrade_request, ServerConfig};
+/// async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+///     if request.headers().get("authorization").is_none_or(|token| token != "Bearer s3cret") {
+///         let mut refused = Response::new(Full::from("log in first"));
+///         *refused.status_mut() = StatusCode::UNAUTHORIZED;
+///         return Ok(refused);
+///     }
+///     match upgrade_request(&mut request, &ServerConfig::default()) {
+///         Ok((response, upgraded)) => {
+///             tokio::spawn(async move { if let Ok(ws) = upgraded.await { /* … */ } });
+///             Ok(response)
+///         }
+///         Err(refused) => Ok(refused.to_response()),
+///     }
+/// }
+/// ```
+///
 /// ```no_run
 /// use std::convert::Infallible;
 /// use http_body_util::Full;

@@ -92,13 +92,30 @@ impl fmt::Debug for Route {
     }
 }
 
+/// The application's say on each upgrade request (see [`WebSocketLayer::accept`]).
+type AcceptHook = Arc<dyn Fn(Request<()>) -> BoxFuture<Result<(), Response<String>>> + Send + Sync>;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
 /// A [`Layer`] that serves WebSocket requests with a handler and passes
 /// everything else to the service it wraps.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct WebSocketLayer<H> {
     handler: H,
     config: ServerConfig,
     route: Route,
+    accept: Option<AcceptHook>,
+}
+
+impl<H: fmt::Debug> fmt::Debug for WebSocketLayer<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocketLayer")
+            .field("handler", &self.handler)
+            .field("config", &self.config)
+            .field("route", &self.route)
+            .field("accept", &self.accept.as_ref().map(|_| ".."))
+            .finish()
+    }
 }
 
 impl<H: WebSocketHandler> WebSocketLayer<H> {
@@ -108,7 +125,35 @@ impl<H: WebSocketHandler> WebSocketLayer<H> {
             handler,
             config: ServerConfig::default(),
             route: Route::Any,
+            accept: None,
         }
+    }
+
+    /// Asks `hook` about each valid upgrade request before answering it —
+    /// authentication, rate limits — as axum apps do in their extractors:
+    /// `Ok(())` accepts, `Err(response)` answers with that response instead
+    /// (a 401, a 429). The hook sees the request's method, URI, version and
+    /// headers.
+    ///
+    /// ```
+    /// use http::{Request, Response, StatusCode};
+    /// use hyperws::{tower::WebSocketLayer, WebSocket};
+    ///
+    /// let layer = WebSocketLayer::new(|_ws: WebSocket| async {}).accept(|request: Request<()>| async move {
+    ///     match request.headers().get("authorization") {
+    ///         Some(token) if token == "Bearer s3cret" => Ok(()),
+    ///         _ => Err(Response::builder().status(StatusCode::UNAUTHORIZED).body("log in first".into()).unwrap()),
+    ///     }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn accept<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Request<()>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Response<String>>> + Send + 'static,
+    {
+        self.accept = Some(Arc::new(move |request| Box::pin(hook(request))));
+        self
     }
 
     /// Uses `config` for every socket (limits, origins, subprotocols).
@@ -155,7 +200,7 @@ impl<S, H, ReqBody, ResBody> Service<Request<ReqBody>> for WebSocketService<S, H
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     H: WebSocketHandler,
-    ResBody: Default + From<String>,
+    ResBody: Default + From<String> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -169,20 +214,48 @@ where
         if !head_of(&request).is_upgrade_attempt() || !self.layer.route.matches(request.uri()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let answered = Validated::from_request(&mut request)
-            .map_err(Refusal::from)
-            .and_then(|v| v.answer(&self.layer.config));
-        let response = match answered {
-            Ok((response, upgraded)) => {
-                let handler = self.layer.handler.clone();
-                let on_failed = |e| tracing::debug!(error = %e, "WebSocket upgrade failed after the response");
-                tokio::spawn(run_handler(upgraded, move |ws| handler.call(ws), on_failed));
-                response
-            }
-            Err(refused) => refused.to_response(),
+        let validated = match Validated::from_request(&mut request) {
+            Ok(validated) => validated,
+            Err(refused) => return ResponseFuture::ready(Refusal::from(refused).to_response()),
         };
-        ResponseFuture::ready(response)
+        let handler = self.layer.handler.clone();
+        let Some(hook) = &self.layer.accept else {
+            return ResponseFuture::ready(answer(validated, &self.layer.config, handler));
+        };
+        let (asked, config) = (hook(head_only(&request)), self.layer.config.clone());
+        ResponseFuture::boxed(Box::pin(async move {
+            match asked.await {
+                Ok(()) => answer(validated, &config, handler),
+                Err(response) => response.map(ResBody::from),
+            }
+        }))
     }
+}
+
+/// Answers a valid request and runs the handler on its socket once upgraded.
+fn answer<H: WebSocketHandler, B: Default + From<String>>(
+    validated: Validated,
+    config: &ServerConfig,
+    handler: H,
+) -> Response<B> {
+    match validated.answer(config) {
+        Ok((response, upgraded)) => {
+            let on_failed = |e| tracing::debug!(error = %e, "WebSocket upgrade failed after the response");
+            tokio::spawn(run_handler(upgraded, move |ws| handler.call(ws), on_failed));
+            response
+        }
+        Err(refused) => refused.to_response(),
+    }
+}
+
+/// The request without its body or extensions, for the accept hook.
+fn head_only<B>(request: &Request<B>) -> Request<()> {
+    let mut head = Request::new(());
+    *head.method_mut() = request.method().clone();
+    *head.uri_mut() = request.uri().clone();
+    *head.version_mut() = request.version();
+    *head.headers_mut() = request.headers().clone();
+    head
 }
 
 pin_project! {
@@ -198,6 +271,7 @@ pin_project! {
     enum Kind<F, B> {
         Inner { #[pin] future: F },
         Ready { response: Option<Response<B>> },
+        Boxed { future: BoxFuture<Response<B>> },
     }
 }
 
@@ -205,6 +279,12 @@ impl<F, B> ResponseFuture<F, B> {
     fn inner(future: F) -> Self {
         Self {
             kind: Kind::Inner { future },
+        }
+    }
+
+    fn boxed(future: BoxFuture<Response<B>>) -> Self {
+        Self {
+            kind: Kind::Boxed { future },
         }
     }
 
@@ -222,6 +302,7 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
         f.write_str(match self.kind {
             Kind::Inner { .. } => "ResponseFuture::Inner",
             Kind::Ready { .. } => "ResponseFuture::Ready",
+            Kind::Boxed { .. } => "ResponseFuture::Boxed",
         })
     }
 }
@@ -238,6 +319,7 @@ where
             KindProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("ResponseFuture polled after completion")))
             }
+            KindProj::Boxed { future } => future.as_mut().poll(cx).map(Ok),
         }
     }
 }

@@ -125,3 +125,43 @@ async fn a_panicking_handler_closes_its_socket_with_1011() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_accept_hook_refuses_with_its_own_response_or_lets_the_upgrade_through() {
+    use hyperws::{testing, ClientBuilder, ConnectError};
+    let layer = WebSocketLayer::new(common::echo).accept(|request: http::Request<()>| async move {
+        // An async check, as a session lookup would be.
+        tokio::task::yield_now().await;
+        match request.headers().get("authorization") {
+            Some(token) if token == "Bearer s3cret" => Ok(()),
+            Some(_) => Err(http::Response::builder()
+                .status(429)
+                .body("slow down".to_owned())
+                .unwrap()),
+            None => Err(http::Response::builder()
+                .status(401)
+                .body("log in first".to_owned())
+                .unwrap()),
+        }
+    });
+    let app = Router::new().layer(layer);
+    for (token, status, body) in [(None, 401, "log in first"), (Some("Bearer nope"), 429, "slow down")] {
+        let mut builder = ClientBuilder::new("ws://localhost/ws");
+        if let Some(token) = token {
+            builder = builder.header("authorization", token);
+        }
+        let refused = builder.connect_on(testing::serve_in_memory(app.clone())).await;
+        let Err(ConnectError::UnexpectedStatus(response)) = refused else {
+            panic!("expected {status}, got {:?}", refused.map(|_| ()));
+        };
+        assert_eq!(response.status(), status);
+        assert_eq!(response.body(), body);
+    }
+    let (mut ws, _) = ClientBuilder::new("ws://localhost/ws")
+        .header("authorization", "Bearer s3cret")
+        .connect_on(testing::serve_in_memory(app))
+        .await
+        .unwrap();
+    ws.send(common::text("in")).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap().unwrap(), common::text("in"));
+}
