@@ -1,0 +1,58 @@
+// Two real browser pages in the chat room (headless Chromium driven by
+// playwright-core): both join, one speaks and both see it, one leaves and
+// the other sees the leave. Saves a screenshot of the page that stayed.
+// Usage: node chat_two_pages.js http://127.0.0.1:PORT/ SCREENSHOT.png
+"use strict";
+const { chromium } = require("playwright-core");
+
+const [url, screenshot] = process.argv.slice(2);
+
+async function line(page, pattern, what) {
+  try {
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.getElementById("log").innerText),
+      pattern.source,
+      { timeout: 10000 },
+    );
+  } catch (e) {
+    const log = await page.locator("#log").innerText();
+    throw new Error(`${what}: no line matching ${pattern} in:\n${log}`);
+  }
+  console.log(`browser ok: ${what}`);
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic"],
+  });
+  try {
+    const alice = await browser.newPage();
+    await alice.goto(url);
+    await alice.waitForSelector("#status:text('connected')");
+    await line(alice, /guest \d+ joined/, "the first page joined");
+    const own = (await alice.locator("#log").innerText()).match(/guest (\d+) joined/)[1];
+
+    const bob = await browser.newPage();
+    await bob.goto(url);
+    await bob.waitForSelector("#status:text('connected')");
+    await line(alice, new RegExp(`guest (?!${own}\\b)\\d+ joined`), "the first page saw the second join");
+    const other = (await alice.locator("#log").innerText()).match(new RegExp(`guest (?!${own}\\b)(\\d+) joined`))[1];
+
+    await alice.fill("#text", "hello from the first page");
+    await alice.press("#text", "Enter");
+    const said = new RegExp(`guest ${own}: hello from the first page`);
+    await line(alice, said, "the speaker sees its message");
+    await line(bob, said, "the other page sees it too");
+
+    await bob.close();
+    await line(alice, new RegExp(`guest ${other} left`), "the first page saw the second leave");
+    await alice.screenshot({ path: screenshot, fullPage: true });
+    console.log(`browser ok: screenshot saved to ${screenshot}`);
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  console.error(`browser FAILED ${e.message}`);
+  process.exit(1);
+});
