@@ -35,7 +35,7 @@ async fn websocket(stream: WebSocket, state: Arc<AppState>) {
     let username = loop {
         match receiver.next().await {
             Some(Ok(Message::Text(name))) if !name.is_empty() => break name.to_string(),
-            Some(Ok(_)) => continue,
+            Some(Ok(_)) => {}
             _ => return,
         }
     };
