@@ -4,9 +4,11 @@
 //! and pass the same tests under axum's ws and under hyperws.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio_tungstenite::connect_async;
 use tungstenite::Message as T;
@@ -18,6 +20,9 @@ mod with_axum {
     pub(crate) mod channels {
         include!("axum_apps/channels.rs");
     }
+    pub(crate) mod http2 {
+        include!("axum_apps/http2.rs");
+    }
 }
 
 mod with_hyperws {
@@ -26,6 +31,9 @@ mod with_hyperws {
     }
     pub(crate) mod channels {
         include!("axum_apps/migrated/channels.rs");
+    }
+    pub(crate) mod http2 {
+        include!("axum_apps/migrated/http2.rs");
     }
 }
 
@@ -118,7 +126,7 @@ async fn channel_handler_on_a_socket_with_hyperws() {
 /// The migrated files are exactly what the script makes of the originals.
 #[test]
 fn the_migration_is_the_scripts_output() {
-    for app in ["chat", "channels"] {
+    for app in ["chat", "channels", "http2"] {
         let output = std::process::Command::new("python3")
             .arg("scripts/migrate-from-axum-ws")
             .arg("--print")
@@ -133,4 +141,110 @@ fn the_migration_is_the_scripts_output() {
             "{app}: rerun the script"
         );
     }
+}
+
+/// Serves `app` over TLS with ALPN `h2` and HTTP/2 extended CONNECT; returns
+/// its address and a client config that trusts it.
+async fn serve_h2_tls(app: axum::Router) -> (SocketAddr, Arc<rustls::ClientConfig>) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    server.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .enable_connect_protocol()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"h2".to_vec()];
+    (addr, Arc::new(client))
+}
+
+/// An RFC 8441 WebSocket over TLS and HTTP/2, through hyper's client.
+async fn h2_socket(
+    addr: SocketAddr,
+    trust: Arc<rustls::ClientConfig>,
+) -> hyperws::WebSocket<TokioIo<hyper::upgrade::Upgraded>> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(trust)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+        .await
+        .unwrap();
+    let mut connection = Box::pin(connection);
+    // The server's SETTINGS enable extended CONNECT; nothing wakes us for it.
+    while !connection.is_extended_connect_protocol_enabled() {
+        tokio::select! {
+            result = connection.as_mut() => panic!("connection ended early: {result:?}"),
+            () = tokio::time::sleep(Duration::from_millis(2)) => {}
+        }
+    }
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method(http::Method::CONNECT)
+        .version(http::Version::HTTP_2)
+        .uri(format!("https://localhost:{}/ws", addr.port()))
+        .header("sec-websocket-version", "13")
+        .extension(hyper::ext::Protocol::from_static("websocket"))
+        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+        .unwrap();
+    sender.ready().await.unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200, "RFC 8441: 200, not 101");
+    let upgraded = hyper::upgrade::on(response).await.unwrap();
+    hyperws::WebSocket::from_raw_socket(
+        TokioIo::new(upgraded),
+        hyperws::proto::Role::Client,
+        &hyperws::Config::default(),
+    )
+}
+
+async fn http2_over_tls(app: axum::Router) {
+    let (addr, trust) = serve_h2_tls(app).await;
+    let mut ws = h2_socket(addr, trust).await;
+    assert_eq!(
+        ws.recv().await.unwrap().unwrap(),
+        hyperws::Message::text("hello over HTTP/2.0")
+    );
+    ws.send(hyperws::Message::text("over h2")).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap().unwrap(), hyperws::Message::text("over h2"));
+}
+
+#[tokio::test]
+async fn http2_over_tls_with_axum() {
+    http2_over_tls(with_axum::http2::app()).await;
+}
+
+#[tokio::test]
+async fn http2_over_tls_with_hyperws() {
+    http2_over_tls(with_hyperws::http2::app()).await;
 }
