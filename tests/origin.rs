@@ -118,33 +118,12 @@ async fn allowed_origins_take_port_and_subdomain_patterns() {
     }
 }
 
-/// Captures what `tracing` logs on this thread.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_refused_origin_is_logged_with_what_would_allow_it() {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = common::capture_logs();
     let addr = common::serve(Config::default(), common::echo).await;
     assert_eq!(status(addr, "/chat", Some("http://127.0.0.1:3000")).await, "403");
-    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let logged = log.text();
     assert!(logged.contains("WARN"), "{logged}");
     assert!(
         logged.contains("Origin http://127.0.0.1:3000 may not connect"),

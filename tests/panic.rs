@@ -8,9 +8,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use axum::routing::any;
 use axum::Router;
@@ -48,30 +46,9 @@ async fn close_code_after_boom(url: &str) -> TCode {
     }
 }
 
-/// Captures what `tracing` logs on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_panicking_extractor_handler_closes_with_1011_is_logged_and_the_server_survives() {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = common::capture_logs();
 
     let addr =
         serve(Router::new().route("/ws", any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(panicky) }))).await;
@@ -80,7 +57,7 @@ async fn a_panicking_extractor_handler_closes_with_1011_is_logged_and_the_server
     // The next connection is served as if nothing happened.
     assert_eq!(close_code_after_boom(&url).await, TCode::Error);
 
-    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let logged = log.text();
     assert!(logged.contains("WebSocket handler panicked"), "{logged}");
     assert!(logged.contains("handler bug triggered by boom"), "{logged}");
     // Inside the connection's span, which names the path (axum::serve hides
