@@ -73,8 +73,9 @@ pub struct Connection {
     mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
     pub(super) idle: IdleClock,
-    /// permessage-deflate, when the handshake agreed it.
-    pub(super) deflate: Option<PerMessageDeflate>,
+    /// permessage-deflate, when the handshake agreed it; boxed, so that a
+    /// connection without it stays small (idle sockets are mostly this struct).
+    pub(super) deflate: Option<Box<PerMessageDeflate>>,
     /// The time of the latest input that carried one: what the frames
     /// being decoded were received at.
     pub(super) now: Instant,
@@ -147,7 +148,7 @@ impl Connection {
         config: &super::deflate::DeflateConfig,
     ) -> Self {
         self.decoder.allow_compressed_messages();
-        self.deflate = Some(PerMessageDeflate::new(self.role, params, config));
+        self.deflate = Some(Box::new(PerMessageDeflate::new(self.role, params, config)));
         self
     }
 
@@ -156,7 +157,7 @@ impl Connection {
     #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     #[must_use]
     pub fn deflate_params(&self) -> Option<&super::deflate::DeflateParams> {
-        self.deflate.as_ref().map(PerMessageDeflate::params)
+        self.deflate.as_deref().map(PerMessageDeflate::params)
     }
 
     /// Accepts unmasked frames from a client (`ServerConfig::accept_unmasked_frames`).

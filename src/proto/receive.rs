@@ -56,7 +56,7 @@ impl Connection {
             Ok(Some(Decoded::Chunk(chunk))) => {
                 let sink = Sink {
                     max_message_size,
-                    inflater: self.deflate.as_mut().map(PerMessageDeflate::inflater),
+                    inflater: self.deflate.as_deref_mut().map(PerMessageDeflate::inflater),
                 };
                 self.assembler.chunk(chunk, sink).map(|()| None)
             }
@@ -107,7 +107,7 @@ impl Connection {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                 let sink = Sink {
                     max_message_size: self.limits.max_message_size,
-                    inflater: self.deflate.as_mut().map(PerMessageDeflate::inflater),
+                    inflater: self.deflate.as_deref_mut().map(PerMessageDeflate::inflater),
                 };
                 return Ok(self
                     .assembler

@@ -87,6 +87,6 @@ impl Connection {
     /// an inflater whose peer keeps its context between messages.
     #[must_use]
     pub fn holds_deflate_memory(&self) -> bool {
-        self.deflate.as_ref().is_some_and(PerMessageDeflate::holds_memory)
+        self.deflate.as_deref().is_some_and(PerMessageDeflate::holds_memory)
     }
 }
