@@ -102,7 +102,7 @@ impl Validated {
     /// Step one, at extraction: the request's method, version and headers
     /// (RFC 6455 §4.2.1, RFC 8441 §4), and hyper's upgrade handle.
     pub(crate) fn from_request<B>(request: &mut Request<B>) -> Result<Self, HandshakeError> {
-        let accept = server::validate(&head_of(request)).inspect_err(log_refusal)?;
+        let accept = server::validate(&head_of(request));
         let path = request.uri().path().into();
         Self::new(accept, request.extensions_mut(), path)
     }
@@ -117,20 +117,29 @@ impl Validated {
             &parts.headers,
             &parts.extensions,
         );
-        let accept = server::validate(&head).inspect_err(log_refusal)?;
+        let accept = server::validate(&head);
         Self::new(accept, &mut parts.extensions, parts.uri.path().into())
     }
 
-    fn new(accept: Accept, extensions: &mut Extensions, path: Box<str>) -> Result<Self, HandshakeError> {
-        let on_upgrade = extensions
-            .remove::<OnUpgrade>()
-            .ok_or(HandshakeError::ConnectionNotUpgradable)
-            .inspect_err(log_refusal)?;
-        Ok(Self {
-            accept,
-            on_upgrade,
-            path,
-        })
+    /// The validated request with hyper's upgrade handle; every rule
+    /// refusal of either step is logged here, once.
+    fn new(
+        accept: Result<Accept, HandshakeError>,
+        extensions: &mut Extensions,
+        path: Box<str>,
+    ) -> Result<Self, HandshakeError> {
+        accept
+            .and_then(|accept| {
+                let on_upgrade = extensions
+                    .remove::<OnUpgrade>()
+                    .ok_or(HandshakeError::ConnectionNotUpgradable)?;
+                Ok(Self {
+                    accept,
+                    on_upgrade,
+                    path,
+                })
+            })
+            .inspect_err(log_refusal)
     }
 
     /// Step two, shared by every door: the origin policy, the subprotocol
