@@ -17,7 +17,7 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::wire::parse_header;
+use crate::wire::{masked_frame_with, parse_header};
 
 /// Servers with compression on, by command-line name (see `servers.rs`).
 pub const SERVERS: [&str; 5] = [
@@ -37,7 +37,6 @@ pub const SCENARIOS: [(&str, usize, usize); 2] = [
 /// Distinct messages per cycle.
 const CYCLE: usize = 64;
 const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
-const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// JSON-like records about `size` bytes long, each different.
 fn messages(size: usize) -> Vec<String> {
@@ -88,45 +87,17 @@ fn compressed_frames(messages: &[String], reset_each: bool) -> Vec<Vec<u8>> {
                 stream.compress_vec(rest, &mut out, FlushCompress::Sync).unwrap();
             }
             out.truncate(out.len() - 4);
-            masked_frame(0xc1, &out) // FIN, RSV1, text
+            masked_frame_with(0xc1, &out) // FIN, RSV1, text
         })
         .collect()
 }
 
-fn masked_frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![first];
-    match payload.len() {
-        len @ 0..=125 => frame.push(0x80 | len as u8),
-        len @ 126..=0xFFFF => {
-            frame.push(0xfe);
-            frame.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            frame.push(0xff);
-            frame.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&KEY);
-    frame.extend(payload.iter().zip(KEY.iter().cycle()).map(|(b, k)| b ^ k));
-    frame
-}
-
 /// Handshakes with a permessage-deflate offer; returns the stream and the
-/// agreed extension line (lowercase).
+/// agreed extension line (lowercase; empty when the server does not
+/// compress: the uncompressed reference).
 async fn handshake(addr: SocketAddr) -> (TcpStream, String) {
-    let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    tcp.set_nodelay(true).unwrap();
-    let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-        Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-        Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
-    tcp.write_all(request).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(tcp.read_u8().await.expect("closed during the handshake"));
-    }
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 101"), "{head}");
-    // Empty when the server does not compress (the uncompressed reference).
+    let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+    let (tcp, head) = crate::load::handshake_with(addr, offer).await;
     let agreed = head
         .lines()
         .find_map(|l| l.strip_prefix("sec-websocket-extensions:"))
@@ -215,7 +186,7 @@ impl Cycles {
         Self {
             takeover: Rc::new(compressed_frames(messages, false)),
             reset: Rc::new(compressed_frames(messages, true)),
-            plain: Rc::new(messages.iter().map(|t| masked_frame(0x81, t.as_bytes())).collect()),
+            plain: Rc::new(messages.iter().map(|t| masked_frame_with(0x81, t.as_bytes())).collect()),
         }
     }
 }

@@ -138,19 +138,28 @@ pub async fn hold_idle(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
 }
 
 async fn handshake(addr: SocketAddr) -> TcpStream {
+    handshake_with(addr, "").await.0
+}
+
+/// Opens a WebSocket with `extra` request header lines (each ending in
+/// `\r\n`); returns the stream and the 101 response's head, lowercase.
+pub async fn handshake_with(addr: SocketAddr, extra: &str) -> (TcpStream, String) {
     let mut tcp = TcpStream::connect(addr).await.expect("connect");
     tcp.set_nodelay(true).unwrap();
-    let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-        Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-    tcp.write_all(request).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let mut byte = [0];
         assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "closed during the handshake");
         head.push(byte[0]);
     }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    tcp
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    (tcp, head)
 }
 
 async fn echo_loop(mut tcp: TcpStream, payload: &[u8], in_flight: usize, tally: &Tally) {

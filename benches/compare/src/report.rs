@@ -107,21 +107,41 @@ pub fn run(quick: bool) {
 }
 
 fn measure(server: &str, scenario: usize, settings: &Settings) -> Outcome {
+    run_load(
+        server,
+        "load",
+        scenario,
+        settings.warmup_ms,
+        settings.window_ms,
+        Outcome::from_line,
+    )
+}
+
+/// Starts `server` on core 0 and the `load` subcommand for `scenario` on
+/// core 1; returns what `parse` finds in the load's output.
+fn run_load<T>(
+    server: &str,
+    load: &str,
+    scenario: usize,
+    warmup_ms: u64,
+    window_ms: u64,
+    parse: impl Fn(&str) -> Option<T>,
+) -> T {
     let running = Server::start(server);
     let exe = std::env::current_exe().unwrap();
     let output = Command::new("taskset")
         .args(["-c", "1"])
         .arg(exe)
-        .arg("load")
+        .arg(load)
         .arg(scenario.to_string())
         .arg(&running.addr)
         .arg(running.pid().to_string())
-        .arg(settings.warmup_ms.to_string())
-        .arg(settings.window_ms.to_string())
+        .arg(warmup_ms.to_string())
+        .arg(window_ms.to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout.lines().find_map(Outcome::from_line).unwrap_or_else(|| {
+    stdout.lines().find_map(parse).unwrap_or_else(|| {
         panic!(
             "{server}: no result\n{stdout}\n{}",
             String::from_utf8_lossy(&output.stderr)
@@ -269,29 +289,8 @@ pub fn run_compressed(quick: bool) {
 }
 
 fn compressed_measure(server: &str, scenario: usize, warmup: u64, window: u64) -> [f64; 3] {
-    let running = Server::start(server);
-    let exe = std::env::current_exe().unwrap();
-    let output = Command::new("taskset")
-        .args(["-c", "1"])
-        .arg(exe)
-        .arg("cload")
-        .arg(scenario.to_string())
-        .arg(&running.addr)
-        .arg(running.pid().to_string())
-        .arg(warmup.to_string())
-        .arg(window.to_string())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("CRESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "{server}: no result\n{stdout}\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    let mut fields = line.split(' ').map(|f| f.parse::<f64>().unwrap());
-    [fields.next().unwrap(), fields.next().unwrap(), fields.next().unwrap()]
+    run_load(server, "cload", scenario, warmup, window, |line| {
+        let mut fields = line.strip_prefix("CRESULT ")?.split(' ').map(|f| f.parse::<f64>().ok());
+        Some([fields.next()??, fields.next()??, fields.next()??])
+    })
 }

@@ -3,10 +3,11 @@
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
-/// The header of a final unmasked (server) or masked (client) binary frame.
-fn header(len: usize, masked: bool) -> Vec<u8> {
+/// The header of a final unmasked (server) or masked (client) frame whose
+/// first byte is `first` (FIN, RSV and opcode).
+fn header(first: u8, len: usize, masked: bool) -> Vec<u8> {
     let mask_bit = if masked { 0x80 } else { 0 };
-    let mut out = vec![0x82];
+    let mut out = vec![first];
     match len {
         0..=125 => out.push(mask_bit | len as u8),
         126..=0xFFFF => {
@@ -21,9 +22,14 @@ fn header(len: usize, masked: bool) -> Vec<u8> {
     out
 }
 
-/// A masked client frame carrying `payload`, built once and sent many times.
+/// A masked binary client frame carrying `payload`, built once and sent many times.
 pub fn masked_frame(payload: &[u8]) -> Vec<u8> {
-    let mut frame = header(payload.len(), true);
+    masked_frame_with(0x82, payload)
+}
+
+/// A masked client frame whose first byte is `first` (FIN, RSV, opcode).
+pub fn masked_frame_with(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = header(first, payload.len(), true);
     frame.extend_from_slice(&KEY);
     frame.extend(payload.iter().zip(KEY.iter().cycle()).map(|(b, k)| b ^ k));
     frame
@@ -53,7 +59,7 @@ pub fn unmask_into(input: &[u8], output: &mut Vec<u8>) -> Option<usize> {
     }
     let key: [u8; 4] = input[header_len - 4..header_len].try_into().unwrap();
     output.push(input[0]);
-    output.extend_from_slice(&header(len, false)[1..]);
+    output.extend_from_slice(&header(input[0], len, false)[1..]);
     let start = output.len();
     output.extend_from_slice(&input[header_len..total]);
     unmask(&mut output[start..], key);
