@@ -5,7 +5,7 @@ use base64::Engine;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Request, Response, StatusCode, Uri};
 
-use super::{accept_key, header_has_token, header_tokens, WEBSOCKET_VERSION};
+use super::{accept_key, header_has_token, header_tokens, only_value, WEBSOCKET_VERSION};
 
 #[cfg(feature = "deflate")]
 pub(crate) use super::deflate::offer as deflate_offer;
@@ -21,9 +21,9 @@ pub enum UpgradeError {
     MissingUpgradeWebSocket,
     /// No `upgrade` token in `Connection`.
     MissingConnectionUpgrade,
-    /// `Sec-WebSocket-Accept` did not answer our key.
+    /// `Sec-WebSocket-Accept` did not answer our key (or was repeated).
     BadAcceptKey,
-    /// The server selected a subprotocol we did not offer.
+    /// The server selected a subprotocol we did not offer (or more than one).
     UnofferedProtocol,
     /// The server turned on an extension we did not offer.
     UnofferedExtension,
@@ -170,7 +170,8 @@ fn check_upgrade<B>(response: &Response<B>, key: &HeaderValue) -> Result<(), Upg
         return Err(UpgradeError::MissingConnectionUpgrade);
     }
     let expected = accept_key(key.as_bytes());
-    if headers.get(header::SEC_WEBSOCKET_ACCEPT).map(HeaderValue::as_bytes) != Some(expected.as_bytes()) {
+    // RFC 6455 §11.3.3: it "MUST NOT appear more than once in an HTTP response".
+    if only_value(headers, &header::SEC_WEBSOCKET_ACCEPT).map(HeaderValue::as_bytes) != Some(expected.as_bytes()) {
         return Err(UpgradeError::BadAcceptKey);
     }
     Ok(())
@@ -178,10 +179,16 @@ fn check_upgrade<B>(response: &Response<B>, key: &HeaderValue) -> Result<(), Upg
 
 /// RFC 6455 §4.1: a selected subprotocol must be one we offered.
 fn selected_protocol<B>(response: &Response<B>, offered: &[HeaderValue]) -> Result<Option<HeaderValue>, UpgradeError> {
-    match response.headers().get(header::SEC_WEBSOCKET_PROTOCOL) {
-        None => Ok(None),
-        Some(selected) if offered.contains(selected) => Ok(Some(selected.clone())),
-        Some(_) => Err(UpgradeError::UnofferedProtocol),
+    let headers = response.headers();
+    // RFC 6455 §11.3.4: it "MUST NOT appear more than once in an HTTP
+    // response"; two would be two selected, which we never offer.
+    match (
+        headers.get(header::SEC_WEBSOCKET_PROTOCOL),
+        only_value(headers, &header::SEC_WEBSOCKET_PROTOCOL),
+    ) {
+        (None, _) => Ok(None),
+        (Some(_), Some(selected)) if offered.contains(selected) => Ok(Some(selected.clone())),
+        (Some(_), _) => Err(UpgradeError::UnofferedProtocol),
     }
 }
 
@@ -223,6 +230,17 @@ mod tests {
             (
                 answer(&key).header("sec-websocket-extensions", "permessage-deflate"),
                 UpgradeError::UnofferedExtension,
+            ),
+            // RFC 6455 §11.3.3 and §11.3.4: neither may appear twice in a response.
+            (
+                answer(&key).header("sec-websocket-accept", accept_key(key.as_bytes())),
+                UpgradeError::BadAcceptKey,
+            ),
+            (
+                answer(&key)
+                    .header("sec-websocket-protocol", "chat")
+                    .header("sec-websocket-protocol", "chat"),
+                UpgradeError::UnofferedProtocol,
             ),
         ];
         for (builder, expected) in cases {

@@ -36,7 +36,7 @@ enum ClientWindow {
 /// `None` to answer without the extension. An offer with an unknown,
 /// repeated or malformed parameter is skipped, not the request (RFC 7692
 /// §5: "the server ... MUST decline an offer it does not understand").
-pub(crate) fn accept_offer<'a>(
+pub fn accept_offer<'a>(
     offers: impl IntoIterator<Item = &'a HeaderValue>,
     config: &DeflateConfig,
 ) -> Option<DeflateParams> {
@@ -82,7 +82,7 @@ fn answer(offer: &Element, config: &DeflateConfig) -> Option<DeflateParams> {
 /// servers in the Autobahn family ask for `client_no_context_takeover` only
 /// of a client whose offer carries it, and would otherwise not compress at
 /// all. A server that follows RFC 7692 takes the first.
-pub(crate) fn offer(config: &DeflateConfig) -> HeaderValue {
+pub fn offer(config: &DeflateConfig) -> HeaderValue {
     let mut offer = one_offer(config, !config.keeps_context());
     if config.keeps_context() {
         offer.push_str(", ");
@@ -117,7 +117,7 @@ fn one_offer(config: &DeflateConfig, client_no_context_takeover: bool) -> String
 /// The client's check of the server's answer to [`offer`]: the agreed
 /// parameters, `None` if the server declined, or why the answer is invalid
 /// (RFC 7692 §7.1: the client "MUST _Fail the WebSocket Connection_").
-pub(crate) fn check_answer(
+pub fn check_answer(
     headers: &HeaderMap,
     config: Option<&DeflateConfig>,
 ) -> Result<Option<DeflateParams>, UpgradeError> {

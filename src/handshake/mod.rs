@@ -16,6 +16,14 @@ pub mod client;
 mod deflate;
 pub mod server;
 
+/// The negotiation's pieces, for this crate's fuzz targets only: not part
+/// of the API, and free to change in any release.
+#[cfg(feature = "deflate")]
+#[doc(hidden)]
+pub mod internals {
+    pub use super::deflate::{accept_offer, check_answer, offer};
+}
+
 /// RFC 6455 §1.3: the GUID appended to the client's key.
 const WEBSOCKET_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -52,6 +60,17 @@ pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> 
 }
 
 /// The items of comma-separated header values, trimmed, empty ones skipped.
+/// The header's value when it appears exactly once; `None` when it is
+/// absent or repeated (RFC 6455 §11.3 forbids repeating the key, the
+/// version, the accept key and the chosen subprotocol).
+pub(crate) fn only_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => Some(value),
+        _ => None,
+    }
+}
+
 pub(crate) fn header_tokens<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> impl Iterator<Item = &'a str> {
     values
         .into_iter()
@@ -100,9 +119,11 @@ pub enum HandshakeError {
     MissingUpgradeWebSocket,
     /// No `upgrade` token in `Connection` (400).
     MissingConnectionUpgrade,
-    /// `Sec-WebSocket-Key` was missing or not 16 bytes in base64 (400).
+    /// An HTTP/1.1 request without `Host` (400; RFC 6455 §4.1 requires it).
+    MissingHost,
+    /// `Sec-WebSocket-Key` was missing, repeated, or not 16 bytes in base64 (400).
     InvalidKey,
-    /// `Sec-WebSocket-Version` was missing or not 13 (426, with
+    /// `Sec-WebSocket-Version` was missing, repeated, or not 13 (426, with
     /// `Sec-WebSocket-Version: 13` so the client can retry).
     UnsupportedVersion,
     /// The server connection cannot be taken over (426), e.g. a hyper
@@ -142,8 +163,9 @@ impl HandshakeError {
             Self::OriginNotAllowed => "WebSocket requests from this Origin are not allowed",
             Self::MissingUpgradeWebSocket => "WebSocket upgrade requests need an `Upgrade: websocket` header",
             Self::MissingConnectionUpgrade => "WebSocket upgrade requests need a `Connection: upgrade` header",
-            Self::InvalidKey => "`Sec-WebSocket-Key` must be 16 bytes encoded in base64",
-            Self::UnsupportedVersion => "only WebSocket version 13 is supported (`Sec-WebSocket-Version: 13`)",
+            Self::MissingHost => "WebSocket upgrade requests need a `Host` header",
+            Self::InvalidKey => "`Sec-WebSocket-Key` must be one value: 16 bytes encoded in base64",
+            Self::UnsupportedVersion => "only WebSocket version 13 is supported (one `Sec-WebSocket-Version: 13`)",
             Self::ConnectionNotUpgradable => "this connection cannot be upgraded to a WebSocket",
         }
     }

@@ -21,6 +21,9 @@ pub enum ProtocolError {
     ControlFrameTooLarge,
     /// A 64-bit payload length had its most significant bit set.
     InvalidLength,
+    /// A payload length was not written in the fewest bytes that hold it
+    /// (RFC 6455 §5.2), e.g. 5 in the 16-bit form.
+    NonMinimalLength(u64),
     /// A client sent an unmasked frame (RFC 6455 §5.1).
     UnmaskedFrame,
     /// A server sent a masked frame (RFC 6455 §5.1).
@@ -81,6 +84,7 @@ impl fmt::Display for ProtocolError {
             Self::FragmentedControlFrame => f.write_str("control frame was fragmented"),
             Self::ControlFrameTooLarge => f.write_str("control frame payload exceeded 125 bytes"),
             Self::InvalidLength => f.write_str("64-bit payload length had its high bit set"),
+            Self::NonMinimalLength(len) => write!(f, "payload length {len} was not in its shortest encoding"),
             Self::UnmaskedFrame => f.write_str("client frame was not masked"),
             Self::MaskedFrame => f.write_str("server frame was masked"),
             Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),

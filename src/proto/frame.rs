@@ -130,8 +130,9 @@ impl FrameHeader {
     /// otherwise the header with the number of bytes it took.
     ///
     /// # Errors
-    /// A reserved opcode, a fragmented or oversized control frame, or a 64-bit
-    /// length with its most significant bit set.
+    /// A reserved opcode, a fragmented or oversized control frame, a 64-bit
+    /// length with its most significant bit set, or a length not written in
+    /// the fewest bytes that hold it.
     ///
     /// ```
     /// use hyperws::proto::internals::{FrameHeader, OpCode};
@@ -157,6 +158,9 @@ impl FrameHeader {
                 return Err(ProtocolError::ControlFrameTooLarge);
             }
         }
+        // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode
+        // the length, for example, the length of a 124-byte-long string
+        // can't be encoded as the sequence 126, 0, 124."
         let (payload_len, mut pos) = match short_len {
             LEN_16 => match buf.get(2..4) {
                 Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
@@ -170,6 +174,9 @@ impl FrameHeader {
             },
             len => (u64::from(len), 2),
         };
+        if (pos == 4 && payload_len < 126) || (pos == 10 && payload_len <= 0xFFFF) {
+            return Err(non_minimal(payload_len));
+        }
         let mask = if second & MASK_BIT == 0 {
             None
         } else {
@@ -235,6 +242,12 @@ impl FrameHeader {
         }
         pos
     }
+}
+
+/// Kept out of line: [`FrameHeader::parse`] is the decoder's hottest code.
+#[cold]
+fn non_minimal(len: u64) -> ProtocolError {
+    ProtocolError::NonMinimalLength(len)
 }
 
 #[cfg(test)]
@@ -338,6 +351,25 @@ mod tests {
         assert_eq!(FrameHeader::parse(&frame), Err(ProtocolError::InvalidLength));
         frame[2] = 0x7F;
         assert!(FrameHeader::parse(&frame).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_length_not_in_its_shortest_form_is_rejected() {
+        // RFC 6455 §5.2's own example: 124 bytes as 126, 0, 124.
+        let cases: [(&[u8], u64); 4] = [
+            (&[0x82, 126, 0, 124], 124),
+            (&[0x82, 126, 0, 0], 0),
+            (&[0x82, 127, 0, 0, 0, 0, 0, 0, 0, 125], 125),
+            (&[0x82, 127, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF], 0xFFFF),
+        ];
+        for (header, len) in cases {
+            assert_eq!(FrameHeader::parse(header), Err(ProtocolError::NonMinimalLength(len)));
+        }
+        // The smallest length each form may carry.
+        assert!(FrameHeader::parse(&[0x82, 126, 0, 126]).unwrap().is_some());
+        assert!(FrameHeader::parse(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
+            .unwrap()
+            .is_some());
     }
 
     #[test]

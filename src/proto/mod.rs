@@ -54,7 +54,29 @@ pub enum Role {
 /// not part of the API, and free to change in any release.
 #[doc(hidden)]
 pub mod internals {
+    #[cfg(feature = "deflate")]
+    pub use super::deflate::inflate::Inflater;
     pub use super::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
     pub use super::mask::apply_mask;
     pub use super::utf8::Utf8Validator;
+    use super::{closing::CloseState, Connection};
+
+    /// How far the closing handshake has come, 0 (open) to 4 (closed): it
+    /// may only grow.
+    #[must_use]
+    pub fn close_progress(conn: &Connection) -> u8 {
+        match conn.state {
+            CloseState::Open => 0,
+            CloseState::CloseSent { .. } => 1,
+            CloseState::Failing { .. } => 2,
+            CloseState::Draining { .. } => 3,
+            CloseState::Closed => 4,
+        }
+    }
+
+    /// Received bytes not yet decoded, and the read buffer's capacity.
+    #[must_use]
+    pub fn read_buffer_use(conn: &Connection) -> (usize, usize) {
+        (conn.input.len(), conn.input.capacity())
+    }
 }

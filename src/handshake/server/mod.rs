@@ -1,12 +1,13 @@
 //! The server's side of the opening handshake: RFC 6455 §4.2 over HTTP/1.1,
 //! RFC 8441 over HTTP/2, and the origin check browsers need.
 
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Uri, Version};
 
-use super::{accept_key, header_has_token, header_tokens, HandshakeError, Refusal, WEBSOCKET_VERSION};
+use super::{accept_key, header_has_token, header_tokens, only_value, HandshakeError, Refusal, WEBSOCKET_VERSION};
 #[cfg(feature = "deflate")]
 use crate::proto::deflate::{DeflateConfig, DeflateParams};
 use crate::server_config::OriginPolicy;
@@ -128,11 +129,18 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
             if !header_has_token(headers, &header::CONNECTION, "upgrade") {
                 return Err(HandshakeError::MissingConnectionUpgrade);
             }
+            // RFC 6455 §4.1: "The request MUST contain a |Host| header field".
+            if !headers.contains_key(header::HOST) {
+                return Err(HandshakeError::MissingHost);
+            }
             Some(())
         }
         _ => return Err(HandshakeError::HttpVersionNotSupported),
     };
-    if headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(WEBSOCKET_VERSION.as_bytes()) {
+    // RFC 6455 §11.3.5: it "MUST NOT appear more than once in an HTTP request".
+    if only_value(headers, &header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes)
+        != Some(WEBSOCKET_VERSION.as_bytes())
+    {
         return Err(HandshakeError::UnsupportedVersion);
     }
     let accept = match accept {
@@ -158,13 +166,21 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
     })
 }
 
+/// Standard base64 that ignores the padding bits of the last character.
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
 /// RFC 6455 §4.1: the key is "a randomly selected 16-byte value that has
 /// been base64-encoded"; the answer is its SHA-1 with the GUID, in base64.
+///
+/// RFC 6455 §11.3.1: the key "MUST NOT appear more than once in an HTTP
+/// request". Its padding bits are not checked: the RFC's own example key
+/// sets them (erratum 3150), and only the 16 bytes matter.
 fn accept_header(headers: &HeaderMap) -> Result<HeaderValue, HandshakeError> {
-    let key = headers
-        .get(header::SEC_WEBSOCKET_KEY)
-        .ok_or(HandshakeError::InvalidKey)?;
-    if !matches!(STANDARD.decode(key.as_bytes()), Ok(nonce) if nonce.len() == 16) {
+    let key = only_value(headers, &header::SEC_WEBSOCKET_KEY).ok_or(HandshakeError::InvalidKey)?;
+    if !matches!(KEY_BASE64.decode(key.as_bytes()), Ok(nonce) if nonce.len() == 16) {
         return Err(HandshakeError::InvalidKey);
     }
     HeaderValue::try_from(accept_key(key.as_bytes())).map_err(|_| HandshakeError::InvalidKey)
@@ -264,6 +280,7 @@ impl Accept {
     /// use http::{Request, Version};
     /// use hyperws::handshake::server::{validate, RequestHead};
     /// let request = Request::get("/")
+    ///     .header("host", "example.com")
     ///     .header("upgrade", "websocket")
     ///     .header("connection", "Upgrade")
     ///     .header("sec-websocket-version", "13")

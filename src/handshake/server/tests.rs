@@ -53,7 +53,8 @@ fn a_substring_is_not_a_token() {
 
 #[test]
 fn each_broken_rule_is_named() {
-    let cases: [(&str, Option<&str>, HandshakeError); 6] = [
+    let cases: [(&str, Option<&str>, HandshakeError); 7] = [
+        ("host", None, HandshakeError::MissingHost),
         ("upgrade", None, HandshakeError::MissingUpgradeWebSocket),
         ("upgrade", Some("h2c"), HandshakeError::MissingUpgradeWebSocket),
         ("connection", None, HandshakeError::MissingConnectionUpgrade),
@@ -181,4 +182,25 @@ fn origin_patterns_match_ports_and_subdomains() {
         "https://evil.com/x.example.com"
     ));
     assert!(origin_matches("*", "null"));
+}
+
+#[test]
+fn the_key_and_the_version_appear_once() {
+    // RFC 6455 §11.3.1 and §11.3.5: each "MUST NOT appear more than once in an HTTP request".
+    let key = check(request().header("sec-websocket-key", "AQIDBAUGBwgJCgsMDQ4PEA=="));
+    assert_eq!(key.unwrap_err(), HandshakeError::InvalidKey);
+    let version = check(request().header("sec-websocket-version", "13"));
+    assert_eq!(version.unwrap_err(), HandshakeError::UnsupportedVersion);
+}
+
+#[test]
+fn a_key_with_padding_bits_set_is_still_sixteen_bytes() {
+    // RFC 6455 §4.1's own example key sets them (erratum 3150).
+    let mut builder = request();
+    let headers = builder.headers_mut().unwrap();
+    headers.insert(
+        "sec-websocket-key",
+        HeaderValue::from_static("AQIDBAUGBwgJCgsMDQ4PEC=="),
+    );
+    assert!(check(builder).is_ok());
 }

@@ -19,7 +19,7 @@ const MIN_STEP: usize = 256;
 /// resets its context after each message, reset with ours and dropped when
 /// the socket is quiet.
 #[derive(Debug)]
-pub(crate) struct Inflater {
+pub struct Inflater {
     window_bits: u8,
     reset_each_message: bool,
     stream: Option<Decompress>,
@@ -28,7 +28,8 @@ pub(crate) struct Inflater {
 impl Inflater {
     /// An inflater for a peer that compresses with at most `peer_window_bits`
     /// (8 is read with 9: a larger window reads any smaller one's output).
-    pub(crate) fn new(peer_window_bits: u8, reset_each_message: bool) -> Self {
+    #[must_use]
+    pub fn new(peer_window_bits: u8, reset_each_message: bool) -> Self {
         Self {
             window_bits: peer_window_bits.max(MIN_COMPRESS_WINDOW),
             reset_each_message,
@@ -41,7 +42,7 @@ impl Inflater {
     /// # Errors
     /// `MessageTooLarge` as soon as `out` would pass `max` bytes (having
     /// room for at most one byte more), or `InvalidCompressedData`.
-    pub(crate) fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
+    pub fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         let bits = self.window_bits;
         let stream = self
             .stream
@@ -83,7 +84,7 @@ impl Inflater {
     ///
     /// # Errors
     /// As [`inflate`](Self::inflate).
-    pub(crate) fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
+    pub fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         self.inflate(&TAIL, out, max)?;
         if self.reset_each_message {
             if let Some(stream) = &mut self.stream {

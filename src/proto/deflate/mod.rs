@@ -10,7 +10,8 @@
 #![cfg(feature = "deflate")]
 
 mod compress;
-mod inflate;
+// `pub` for `proto::internals` (the fuzz targets); the module itself is crate-private.
+pub(crate) mod inflate;
 pub(crate) mod params;
 
 pub(crate) use self::compress::{Compressed, Deflater};

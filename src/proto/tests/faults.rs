@@ -76,6 +76,18 @@ fn each_protocol_violation_sends_its_close_code() {
             ProtocolError::ReservedBits,
             CloseCode::PROTOCOL,
         ),
+        (
+            // "x" with its length in the 16-bit form (RFC 6455 §5.2: minimal bytes MUST be used).
+            vec![0x81, 0xFE, 0, 1, 0, 0, 0, 0, b'x'],
+            ProtocolError::NonMinimalLength(1),
+            CloseCode::PROTOCOL,
+        ),
+        (
+            // A 64-bit length with its most significant bit set (§5.2: "MUST be 0").
+            vec![0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+            ProtocolError::InvalidLength,
+            CloseCode::PROTOCOL,
+        ),
     ];
     for (wire, error, code) in cases {
         let (_, mut server) = pair();
