@@ -23,9 +23,22 @@ use libfuzzer_sys::fuzz_target;
 #[derive(Arbitrary, Debug)]
 enum Op {
     Bytes(Vec<u8>),
-    Frame { fin: bool, rsv: u8, opcode: u8, payload: Vec<u8>, key: [u8; 4] },
-    Send { kind: u8, payload: Vec<u8>, uncompressed: bool },
-    Close { code: Option<u16>, reason: String },
+    Frame {
+        fin: bool,
+        rsv: u8,
+        opcode: u8,
+        payload: Vec<u8>,
+        key: [u8; 4],
+    },
+    Send {
+        kind: u8,
+        payload: Vec<u8>,
+        uncompressed: bool,
+    },
+    Close {
+        code: Option<u16>,
+        reason: String,
+    },
     Advance(u16),
     Write(u16),
     Eof,
@@ -90,12 +103,25 @@ impl Run {
     fn apply(&mut self, op: Op, peer: Role) {
         match op {
             Op::Bytes(bytes) => self.feed(&bytes),
-            Op::Frame { fin, rsv, opcode, payload, key } => {
+            Op::Frame {
+                fin,
+                rsv,
+                opcode,
+                payload,
+                key,
+            } => {
                 self.feed(&write_frame(peer, fin, rsv, opcode, &payload, key));
             }
-            Op::Send { kind, payload, uncompressed } => self.send(kind, payload, uncompressed),
+            Op::Send {
+                kind,
+                payload,
+                uncompressed,
+            } => self.send(kind, payload, uncompressed),
             Op::Close { code, reason } => {
-                let frame = code.map(|code| CloseFrame { code: CloseCode::from(code), reason: reason.into() });
+                let frame = code.map(|code| CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                });
                 let could_send = self.conn.send_error().is_none();
                 let result = self.conn.close(frame, self.now);
                 assert!(could_send || result.is_err(), "close accepted after the close");
@@ -105,7 +131,10 @@ impl Run {
                 if self.conn.poll_timeout().is_some_and(|deadline| deadline <= self.now) {
                     self.conn.handle_timeout(self.now);
                     let next = self.conn.poll_timeout();
-                    assert!(next.is_none_or(|deadline| deadline > self.now), "deadline still due: {next:?}");
+                    assert!(
+                        next.is_none_or(|deadline| deadline > self.now),
+                        "deadline still due: {next:?}"
+                    );
                 }
             }
             Op::Write(limit) => {
@@ -113,7 +142,9 @@ impl Run {
                 self.written.extend_from_slice(&taken);
             }
             Op::Eof => self.conn.handle_eof(),
-            Op::TransportError => self.conn.handle_transport_error(std::io::ErrorKind::ConnectionReset.into()),
+            Op::TransportError => self
+                .conn
+                .handle_transport_error(std::io::ErrorKind::ConnectionReset.into()),
         }
     }
 
@@ -157,7 +188,9 @@ impl Run {
     fn check(&mut self) {
         self.check_read_buffer();
         self.check_progress();
-        let Some(pending) = pending_output(&self.conn) else { return };
+        let Some(pending) = pending_output(&self.conn) else {
+            return;
+        };
         let mut wire = self.written.clone();
         wire.extend_from_slice(&pending);
         let (frames, rest) = read_frames(&wire);
@@ -191,7 +224,11 @@ impl Run {
 
     fn check_progress(&mut self) {
         let progress = internals::close_progress(&self.conn);
-        assert!(progress >= self.progress, "closing went back: {} -> {progress}", self.progress);
+        assert!(
+            progress >= self.progress,
+            "closing went back: {} -> {progress}",
+            self.progress
+        );
         self.progress = progress;
         match self.conn.poll_end() {
             Some(end) => {
@@ -213,7 +250,10 @@ impl Run {
             assert_eq!(frame.masked, client, "masking");
             assert!(frame.minimal_length, "length not in its minimal encoding");
             if frame.opcode >= 0x8 {
-                assert!(frame.fin && frame.payload.len() <= 125 && frame.rsv == 0, "control frame");
+                assert!(
+                    frame.fin && frame.payload.len() <= 125 && frame.rsv == 0,
+                    "control frame"
+                );
             } else {
                 assert!(frame.rsv == 0 || (self.deflate && frame.rsv == 0x40), "reserved bits");
             }

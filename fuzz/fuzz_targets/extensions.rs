@@ -27,7 +27,13 @@ struct Side {
 
 impl Side {
     fn config(&self) -> Option<DeflateConfig> {
-        deflate_config(self.level, self.window, self.peer_window, self.takeover, self.peer_takeover)
+        deflate_config(
+            self.level,
+            self.window,
+            self.peer_window,
+            self.takeover,
+            self.peer_takeover,
+        )
     }
 }
 
@@ -39,7 +45,9 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let (Some(client), Some(server)) = (input.client.config(), input.server.config()) else { return };
+    let (Some(client), Some(server)) = (input.client.config(), input.server.config()) else {
+        return;
+    };
     arbitrary_values(&input.values, &client, &server);
     our_offer(&client, &server);
 });
@@ -50,7 +58,10 @@ fn arbitrary_values(values: &[Vec<u8>], client: &DeflateConfig, server: &Deflate
         assert_in_range(&params);
         // We never agree to compress with a window below 9 bits.
         assert!(params.max_window_bits(Role::Server) >= 9, "{params}");
-        assert!(params.max_window_bits(Role::Server) <= server.own_window_bits(), "{params}");
+        assert!(
+            params.max_window_bits(Role::Server) <= server.own_window_bits(),
+            "{params}"
+        );
     }
     let mut headers = HeaderMap::new();
     for value in values {
@@ -58,7 +69,10 @@ fn arbitrary_values(values: &[Vec<u8>], client: &DeflateConfig, server: &Deflate
     }
     if let Ok(Some(params)) = check_answer(&headers, Some(client)) {
         assert_in_range(&params);
-        assert!(params.max_window_bits(Role::Server) <= client.requested_peer_window_bits(), "{params}");
+        assert!(
+            params.max_window_bits(Role::Server) <= client.requested_peer_window_bits(),
+            "{params}"
+        );
     }
 }
 
@@ -70,7 +84,10 @@ fn our_offer(client: &DeflateConfig, server: &DeflateConfig) {
         return;
     };
     let mut headers = HeaderMap::new();
-    headers.insert(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_str(&agreed.to_string()).unwrap());
+    headers.insert(
+        SEC_WEBSOCKET_EXTENSIONS,
+        HeaderValue::from_str(&agreed.to_string()).unwrap(),
+    );
     let checked = check_answer(&headers, Some(client));
     assert_eq!(checked, Ok(Some(agreed)), "{offer:?} answered {agreed}");
     // The client's wishes hold.
@@ -81,7 +98,10 @@ fn our_offer(client: &DeflateConfig, server: &DeflateConfig) {
 }
 
 fn assert_in_range(params: &DeflateParams) {
-    for bits in [params.server_max_window_bits, params.client_max_window_bits].into_iter().flatten() {
+    for bits in [params.server_max_window_bits, params.client_max_window_bits]
+        .into_iter()
+        .flatten()
+    {
         assert!((8..=15).contains(&bits), "{params}");
     }
 }

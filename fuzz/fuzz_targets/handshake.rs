@@ -70,7 +70,10 @@ fn valid_base() -> HeaderMap {
     headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
     headers.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-    headers.insert(header::SEC_WEBSOCKET_KEY, HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="));
+    headers.insert(
+        header::SEC_WEBSOCKET_KEY,
+        HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+    );
     headers
 }
 
@@ -89,14 +92,25 @@ fn server(input: &Input) {
     let mut head = RequestHead::new(&method, version, &uri, &headers);
     head.protocol = r.protocol.as_deref();
     let Ok(mut accept) = validate(&head) else { return };
-    assert_eq!(headers.get_all(header::SEC_WEBSOCKET_VERSION).iter().next().map(HeaderValue::as_bytes), Some(&b"13"[..]));
+    assert_eq!(
+        headers
+            .get_all(header::SEC_WEBSOCKET_VERSION)
+            .iter()
+            .next()
+            .map(HeaderValue::as_bytes),
+        Some(&b"13"[..])
+    );
     let policy = match input.policy.0 % 3 {
         0 => OriginPolicy::SameHost,
         1 => OriginPolicy::Allowed(Arc::from(input.policy.1.clone())),
         _ => OriginPolicy::Any,
     };
     let _ = accept.check_origin(&policy);
-    let ours: Vec<HeaderValue> = input.ours.iter().filter_map(|p| HeaderValue::from_str(p).ok()).collect();
+    let ours: Vec<HeaderValue> = input
+        .ours
+        .iter()
+        .filter_map(|p| HeaderValue::from_str(p).ok())
+        .collect();
     let requested: Vec<HeaderValue> = accept.requested_protocols().cloned().collect();
     if let Some(chosen) = accept.select_protocol(&ours) {
         assert!(ours.contains(chosen) && requested.contains(chosen), "chose {chosen:?}");
@@ -129,13 +143,18 @@ fn client((status, pairs, random, offered, valid_base): &(u16, Vec<(u8, Vec<u8>)
     if *valid_base {
         base.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         base.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-        base.insert(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&accept_key(key.as_bytes())).unwrap());
+        base.insert(
+            header::SEC_WEBSOCKET_ACCEPT,
+            HeaderValue::from_str(&accept_key(key.as_bytes())).unwrap(),
+        );
     }
     let mut response = Response::new(());
     *response.headers_mut() = header_map(base, pairs);
     *response.status_mut() = StatusCode::from_u16(100 + status % 500).unwrap_or(StatusCode::SWITCHING_PROTOCOLS);
     let offered: Vec<HeaderValue> = offered.iter().filter_map(|p| HeaderValue::from_str(p).ok()).collect();
-    let Ok(protocol) = verify(&response, &key, &offered) else { return };
+    let Ok(protocol) = verify(&response, &key, &offered) else {
+        return;
+    };
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     let accept = response.headers().get(header::SEC_WEBSOCKET_ACCEPT).unwrap();
     assert_eq!(accept.as_bytes(), accept_key(key.as_bytes()).as_bytes());

@@ -34,7 +34,8 @@ fuzz_target!(|input: Input| {
     let bits = 8 + input.window_bits % 8;
     let max = 1usize << (input.max_log % 20);
     let mut inflater = Inflater::new(bits, input.reset_each_message);
-    let mut compressor = Compress::new_with_window_bits(Compression::new(u32::from(input.level % 10)), false, bits.max(9));
+    let mut compressor =
+        Compress::new_with_window_bits(Compression::new(u32::from(input.level % 10)), false, bits.max(9));
     let mut cuts = input.cuts.iter().copied().cycle();
     // After raw bytes inflated without error, a shared window holds junk.
     let mut window_known = true;
@@ -51,7 +52,12 @@ fuzz_target!(|input: Input| {
         };
         let mut out = Vec::new();
         let result = inflate_in_pieces(&mut inflater, &wire, &mut cuts, &mut out, max);
-        assert!(out.len() <= max + 1 && out.capacity() <= max + 1, "{} / {} past {max}", out.len(), out.capacity());
+        assert!(
+            out.len() <= max + 1 && out.capacity() <= max + 1,
+            "{} / {} past {max}",
+            out.len(),
+            out.capacity()
+        );
         if let Err(ProtocolError::MessageTooLarge { size, .. }) = &result {
             assert!(*size as usize > max);
         }

@@ -30,36 +30,74 @@ fuzz_target!(|input: Input| {
 });
 
 fn header_round_trip((fin, rsv, opcode, mask, len): (bool, u8, u8, Option<[u8; 4]>, u64)) {
-    let Some(opcode) = [OpCode::Continuation, OpCode::Text, OpCode::Binary, OpCode::Close, OpCode::Ping, OpCode::Pong]
-        .get(usize::from(opcode % 6))
-        .copied()
-    else {
+    let Some(opcode) = [
+        OpCode::Continuation,
+        OpCode::Text,
+        OpCode::Binary,
+        OpCode::Close,
+        OpCode::Ping,
+        OpCode::Pong,
+    ]
+    .get(usize::from(opcode % 6))
+    .copied() else {
         return;
     };
     // RFC 6455 §5.2: lengths are 63 bits; control frames carry at most 125.
     let len = if opcode.is_control() { len % 126 } else { len >> 1 };
-    let header = FrameHeader { fin: fin || opcode.is_control(), rsv: rsv & 0x70, opcode, mask, payload_len: len };
+    let header = FrameHeader {
+        fin: fin || opcode.is_control(),
+        rsv: rsv & 0x70,
+        opcode,
+        mask,
+        payload_len: len,
+    };
     let mut out = [0; MAX_HEADER_LEN];
     let n = header.encode(&mut out);
     assert_eq!(n, header.encoded_len());
     assert_eq!(FrameHeader::parse(&out[..n]), Ok(Some((header, n))));
-    assert_eq!(FrameHeader::parse(&out[..n - 1]), Ok(None), "a cut header is incomplete");
+    assert_eq!(
+        FrameHeader::parse(&out[..n - 1]),
+        Ok(None),
+        "a cut header is incomplete"
+    );
     if len < 4096 {
         let mut wire = out[..n].to_vec();
         wire.resize(n + len as usize, 0);
         let (frames, rest) = read_frames(&wire);
         assert!(rest.is_empty() && frames.len() == 1 && frames[0].minimal_length);
-        assert_eq!((frames[0].opcode, frames[0].masked, frames[0].rsv), (opcode.as_u8(), mask.is_some(), rsv & 0x70));
+        assert_eq!(
+            (frames[0].opcode, frames[0].masked, frames[0].rsv),
+            (opcode.as_u8(), mask.is_some(), rsv & 0x70)
+        );
     }
 }
 
 fn connection_round_trip(input: &Input) {
     let now = Instant::now();
-    let config = Config::builder().max_message_size(1 << 22).max_frame_size(1 << 22).no_heartbeat().build().unwrap();
-    let (sender_role, receiver_role) = if input.client_sends { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
+    let config = Config::builder()
+        .max_message_size(1 << 22)
+        .max_frame_size(1 << 22)
+        .no_heartbeat()
+        .build()
+        .unwrap();
+    let (sender_role, receiver_role) = if input.client_sends {
+        (Role::Client, Role::Server)
+    } else {
+        (Role::Server, Role::Client)
+    };
     let mut sender = Connection::new(sender_role, &config, now);
     let mut receiver = Connection::new(receiver_role, &config, now);
-    let settings = Settings { client: false, max_frame_log: 0, max_message_log: 0, read_chunk: 1, write_buffer: 0, heartbeat: None, idle_ms: None, close_ms: 1, deflate: input.deflate };
+    let settings = Settings {
+        client: false,
+        max_frame_log: 0,
+        max_message_log: 0,
+        read_chunk: 1,
+        write_buffer: 0,
+        heartbeat: None,
+        idle_ms: None,
+        close_ms: 1,
+        deflate: input.deflate,
+    };
     if let Some((params, deflate)) = settings.deflate() {
         sender = sender.with_deflate(params, &deflate);
         receiver = receiver.with_deflate(params, &deflate);
@@ -73,13 +111,20 @@ fn connection_round_trip(input: &Input) {
             2 => Message::Ping(payload.into()),
             _ => Message::Pong(payload.into()),
         };
-        let sent = if *uncompressed { sender.send_uncompressed(message.clone()) } else { sender.send(message.clone()) };
+        let sent = if *uncompressed {
+            sender.send_uncompressed(message.clone())
+        } else {
+            sender.send(message.clone())
+        };
         if sent.is_ok() {
             expected.push(message);
         }
     }
     if let Some((code, reason)) = &input.close {
-        let frame = CloseFrame { code: CloseCode::from(*code), reason: reason.as_str().into() };
+        let frame = CloseFrame {
+            code: CloseCode::from(*code),
+            reason: reason.as_str().into(),
+        };
         if sender.close(Some(frame.clone()), now).is_ok() {
             expected.push(Message::Close(Some(frame)));
         }
@@ -98,5 +143,10 @@ fn connection_round_trip(input: &Input) {
         received.extend(std::iter::from_fn(|| receiver.poll_message()));
     }
     assert_eq!(receiver.error().map(|e| e.to_string()), None);
-    assert!(received == expected, "sent {} messages, received {}", expected.len(), received.len());
+    assert!(
+        received == expected,
+        "sent {} messages, received {}",
+        expected.len(),
+        received.len()
+    );
 }

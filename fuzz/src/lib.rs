@@ -205,7 +205,13 @@ pub fn take_output(conn: &mut hyperws::proto::Connection, limit: usize) -> Vec<u
 
 /// A `DeflateConfig` from arbitrary numbers, or `None` where a config
 /// with it would not build.
-pub fn deflate_config(level: u8, window: u8, peer_window: u8, takeover: bool, peer_takeover: Option<bool>) -> Option<DeflateConfig> {
+pub fn deflate_config(
+    level: u8,
+    window: u8,
+    peer_window: u8,
+    takeover: bool,
+    peer_takeover: Option<bool>,
+) -> Option<DeflateConfig> {
     let mut config = DeflateConfig::default()
         .level(u32::from(level % 12))
         .window_bits(7 + window % 10)

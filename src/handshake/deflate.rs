@@ -82,6 +82,10 @@ fn answer(offer: &Element, config: &DeflateConfig) -> Option<DeflateParams> {
 /// servers in the Autobahn family ask for `client_no_context_takeover` only
 /// of a client whose offer carries it, and would otherwise not compress at
 /// all. A server that follows RFC 7692 takes the first.
+///
+/// # Panics
+/// Never: the offer is tokens and digits, a valid header value.
+#[must_use]
 pub fn offer(config: &DeflateConfig) -> HeaderValue {
     let mut offer = one_offer(config, !config.keeps_context());
     if config.keeps_context() {
