@@ -5,12 +5,17 @@
 //! ```sh
 //! cargo run --release --example axum_echo -- 127.0.0.1:9002
 //! ```
+//!
+//! The router is served by `hyperws::serve`, a drop-in for `axum::serve`
+//! that also drops a client that has not sent its request head within the
+//! handshake timeout: `axum::serve` gives hyper no timer, so it has no
+//! such deadline and a slowloris client holds its connection forever.
 
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::DeflateConfig;
+use hyperws::{DeflateConfig, ServerConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -18,7 +23,7 @@ async fn main() -> std::io::Result<()> {
     let app = Router::new().fallback(any(handler));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("axum echo server listening on ws://{}", listener.local_addr()?);
-    axum::serve(listener, app).await
+    hyperws::serve(listener, app, &ServerConfig::default()).await
 }
 
 async fn handler(ws: WebSocketUpgrade) -> Response {

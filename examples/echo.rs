@@ -15,7 +15,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyperws::{upgrade_request, Config, DeflateConfig, Message, ServerConfig, UpgradeFut};
 use tokio::net::TcpListener;
 
@@ -41,7 +41,12 @@ async fn main() -> std::io::Result<()> {
         tcp.set_nodelay(true)?;
         tokio::spawn(async move {
             let service = service_fn(handle);
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+            // A client must send its request head within the handshake
+            // timeout (slowloris); hyper needs a timer to enforce it.
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(config().handshake_timeout())
+                .serve_connection(TokioIo::new(tcp), service);
             // `with_upgrades` lets hyper hand the connection over after the 101.
             if let Err(e) = connection.with_upgrades().await {
                 eprintln!("connection error: {e}");

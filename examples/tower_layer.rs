@@ -8,17 +8,21 @@
 //! ```
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use hyperws::tower::WebSocketLayer;
 use hyperws::{Config, Message, WebSocket};
 use tokio::net::TcpListener;
 use tower::{service_fn, ServiceBuilder};
+
+/// How long a client may take to send its request head (slowloris).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn echo(mut ws: WebSocket) {
     while let Some(Ok(message)) = ws.recv().await {
@@ -56,7 +60,12 @@ async fn main() -> std::io::Result<()> {
         let (tcp, _) = listener.accept().await?;
         let service = TowerToHyperService::new(service.clone());
         tokio::spawn(async move {
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+            // A client must send its request head within the handshake
+            // timeout (slowloris); hyper needs a timer to enforce it.
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(tcp), service);
             if let Err(e) = connection.with_upgrades().await {
                 eprintln!("connection error: {e}");
             }
