@@ -25,14 +25,9 @@ use super::idle::IdleClock;
 use super::mask::MaskKeys;
 use super::message::Message;
 use super::outbox::Outbox;
+use super::reading::ReadRoom;
 use super::Role;
 use crate::Config;
-
-/// An empty read buffer larger than this is given back at once.
-const RELEASE_AT_ONCE: usize = 2 << 20;
-
-/// Read room may grow by this much even before as much has arrived.
-const GROWTH_FLOOR: usize = 64 << 10;
 
 /// The sans-IO WebSocket protocol state for one connection.
 ///
@@ -64,6 +59,7 @@ pub struct Connection {
     pub(super) role: Role,
     pub(super) limits: Limits,
     pub(super) input: BytesMut,
+    pub(super) read_room: ReadRoom,
     pub(super) decoder: FrameDecoder,
     pub(super) assembler: Assembler,
     pub(super) state: CloseState,
@@ -85,7 +81,6 @@ pub struct Connection {
 #[derive(Debug)]
 pub(super) struct Limits {
     pub(super) max_message_size: usize,
-    pub(super) read_chunk: usize,
     pub(super) write_buffer_size: usize,
     pub(super) max_write_buffer_size: usize,
     pub(super) close_timeout: Duration,
@@ -99,12 +94,12 @@ impl Connection {
             role,
             limits: Limits {
                 max_message_size: config.max_message_size(),
-                read_chunk: config.read_buffer_size(),
                 write_buffer_size: config.write_buffer_size(),
                 max_write_buffer_size: config.max_write_buffer_size(),
                 close_timeout: config.close_timeout(),
             },
             input: BytesMut::new(),
+            read_room: ReadRoom::new(config.read_buffer_size()),
             decoder: FrameDecoder::new(role, config.max_frame_size()),
             assembler: Assembler::Idle,
             state: CloseState::Open,
@@ -172,63 +167,6 @@ impl Connection {
     }
 
     // ----- Inputs -----
-
-    /// Where to append bytes read from the transport; then call
-    /// [`handle_read`](Self::handle_read) with how many. Room is reserved
-    /// for the frame in progress (at least `Config::read_buffer_size`).
-    /// Append only: bytes already in it are not yet decoded.
-    pub fn read_buffer(&mut self) -> &mut BytesMut {
-        if self.input.is_empty() && self.input.capacity() > RELEASE_AT_ONCE {
-            // A very large message is over: give its room back now. Smaller
-            // buffers go back when the socket is quiet (`check_clocks`).
-            self.input = BytesMut::new();
-        }
-        // Room for the frame in progress, growing with what has arrived (at
-        // most doubling it, past 64 KiB): a header that declares 16 MiB
-        // reserves it only as the bytes come. Between frames, room for one
-        // like the last, so a stream of large messages takes one read each.
-        // Plus a chunk more, so a read that completes the frame comes back
-        // short, which tells tokio the socket is drained (no read that only
-        // returns `WouldBlock`).
-        let buffered = self.input.len();
-        let expected = match self.decoder.bytes_needed(buffered) {
-            0 => self.decoder.last_frame_len().min(RELEASE_AT_ONCE),
-            needed => needed.min(buffered.max(GROWTH_FLOOR)),
-        };
-        let wanted = expected + self.limits.read_chunk;
-        self.input.reserve(wanted);
-        &mut self.input
-    }
-
-    /// Whether read room is allocated. While it is not (a new or long-quiet
-    /// connection), a driver may read into a small buffer of its own and
-    /// pass it to [`handle_bytes`](Self::handle_bytes), so that an idle
-    /// connection holds no read buffer at all.
-    #[must_use]
-    pub fn has_read_buffer(&self) -> bool {
-        self.input.capacity() > 0
-    }
-
-    /// `n` bytes were appended to [`read_buffer`](Self::read_buffer) at
-    /// `now`. Any byte proves the peer alive, even mid-way through a frame.
-    /// A deadline that has passed is handled here too, so a peer that never
-    /// lets the transport go quiet cannot outlive it.
-    pub fn handle_read(&mut self, n: usize, now: Instant) {
-        if n > 0 {
-            self.heartbeat.heard(now);
-        }
-        if self.poll_timeout().is_some_and(|deadline| deadline <= now) {
-            self.handle_timeout(now);
-        }
-        self.now = self.now.max(now);
-    }
-
-    /// Copies `bytes` in, as [`read_buffer`](Self::read_buffer) and
-    /// [`handle_read`](Self::handle_read) would.
-    pub fn handle_bytes(&mut self, bytes: &[u8], now: Instant) {
-        self.read_buffer().extend_from_slice(bytes);
-        self.handle_read(bytes.len(), now);
-    }
 
     /// The transport reached end of input: the expected end after the
     /// closing handshake, an abnormal closure (1006) before it.

@@ -26,6 +26,7 @@ mod mask;
 pub(crate) mod message;
 mod outbox;
 pub(crate) mod random;
+mod reading;
 mod receive;
 mod status;
 mod utf8;

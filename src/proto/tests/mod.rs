@@ -1,12 +1,13 @@
 //! A client and a server `Connection` talking in memory, on a made-up clock.
 //! `mod.rs` holds the helpers and the message round trips; `closing.rs` the
 //! closing handshake and the transport's end; `faults.rs` what a
-//! misbehaving peer gets.
+//! misbehaving peer gets; `reading.rs` how much read buffer is held.
 
 mod closing;
 #[cfg(feature = "deflate")]
 mod deflate;
 mod faults;
+mod reading;
 
 use std::time::{Duration, Instant};
 
