@@ -19,9 +19,6 @@ const MIN_READ: usize = 4 << 10;
 /// An empty read buffer larger than this is given back at once.
 const RELEASE_AT_ONCE: usize = 2 << 20;
 
-/// Read room may grow by this much even before as much has arrived.
-const GROWTH_FLOOR: usize = 64 << 10;
-
 /// An empty buffer this many times larger than the next read needs is
 /// given back: the burst that grew it is over.
 const OVERSIZE: usize = 4;
@@ -63,8 +60,8 @@ impl Connection {
     /// Append only: bytes already in it are not yet decoded.
     pub fn read_buffer(&mut self) -> &mut BytesMut {
         // Room for the frame in progress, growing with what has arrived (at
-        // most doubling it, past 64 KiB): a header that declares 16 MiB
-        // reserves it only as the bytes come. Between frames, room for one
+        // most doubling it, past a read's room): a header that declares
+        // 16 MiB reserves it only as the bytes come. Between frames, room for one
         // like the last, so a stream of large messages takes one read each.
         // Plus a read's room more, so a read that completes the frame comes
         // back short, which tells tokio the socket is drained (no read that
@@ -72,7 +69,7 @@ impl Connection {
         let buffered = self.input.len();
         let expected = match self.decoder.bytes_needed(buffered) {
             0 => self.decoder.last_frame_len().min(RELEASE_AT_ONCE),
-            needed => needed.min(buffered.max(GROWTH_FLOOR)),
+            needed => needed.min(buffered.max(self.read_room.next)),
         };
         let wanted = expected + self.read_room.next;
         let capacity = self.input.capacity();
