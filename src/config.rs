@@ -154,8 +154,12 @@ impl ConfigBuilder {
         self
     }
 
-    /// How much room each read from the transport has at least (untouched
-    /// room costs no resident memory, and idle sockets hold none). Default: 64 KiB.
+    /// The most room one read from the transport gets (beyond what the
+    /// frame in progress needs). The room adapts: it starts at 4 KiB (or
+    /// this, if smaller), doubles while reads fill it and halves while they
+    /// use little of it, so a socket that receives small frames holds a few
+    /// KiB and a bulk transfer reads this much at a time; idle sockets hold
+    /// none. Default: 64 KiB.
     pub const fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.0.read_buffer_size = bytes;
         self
