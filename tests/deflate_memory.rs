@@ -5,30 +5,16 @@
 //! allocator is process-wide.
 #![cfg(feature = "deflate")]
 
-use std::io::IoSlice;
 use std::time::{Duration, Instant};
 
 use hyperws::proto::{Connection, Role};
 use hyperws::{Config, DeflateConfig, DeflateParams, Message};
 
+mod common;
+use common::take_output;
+
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
-
-fn take_output(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let mut slices = [IoSlice::new(&[]); 8];
-        let used = conn.poll_transmit(&mut slices);
-        if used == 0 {
-            return out;
-        }
-        let before = out.len();
-        for slice in &slices[..used] {
-            out.extend_from_slice(slice);
-        }
-        conn.handle_written(out.len() - before);
-    }
-}
 
 fn json() -> String {
     let record = r#"{"id":12345,"user":"ada","status":"online","rooms":["general","rust"]},"#;

@@ -6,33 +6,19 @@
 //! file: dhat's profiler is process-wide.
 #![cfg(feature = "deflate")]
 
-use std::io::IoSlice;
 use std::time::Instant;
 
 use hyperws::proto::{Connection, Role};
 use hyperws::{Config, DeflateConfig, DeflateParams, Message};
+
+mod common;
+use common::take_output;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 fn live_bytes() -> usize {
     dhat::HeapStats::get().curr_bytes
-}
-
-fn take_output(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let mut slices = [IoSlice::new(&[]); 8];
-        let used = conn.poll_transmit(&mut slices);
-        if used == 0 {
-            return out;
-        }
-        let before = out.len();
-        for slice in &slices[..used] {
-            out.extend_from_slice(slice);
-        }
-        conn.handle_written(out.len() - before);
-    }
 }
 
 /// A masked binary frame header declaring `len` bytes (64-bit form).

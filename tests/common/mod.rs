@@ -233,3 +233,20 @@ pub(crate) fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
         .finish();
     (log, tracing::subscriber::set_default(subscriber))
 }
+
+/// Everything `conn` has queued, taken as a transport that accepts it all would.
+pub(crate) fn take_output(conn: &mut hyperws::proto::Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        let used = conn.poll_transmit(&mut slices);
+        if used == 0 {
+            return out;
+        }
+        let before = out.len();
+        for slice in &slices[..used] {
+            out.extend_from_slice(slice);
+        }
+        conn.handle_written(out.len() - before);
+    }
+}
