@@ -16,7 +16,7 @@ use crate::sample;
 
 /// How late past interval + timeout a vanished peer may be dropped
 /// (timer resolution and a busy machine).
-const DROP_SLACK: Duration = Duration::from_secs(1);
+const DROP_SLACK: Duration = Duration::from_millis(500);
 /// How long an echo may take before it counts as lost.
 const ECHO_DEADLINE: Duration = Duration::from_secs(5);
 
