@@ -9,9 +9,9 @@ use super::TAIL;
 use crate::proto::error::ProtocolError;
 
 /// Output room grows in steps, when what is left is less than about four
-/// times the input: by at least the output so far (so large messages take
-/// few reallocations), within these bounds, and never past the limit plus
-/// one byte, so a bomb is caught having spent nothing beyond the limit.
+/// times the input: by twice that or the output so far (so large messages
+/// take few reallocations), within these bounds, and never past the limit
+/// plus one byte, so a bomb is caught having spent nothing beyond the limit.
 const MAX_STEP: usize = 256 << 10;
 const MIN_STEP: usize = 256;
 
@@ -51,11 +51,11 @@ impl Inflater {
             // One byte past the limit is room enough to see it broken.
             let allowed = (max - out.len()).saturating_add(1);
             let wanted = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP).min(allowed);
-            // Grow only when the room left is short, and then by at least
-            // the output so far: payload arriving a byte at a time must not
-            // copy the message once per byte.
+            // Grow only when the room left is short, and then by twice that
+            // or the output so far: payload arriving a byte at a time must
+            // not regrow (and copy) the message once per byte.
             if out.capacity() - out.len() < wanted {
-                out.reserve_exact(wanted.max(out.len()).min(MAX_STEP).min(allowed));
+                out.reserve_exact((2 * wanted).max(out.len()).min(MAX_STEP).min(allowed));
             }
             let (taken_before, made_before) = (stream.total_in(), out.len());
             let status = stream
