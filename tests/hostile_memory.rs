@@ -80,7 +80,7 @@ fn allocated_for_a_byte_at_a_time(compressed: bool) -> (u64, u64) {
     let params = DeflateParams::default();
     let mut client = Connection::new(Role::Client, &config, now).with_deflate(params, &settings);
     let mut server = Connection::new(Role::Server, &config, now).with_deflate(params, &settings);
-    let text: String = (0..16 << 10).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let text: String = (0u8..26).cycle().take(16 << 10).map(|i| char::from(b'a' + i)).collect();
     if compressed {
         client.send(Message::text(text)).unwrap();
     } else {
