@@ -332,19 +332,35 @@ fn same_host(origin: &str, host: &str) -> bool {
 /// subdomain (but not `https://example.com` itself).
 pub(crate) fn origin_matches(pattern: &str, origin: &str) -> bool {
     let (pattern, origin) = (pattern.as_bytes(), origin.as_bytes());
-    match pattern.iter().position(|&b| b == b'*') {
-        None => pattern.eq_ignore_ascii_case(origin),
-        Some(star) => {
-            let (head, tail) = (&pattern[..star], &pattern[star + 1..]);
-            origin.len() >= head.len()
-                && origin[..head.len()].eq_ignore_ascii_case(head)
-                && (head.len()..=origin.len())
-                    .take_while(|&end| !origin[head.len()..end].contains(&b'/'))
-                    .any(|end| {
-                        let rest = std::str::from_utf8(&origin[end..]).unwrap_or("");
-                        let tail = std::str::from_utf8(tail).unwrap_or("");
-                        origin_matches(tail, rest)
-                    })
+    // The set of pattern positions the origin read so far can have reached,
+    // not a backtracking search: time is at most pattern × origin, so a
+    // pattern with many `*` cannot make a long `Origin` take exponential
+    // time (the `handshake` fuzz target found a 10 s one).
+    let mut reached = vec![false; pattern.len() + 1];
+    reached[0] = true;
+    let mut next = reached.clone();
+    skip_empty_stars(pattern, &mut reached);
+    for &byte in origin {
+        next.fill(false);
+        for at in (0..pattern.len()).filter(|&at| reached[at]) {
+            match pattern[at] {
+                b'*' if byte != b'/' => next[at] = true,
+                b'*' => {}
+                expected if expected.eq_ignore_ascii_case(&byte) => next[at + 1] = true,
+                _ => {}
+            }
+        }
+        skip_empty_stars(pattern, &mut next);
+        std::mem::swap(&mut reached, &mut next);
+    }
+    reached[pattern.len()]
+}
+
+/// A `*` may match nothing: reaching it reaches what follows it too.
+fn skip_empty_stars(pattern: &[u8], reached: &mut [bool]) {
+    for at in 0..pattern.len() {
+        if reached[at] && pattern[at] == b'*' {
+            reached[at + 1] = true;
         }
     }
 }
