@@ -11,20 +11,8 @@ use hyperws::axum::WebSocketUpgrade;
 use hyperws::{Config, ServerConfig};
 use tokio::net::TcpListener;
 
-fn upgrade_request(path: &str, origin: Option<&str>) -> String {
-    let mut request = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    );
-    if let Some(origin) = origin {
-        request = request + "Origin: " + origin + "\r\n";
-    }
-    request + "\r\n"
-}
-
 async fn status(addr: SocketAddr, path: &str, origin: Option<&str>) -> String {
-    let response = common::raw_http(addr, &upgrade_request(path, origin)).await;
-    response.split(' ').nth(1).unwrap_or("none").to_owned()
+    common::upgrade_status(addr, path, origin).await
 }
 
 async fn serve_axum() -> SocketAddr {
@@ -61,7 +49,11 @@ async fn the_extractor_refuses_other_sites_by_default() {
     );
     assert_eq!(status(addr, "/default", Some("https://evil.example")).await, "403");
     assert_eq!(status(addr, "/default", Some("null")).await, "403");
-    let refusal = common::raw_http(addr, &upgrade_request("/default", Some("https://evil.example"))).await;
+    let refusal = common::raw_http(
+        addr,
+        &common::upgrade_request_text("/default", Some("https://evil.example")),
+    )
+    .await;
     // The body names the origin, the rule and the setting that would allow it.
     assert!(
         refusal.contains("Origin https://evil.example may not connect"),
@@ -116,22 +108,4 @@ async fn allowed_origins_take_port_and_subdomain_patterns() {
     ] {
         assert_eq!(status(addr, "/", Some(origin)).await, expected, "{origin}");
     }
-}
-
-#[tokio::test]
-async fn a_refused_origin_is_logged_with_what_would_allow_it() {
-    let (log, _guard) = common::capture_logs();
-    let addr = common::serve(Config::default(), common::echo).await;
-    assert_eq!(status(addr, "/chat", Some("http://127.0.0.1:3000")).await, "403");
-    let logged = log.text();
-    assert!(logged.contains("WARN"), "{logged}");
-    assert!(
-        logged.contains("Origin http://127.0.0.1:3000 may not connect"),
-        "{logged}"
-    );
-    assert!(
-        logged.contains("(localhost)") && logged.contains("allowed_origins"),
-        "{logged}"
-    );
-    assert!(logged.contains("path=/chat"), "{logged}");
 }

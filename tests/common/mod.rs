@@ -250,3 +250,21 @@ pub(crate) fn take_output(conn: &mut hyperws::proto::Connection) -> Vec<u8> {
         conn.handle_written(out.len() - before);
     }
 }
+
+/// A WebSocket upgrade request for `path`, with `origin` if given.
+pub(crate) fn upgrade_request_text(path: &str, origin: Option<&str>) -> String {
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    );
+    if let Some(origin) = origin {
+        request = request + "Origin: " + origin + "\r\n";
+    }
+    request + "\r\n"
+}
+
+/// The status code the server at `addr` answers an upgrade request with.
+pub(crate) async fn upgrade_status(addr: SocketAddr, path: &str, origin: Option<&str>) -> String {
+    let response = raw_http(addr, &upgrade_request_text(path, origin)).await;
+    response.split(' ').nth(1).unwrap_or("none").to_owned()
+}
