@@ -60,8 +60,8 @@ async fn main() -> std::io::Result<()> {
         let (tcp, _) = listener.accept().await?;
         let service = TowerToHyperService::new(service.clone());
         tokio::spawn(async move {
-            // A client must send its request head within the handshake
-            // timeout (slowloris); hyper needs a timer to enforce it.
+            // A client must send its request head within HEADER_TIMEOUT
+            // (slowloris); hyper needs a timer to enforce it.
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)

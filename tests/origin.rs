@@ -7,13 +7,10 @@ use std::net::SocketAddr;
 
 use axum::routing::any;
 use axum::Router;
+use common::upgrade_status;
 use hyperws::axum::WebSocketUpgrade;
 use hyperws::{Config, ServerConfig};
 use tokio::net::TcpListener;
-
-async fn status(addr: SocketAddr, path: &str, origin: Option<&str>) -> String {
-    common::upgrade_status(addr, path, origin).await
-}
 
 async fn serve_axum() -> SocketAddr {
     let app =
@@ -41,14 +38,21 @@ async fn serve_axum() -> SocketAddr {
 #[tokio::test]
 async fn the_extractor_refuses_other_sites_by_default() {
     let addr = serve_axum().await;
-    assert_eq!(status(addr, "/default", None).await, "101", "no Origin: not a browser");
     assert_eq!(
-        status(addr, "/default", Some("http://localhost")).await,
+        upgrade_status(addr, "/default", None).await,
+        "101",
+        "no Origin: not a browser"
+    );
+    assert_eq!(
+        upgrade_status(addr, "/default", Some("http://localhost")).await,
         "101",
         "same host"
     );
-    assert_eq!(status(addr, "/default", Some("https://evil.example")).await, "403");
-    assert_eq!(status(addr, "/default", Some("null")).await, "403");
+    assert_eq!(
+        upgrade_status(addr, "/default", Some("https://evil.example")).await,
+        "403"
+    );
+    assert_eq!(upgrade_status(addr, "/default", Some("null")).await, "403");
     let refusal = common::raw_http(
         addr,
         &common::upgrade_request_text("/default", Some("https://evil.example")),
@@ -65,26 +69,29 @@ async fn the_extractor_refuses_other_sites_by_default() {
 #[tokio::test]
 async fn the_extractor_honours_allowed_origins_and_any_origin() {
     let addr = serve_axum().await;
-    assert_eq!(status(addr, "/listed", Some("https://app.example")).await, "101");
     assert_eq!(
-        status(addr, "/listed", Some("http://localhost")).await,
+        upgrade_status(addr, "/listed", Some("https://app.example")).await,
+        "101"
+    );
+    assert_eq!(
+        upgrade_status(addr, "/listed", Some("http://localhost")).await,
         "403",
         "only the list counts"
     );
-    assert_eq!(status(addr, "/any", Some("https://evil.example")).await, "101");
+    assert_eq!(upgrade_status(addr, "/any", Some("https://evil.example")).await, "101");
 }
 
 #[tokio::test]
 async fn the_hyper_door_applies_the_configured_policy() {
     let strict = common::serve(Config::default(), common::echo).await;
-    assert_eq!(status(strict, "/", Some("https://evil.example")).await, "403");
-    assert_eq!(status(strict, "/", Some("http://localhost")).await, "101");
+    assert_eq!(upgrade_status(strict, "/", Some("https://evil.example")).await, "403");
+    assert_eq!(upgrade_status(strict, "/", Some("http://localhost")).await, "101");
     let open = common::serve(
         ServerConfig::builder().allow_any_origin().build().unwrap(),
         common::echo,
     )
     .await;
-    assert_eq!(status(open, "/", Some("https://evil.example")).await, "101");
+    assert_eq!(upgrade_status(open, "/", Some("https://evil.example")).await, "101");
 }
 
 #[tokio::test]
@@ -106,6 +113,6 @@ async fn allowed_origins_take_port_and_subdomain_patterns() {
         ("https://evil.com/.example.com", "403"),
         ("null", "403"),
     ] {
-        assert_eq!(status(addr, "/", Some(origin)).await, expected, "{origin}");
+        assert_eq!(upgrade_status(addr, "/", Some(origin)).await, expected, "{origin}");
     }
 }

@@ -11,7 +11,7 @@ use arbitrary::Arbitrary;
 use hyperws::proto::internals::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use hyperws::proto::{Connection, Role};
 use hyperws::{CloseCode, CloseFrame, Config, Message};
-use hyperws_fuzz::{read_frames, take_output, DeflateSettings, Settings};
+use hyperws_fuzz::{read_frames, take_output, DeflateSettings};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -87,18 +87,7 @@ fn connection_round_trip(input: &Input) {
     };
     let mut sender = Connection::new(sender_role, &config, now);
     let mut receiver = Connection::new(receiver_role, &config, now);
-    let settings = Settings {
-        client: false,
-        max_frame_log: 0,
-        max_message_log: 0,
-        read_chunk: 1,
-        write_buffer: 0,
-        heartbeat: None,
-        idle_ms: None,
-        close_ms: 1,
-        deflate: input.deflate,
-    };
-    if let Some((params, deflate)) = settings.deflate() {
+    if let Some((params, deflate)) = input.deflate.as_ref().map(DeflateSettings::agreed) {
         sender = sender.with_deflate(params, &deflate);
         receiver = receiver.with_deflate(params, &deflate);
     }

@@ -71,18 +71,24 @@ impl Settings {
 
     /// What the handshake agreed and how this side compresses, if it did.
     pub fn deflate(&self) -> Option<(DeflateParams, DeflateConfig)> {
-        let d = self.deflate?;
+        self.deflate.as_ref().map(DeflateSettings::agreed)
+    }
+}
+
+impl DeflateSettings {
+    /// What the handshake agreed (windows 8 to 15 bits) and how this side compresses.
+    pub fn agreed(&self) -> (DeflateParams, DeflateConfig) {
         let bits = |b: Option<u8>| b.map(|b| 8 + b % 8);
         let params = DeflateParams {
-            server_no_context_takeover: d.server_no_context_takeover,
-            client_no_context_takeover: d.client_no_context_takeover,
-            server_max_window_bits: bits(d.server_max_window_bits),
-            client_max_window_bits: bits(d.client_max_window_bits),
+            server_no_context_takeover: self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+            server_max_window_bits: bits(self.server_max_window_bits),
+            client_max_window_bits: bits(self.client_max_window_bits),
         };
         let config = DeflateConfig::default()
-            .level(u32::from(d.level % 10))
-            .threshold(usize::from(d.threshold));
-        Some((params, config))
+            .level(u32::from(self.level % 10))
+            .threshold(usize::from(self.threshold));
+        (params, config)
     }
 }
 

@@ -180,15 +180,14 @@ fn check_upgrade<B>(response: &Response<B>, key: &HeaderValue) -> Result<(), Upg
 /// RFC 6455 §4.1: a selected subprotocol must be one we offered.
 fn selected_protocol<B>(response: &Response<B>, offered: &[HeaderValue]) -> Result<Option<HeaderValue>, UpgradeError> {
     let headers = response.headers();
+    if !headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL) {
+        return Ok(None);
+    }
     // RFC 6455 §11.3.4: it "MUST NOT appear more than once in an HTTP
     // response"; two would be two selected, which we never offer.
-    match (
-        headers.get(header::SEC_WEBSOCKET_PROTOCOL),
-        only_value(headers, &header::SEC_WEBSOCKET_PROTOCOL),
-    ) {
-        (None, _) => Ok(None),
-        (Some(_), Some(selected)) if offered.contains(selected) => Ok(Some(selected.clone())),
-        (Some(_), _) => Err(UpgradeError::UnofferedProtocol),
+    match only_value(headers, &header::SEC_WEBSOCKET_PROTOCOL) {
+        Some(selected) if offered.contains(selected) => Ok(Some(selected.clone())),
+        _ => Err(UpgradeError::UnofferedProtocol),
     }
 }
 

@@ -59,7 +59,6 @@ pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> 
     header_tokens(headers.get_all(name)).any(|item| item.eq_ignore_ascii_case(token))
 }
 
-/// The items of comma-separated header values, trimmed, empty ones skipped.
 /// The header's value when it appears exactly once; `None` when it is
 /// absent or repeated (RFC 6455 §11.3 forbids repeating the key, the
 /// version, the accept key and the chosen subprotocol).
@@ -71,6 +70,7 @@ pub(crate) fn only_value<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Optio
     }
 }
 
+/// The items of comma-separated header values, trimmed, empty ones skipped.
 pub(crate) fn header_tokens<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> impl Iterator<Item = &'a str> {
     values
         .into_iter()

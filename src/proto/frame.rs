@@ -158,9 +158,6 @@ impl FrameHeader {
                 return Err(ProtocolError::ControlFrameTooLarge);
             }
         }
-        // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode
-        // the length, for example, the length of a 124-byte-long string
-        // can't be encoded as the sequence 126, 0, 124."
         let (payload_len, mut pos) = match short_len {
             LEN_16 => match buf.get(2..4) {
                 Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
@@ -174,6 +171,9 @@ impl FrameHeader {
             },
             len => (u64::from(len), 2),
         };
+        // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode
+        // the length, for example, the length of a 124-byte-long string
+        // can't be encoded as the sequence 126, 0, 124."
         if (pos == 4 && payload_len < 126) || (pos == 10 && payload_len <= 0xFFFF) {
             return Err(non_minimal(payload_len));
         }

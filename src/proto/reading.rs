@@ -61,8 +61,9 @@ impl Connection {
     pub fn read_buffer(&mut self) -> &mut BytesMut {
         // Room for the frame in progress, growing with what has arrived (at
         // most doubling it, past a read's room): a header that declares
-        // 16 MiB reserves it only as the bytes come. Between frames, room for one
-        // like the last, so a stream of large messages takes one read each.
+        // 16 MiB reserves it only as the bytes come. Between frames, room
+        // for one like the last, so a stream of large messages takes one
+        // read each.
         // Plus a read's room more, so a read that completes the frame comes
         // back short, which tells tokio the socket is drained (no read that
         // only returns `WouldBlock`).

@@ -10,7 +10,7 @@
 #![cfg(feature = "deflate")]
 
 mod compress;
-// `pub` for `proto::internals` (the fuzz targets); the module itself is crate-private.
+// Visible to the crate so `proto::internals` can re-export `Inflater` for the fuzz targets.
 pub(crate) mod inflate;
 pub(crate) mod params;
 
