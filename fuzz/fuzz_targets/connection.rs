@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
-use hyperws::proto::{internals, Connection, Role};
+use hyperws::proto::{internals, Connection, Role, SharedMessage};
 use hyperws::{CloseCode, CloseFrame, Error, Message};
 use hyperws_fuzz::{pending_output, read_frames, take_output, write_frame, Settings};
 use libfuzzer_sys::fuzz_target;
@@ -33,7 +33,8 @@ enum Op {
     Send {
         kind: u8,
         payload: Vec<u8>,
-        uncompressed: bool,
+        /// 0 (and 3..): `send`; 1: `send_uncompressed`; 2: as a `SharedMessage`.
+        how: u8,
     },
     Close {
         code: Option<u16>,
@@ -115,8 +116,8 @@ impl Run {
             Op::Send {
                 kind,
                 payload,
-                uncompressed,
-            } => self.send(kind, payload, uncompressed),
+                how,
+            } => self.send(kind, payload, how),
             Op::Close { code, reason } => {
                 let frame = code.map(|code| CloseFrame {
                     code: CloseCode::from(code),
@@ -156,7 +157,7 @@ impl Run {
         }
     }
 
-    fn send(&mut self, kind: u8, payload: Vec<u8>, uncompressed: bool) {
+    fn send(&mut self, kind: u8, payload: Vec<u8>, how: u8) {
         let message = match kind % 4 {
             0 => Message::text(String::from_utf8_lossy(&payload).into_owned()),
             1 => Message::binary(payload),
@@ -164,10 +165,16 @@ impl Run {
             _ => Message::Pong(payload.into()),
         };
         let could_send = self.conn.send_error().is_none();
-        let result = if uncompressed {
-            self.conn.send_uncompressed(message)
-        } else {
-            self.conn.send(message)
+        let result = match how {
+            1 => self.conn.send_uncompressed(message),
+            2 => match SharedMessage::new(message) {
+                Ok(shared) => self.conn.send_shared(&shared),
+                Err(e) => {
+                    assert!(kind % 4 >= 2, "a data message refused as shared: {e}");
+                    return;
+                }
+            },
+            _ => self.conn.send(message),
         };
         assert!(could_send || result.is_err(), "message accepted after the close");
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use arbitrary::Arbitrary;
 use hyperws::proto::internals::{FrameHeader, OpCode, MAX_HEADER_LEN};
-use hyperws::proto::{Connection, Role};
+use hyperws::proto::{Connection, Role, SharedMessage};
 use hyperws::{CloseCode, CloseFrame, Config, Message};
 use hyperws_fuzz::{read_frames, take_output, DeflateSettings};
 use libfuzzer_sys::fuzz_target;
@@ -18,7 +18,9 @@ use libfuzzer_sys::fuzz_target;
 struct Input {
     client_sends: bool,
     deflate: Option<DeflateSettings>,
-    messages: Vec<(u8, Vec<u8>, u8, bool)>,
+    /// Kind, payload, repeats, and how it is sent: 1 uncompressed, 2 as a
+    /// `SharedMessage` (data only), else `send`.
+    messages: Vec<(u8, Vec<u8>, u8, u8)>,
     close: Option<(u16, String)>,
     cuts: Vec<u16>,
     header: (bool, u8, u8, Option<[u8; 4]>, u64),
@@ -92,7 +94,7 @@ fn connection_round_trip(input: &Input) {
         receiver = receiver.with_deflate(params, &deflate);
     }
     let mut expected = Vec::new();
-    for (kind, payload, repeat, uncompressed) in input.messages.iter().take(32) {
+    for (kind, payload, repeat, how) in input.messages.iter().take(32) {
         let payload = payload.repeat(usize::from(*repeat % 16) + 1);
         let message = match kind % 4 {
             0 => Message::text(String::from_utf8_lossy(&payload).into_owned()),
@@ -100,10 +102,10 @@ fn connection_round_trip(input: &Input) {
             2 => Message::Ping(payload.into()),
             _ => Message::Pong(payload.into()),
         };
-        let sent = if *uncompressed {
-            sender.send_uncompressed(message.clone())
-        } else {
-            sender.send(message.clone())
+        let sent = match (how, SharedMessage::new(message.clone())) {
+            (1, _) => sender.send_uncompressed(message.clone()),
+            (2, Ok(shared)) => sender.send_shared(&shared),
+            _ => sender.send(message.clone()),
         };
         if sent.is_ok() {
             expected.push(message);

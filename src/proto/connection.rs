@@ -66,7 +66,7 @@ pub struct Connection {
     pub(super) fault: Fault,
     pub(super) outbox: Outbox,
     pub(super) write_shut: bool,
-    mask_keys: MaskKeys,
+    pub(super) mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
     pub(super) idle: IdleClock,
     /// permessage-deflate, when the handshake agreed it; boxed, so that a
@@ -253,7 +253,7 @@ impl Connection {
 
     /// Queues a data message compressed, if permessage-deflate was agreed
     /// and the message is worth it; says whether it did.
-    fn push_compressed(&mut self, opcode: OpCode, payload: &[u8]) -> bool {
+    pub(super) fn push_compressed(&mut self, opcode: OpCode, payload: &[u8]) -> bool {
         let Some(deflater) = self.deflate.as_mut().and_then(|d| d.deflater_for(payload.len())) else {
             return false;
         };

@@ -24,7 +24,19 @@ pub(crate) enum Compressed<'a> {
     Owned(Vec<u8>),
 }
 
+/// Never built: only `PerMessageDeflate::compress_shared` makes one.
+#[allow(dead_code)]
+pub(crate) enum SharedCompression {
+    Plain,
+    PerConnection,
+    Shared(bytes::Bytes),
+}
+
 impl PerMessageDeflate {
+    pub(crate) fn compress_shared(&mut self, _message: &super::shared::SharedMessage) -> SharedCompression {
+        match *self {}
+    }
+
     pub(crate) fn inflater(&mut self) -> &mut Inflater {
         match *self {}
     }

@@ -112,6 +112,9 @@ pub enum SendError {
     CloseReasonTooLong(usize),
     /// A close code that may not be sent, such as 1005 or 1006 (RFC 6455 §7.4.1).
     InvalidCloseCode(CloseCode),
+    /// Only text and binary messages can be shared between connections
+    /// ([`SharedMessage`](crate::proto::SharedMessage)); control frames belong to one.
+    NotShareable,
 }
 
 impl fmt::Display for SendError {
@@ -120,6 +123,7 @@ impl fmt::Display for SendError {
             Self::ControlFrameTooLarge(len) => write!(f, "ping/pong payload of {len} bytes exceeds 125"),
             Self::CloseReasonTooLong(len) => write!(f, "close reason of {len} bytes exceeds {MAX_CLOSE_REASON}"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
+            Self::NotShareable => f.write_str("only text and binary messages can be shared"),
         }
     }
 }

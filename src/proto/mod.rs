@@ -28,6 +28,7 @@ mod outbox;
 pub(crate) mod random;
 mod reading;
 mod receive;
+mod shared;
 mod status;
 mod utf8;
 
@@ -35,6 +36,7 @@ mod utf8;
 mod tests;
 
 pub use connection::Connection;
+pub use shared::SharedMessage;
 
 pub(crate) use close::{CloseCode, CloseFrame};
 pub(crate) use error::Error;

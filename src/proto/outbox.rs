@@ -53,6 +53,17 @@ impl Outbox {
         }
     }
 
+    /// Queues a frame encoded elsewhere (header and payload, unmasked):
+    /// copied when small, so a batch still leaves in one write, else by reference.
+    pub(crate) fn push_encoded(&mut self, frame: Bytes) {
+        self.len += frame.len();
+        if frame.len() < ZERO_COPY_THRESHOLD {
+            return self.tail.extend_from_slice(&frame);
+        }
+        self.chunks.push_back(self.tail.split().freeze());
+        self.chunks.push_back(frame);
+    }
+
     fn push_header(&mut self, header: &FrameHeader) {
         let mut encoded = [0; MAX_HEADER_LEN];
         let header_len = header.encode(&mut encoded);

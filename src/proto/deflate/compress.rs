@@ -87,6 +87,12 @@ impl Deflater {
         }
     }
 
+    /// Level and window bits, if every message is compressed from a fresh
+    /// stream (so its output depends on nothing else).
+    pub(crate) fn stateless_setting(&self) -> Option<(u32, u8)> {
+        self.reset_each_message.then_some((self.level, self.window_bits))
+    }
+
     /// Whether a compressor is allocated now.
     pub(crate) fn is_allocated(&self) -> bool {
         self.stream.is_some() || self.out.capacity() > 0

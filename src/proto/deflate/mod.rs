@@ -13,8 +13,10 @@ mod compress;
 // Visible to the crate so `proto::internals` can re-export `Inflater` for the fuzz targets.
 pub(crate) mod inflate;
 pub(crate) mod params;
+mod shared;
 
 pub(crate) use self::compress::{Compressed, Deflater};
+pub(crate) use self::shared::{SharedCompressed, SharedCompression};
 pub(crate) use self::inflate::Inflater;
 pub use self::params::{DeflateConfig, DeflateParams};
 

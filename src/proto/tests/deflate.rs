@@ -305,3 +305,32 @@ fn a_quiet_socket_holds_no_compressor_and_no_stateless_inflater() {
         [Message::text("two")]
     );
 }
+
+/// A shared message to servers that reset their compressor after each
+/// message is compressed once; servers that keep their context compress it
+/// with their own stream. Every client reads it back.
+#[test]
+fn shared_messages_compress_once_per_setting_unless_the_context_is_kept() {
+    let now = Instant::now();
+    let text: String = "all the news that fits ".repeat(40);
+    let one = SharedMessage::new(Message::text(text.clone())).unwrap();
+    let config = DeflateConfig::default().threshold(0);
+    let mut wires = Vec::new();
+    for server_no_context_takeover in [true, true, false] {
+        let params = DeflateParams { server_no_context_takeover, ..DeflateParams::default() };
+        let mut server = server_with(params, &config, &Config::default());
+        let mut client = Connection::new(Role::Client, &Config::default(), now).with_deflate(params, &config);
+        // Twice: a kept context makes the second copy smaller than the first.
+        for _ in 0..2 {
+            server.send_shared(&one).unwrap();
+            let wire = take_output(&mut server);
+            assert_eq!(wire[0], 0xc1, "FIN, RSV1, text");
+            assert!(wire.len() < text.len() / 4, "compressed: {} bytes", wire.len());
+            assert_eq!(read_all(&mut client, &wire, now), Ok(vec![Message::text(text.clone())]));
+            wires.push(wire);
+        }
+    }
+    assert!(wires[..4].windows(2).all(|w| w[0] == w[1]), "fresh streams, same bytes");
+    assert!(wires[5].len() < wires[4].len(), "the kept context is used");
+    assert_eq!(one.compressed_copies(), 1);
+}

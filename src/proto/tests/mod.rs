@@ -8,6 +8,7 @@ mod closing;
 mod deflate;
 mod faults;
 mod reading;
+mod shared;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,68 @@
+//! Compressing a [`SharedMessage`] once for every connection that would
+//! compress it the same way.
+//!
+//! A connection that resets its compressor after each message (the server
+//! side of `server_no_context_takeover`) produces, for a given payload, the
+//! same bytes as any other with the same level and window: so the first of
+//! them compresses and the rest reuse its output. A connection that keeps
+//! its context compresses with its own stream, whose window the peer mirrors.
+
+use std::sync::{Mutex, PoisonError};
+
+use bytes::Bytes;
+
+use super::compress::{Compressed, Deflater};
+use super::PerMessageDeflate;
+use crate::proto::shared::SharedMessage;
+
+/// Compression level and window bits: what decides a fresh stream's output.
+type Setting = (u32, u8);
+
+/// A shared message's compressed copies, one per setting (almost always one).
+#[derive(Debug, Default)]
+pub(crate) struct SharedCompressed(Mutex<Vec<(Setting, Bytes)>>);
+
+impl SharedCompressed {
+    /// How many settings it was compressed for.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    fn get_or_compress(&self, setting: Setting, payload: &[u8]) -> Bytes {
+        let mut copies = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, bytes)) = copies.iter().find(|(s, _)| *s == setting) {
+            return bytes.clone();
+        }
+        let mut deflater = Deflater::new(setting.0, setting.1, true);
+        let bytes = match deflater.compress(payload) {
+            Compressed::Borrowed(small) => Bytes::copy_from_slice(small),
+            Compressed::Owned(large) => Bytes::from(large),
+        };
+        copies.push((setting, bytes.clone()));
+        bytes
+    }
+}
+
+/// How one connection sends a shared message under permessage-deflate.
+pub(crate) enum SharedCompression {
+    /// Uncompressed: below the threshold, or this side does not compress.
+    Plain,
+    /// With the connection's own stream, which keeps its context.
+    PerConnection,
+    /// This payload, compressed once for every connection with the same setting.
+    Shared(Bytes),
+}
+
+impl PerMessageDeflate {
+    /// How `message` goes out on this connection.
+    pub(crate) fn compress_shared(&mut self, message: &SharedMessage) -> SharedCompression {
+        let Some(deflater) = self.deflater_for(message.payload_len()) else {
+            return SharedCompression::Plain;
+        };
+        match deflater.stateless_setting() {
+            None => SharedCompression::PerConnection,
+            Some(setting) => SharedCompression::Shared(message.compressed().get_or_compress(setting, &message.payload())),
+        }
+    }
+}
