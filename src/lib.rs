@@ -18,6 +18,7 @@ mod server_config;
 mod shutdown;
 mod socket;
 pub mod testing;
+pub mod topics;
 pub mod tower;
 
 pub use crate::client::{connect, ClientBuilder, ClientStream, ConnectError, UrlError};

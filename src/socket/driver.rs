@@ -23,8 +23,10 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
+use super::membership::Membership;
 use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
 use crate::shutdown::ShutdownGuard;
+use crate::topics::Mail;
 use crate::Config;
 
 /// Up to this many slices go into one vectored write.
@@ -88,6 +90,8 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     timer: Option<Pin<Box<Sleep>>>,
     wake: WakeMode,
     shutdown: Option<ShutdownGuard>,
+    /// The topics this socket joined; boxed, as most sockets join none.
+    membership: Option<Box<Membership>>,
 }
 
 /// Read into the stack while the connection holds no read buffer, so an
@@ -108,6 +112,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             timer: None,
             wake: WakeMode::Direct,
             shutdown,
+            membership: None,
         }
     }
 
@@ -125,6 +130,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     pub(crate) fn set_shutdown(&mut self, guard: ShutdownGuard) {
         self.shutdown = Some(guard);
+    }
+
+    pub(super) fn membership_slot(&mut self) -> &mut Option<Box<Membership>> {
+        &mut self.membership
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -155,6 +164,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return Poll::Ready(Some(Ok(message)));
             }
             // Nothing more is decoded: write the batch before waiting.
+            self.take_mail();
             let _ = self.write_out_or_fail(cx);
             if self.conn.wants_shutdown_write() {
                 // Best effort: a transport that fails to shut down is dropped anyway.
@@ -180,6 +190,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         // A socket that only sends still hears the shutdown.
         self.notice_shutdown();
         self.with_waker(side, cx, |this, cx| loop {
+            this.take_mail();
             if let Some(e) = this.conn.send_error() {
                 return Poll::Ready(Err(e));
             }
@@ -220,6 +231,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// connection has ended with a fault (what was queued may be lost).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.with_waker(side, cx, |this, cx| loop {
+            this.take_mail();
             if this.write_out_or_fail(cx).is_ready() {
                 return Poll::Ready(this.conn.error().map_or(Ok(()), Err));
             }
@@ -283,7 +295,36 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         while self.poll_shutdown_signal(cx) | self.poll_timer(cx) {
             changed = true;
         }
-        changed
+        changed || self.poll_mail(cx)
+    }
+
+    /// Moves published messages from the mailbox into the connection while
+    /// the write buffer has room (their bytes are then written with the
+    /// rest); closes the socket if its slow-consumer policy evicted it.
+    fn take_mail(&mut self) {
+        let Some(membership) = &self.membership else { return };
+        while !self.conn.is_write_buffer_filled() {
+            match membership.mailbox.take() {
+                None => return,
+                Some(Mail::Message(message)) => {
+                    if self.conn.send_shared(&message).is_err() {
+                        // Ended or closing: nothing more will be sent.
+                        return membership.mailbox.close();
+                    }
+                }
+                Some(Mail::Evicted(code)) => {
+                    let frame = CloseFrame { code, reason: "slow consumer".into() };
+                    let _ = self.conn.close(Some(frame), now());
+                    return membership.mailbox.close();
+                }
+            }
+        }
+    }
+
+    /// Registers for new mail; `true` if some can be taken now.
+    fn poll_mail(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(membership) = &self.membership else { return false };
+        membership.mailbox.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 
     /// A cheap look at the shutdown flag, for sockets too busy to wait.

@@ -2,6 +2,7 @@
 //! opening handshake.
 
 mod driver;
+mod membership;
 mod split;
 
 use std::future::poll_fn;

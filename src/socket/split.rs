@@ -69,6 +69,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
+    pub(super) fn driver(&self) -> MutexGuard<'_, Driver<IO>> {
+        lock(&self.shared)
+    }
+
     /// Sends a message and writes out everything queued; see
     /// [`WebSocket::send`](super::WebSocket::send).
     ///

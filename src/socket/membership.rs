@@ -1,0 +1,138 @@
+//! A socket's part in [`Topics`]: its mailbox, the topics it joined, and the
+//! methods that subscribe it. The driver drains the mailbox into the
+//! connection when it writes and leaves every topic when it is dropped.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::driver::Driver;
+use super::{WebSocket, WebSocketWriter};
+use crate::topics::{Mailbox, SlowConsumer, Topic, TopicEvents, Topics};
+
+/// The topics one socket joined, and the mailbox they deliver to.
+#[derive(Debug)]
+pub(crate) struct Membership {
+    pub(crate) mailbox: Arc<Mailbox>,
+    joined: Vec<(Topics, Topic)>,
+}
+
+impl Membership {
+    fn new(limits: SlowConsumer) -> Self {
+        Self {
+            mailbox: Mailbox::new(limits),
+            joined: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Membership {
+    /// A socket that ends leaves every topic at once.
+    fn drop(&mut self) {
+        self.mailbox.close();
+        for (topics, topic) in self.joined.drain(..) {
+            topics.leave(&topic, self.mailbox.id());
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+    fn membership(&mut self, limits: SlowConsumer) -> &mut Membership {
+        self.membership_slot().get_or_insert_with(|| Box::new(Membership::new(limits)))
+    }
+
+    pub(super) fn subscribe(&mut self, topics: &Topics, topic: &str) {
+        if self.is_finished() {
+            return;
+        }
+        let membership = self.membership(topics.slow_consumer());
+        if membership.joined.iter().any(|(t, name)| t.same(topics) && &**name == topic) {
+            return;
+        }
+        let topic = Topic::from(topic);
+        topics.join(&topic, &membership.mailbox);
+        membership.joined.push((topics.clone(), topic));
+    }
+
+    pub(super) fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
+        let Some(membership) = self.membership_slot() else { return };
+        let id = membership.mailbox.id();
+        membership.joined.retain(|(t, name)| {
+            let leaving = t.same(topics) && &**name == topic;
+            if leaving {
+                t.leave(name, id);
+            }
+            !leaving
+        });
+    }
+
+    pub(super) fn set_slow_consumer(&mut self, limits: SlowConsumer) {
+        self.membership(limits).mailbox.set_limits(limits);
+    }
+
+    pub(super) fn topic_events(&mut self) -> TopicEvents {
+        TopicEvents::new(Arc::clone(&self.membership(SlowConsumer::default()).mailbox))
+    }
+}
+
+/// The subscribing methods, alike on a whole socket and a writer half.
+macro_rules! topic_methods {
+    ($driver:ident) => {
+        /// Subscribes this socket to `topic` of `topics`: what is published
+        /// there is queued for it and written by its own writes, as long as
+        /// its task polls it (a `recv` loop does). The first subscription
+        /// sets the socket's budget and policy to `topics`' default, unless
+        /// [`set_slow_consumer`](Self::set_slow_consumer) chose them.
+        /// Subscribing twice is subscribing once; an ended socket ignores it.
+        ///
+        /// ```no_run
+        /// # async fn run(mut ws: hyperws::WebSocket) {
+        /// use hyperws::{topics::Topics, Message};
+        /// let topics = Topics::new();
+        /// ws.subscribe(&topics, "news");
+        /// topics.publish("news", Message::text("extra!")).unwrap();
+        /// ws.flush().await.unwrap(); // or keep calling recv()
+        /// # }
+        /// ```
+        pub fn subscribe(&mut self, topics: &Topics, topic: &str) {
+            $driver!(self).subscribe(topics, topic);
+        }
+
+        /// Leaves `topic` of `topics`; what was already queued is still sent.
+        pub fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
+            $driver!(self).unsubscribe(topics, topic);
+        }
+
+        /// This socket's byte budget for queued publications and what
+        /// happens past it, instead of its `Topics`' default.
+        pub fn set_slow_consumer(&mut self, limits: SlowConsumer) {
+            $driver!(self).set_slow_consumer(limits);
+        }
+
+        /// This socket's [`TopicEvents`]: what its policy dropped and the
+        /// gaps its broker saw.
+        pub fn topic_events(&mut self) -> TopicEvents {
+            $driver!(self).topic_events()
+        }
+    };
+}
+
+macro_rules! whole {
+    ($s:ident) => {
+        $s.driver
+    };
+}
+
+macro_rules! half {
+    ($s:ident) => {
+        $s.driver()
+    };
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
+    topic_methods!(whole);
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
+    topic_methods!(half);
+}

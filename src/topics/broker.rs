@@ -1,0 +1,80 @@
+//! [`Broker`]: how a [`Topics`](super::Topics) reaches other server
+//! processes. The default, [`InProcess`], reaches none.
+
+use std::fmt;
+use std::sync::Weak;
+
+use super::{Inner, Topic, TopicEvent};
+use crate::proto::SharedMessage;
+
+/// Carries publications between the server processes ("nodes") that share
+/// topics. `Topics` delivers to its own sockets itself and tells the broker
+/// only what other nodes need: what is published here, and which topics
+/// have local subscribers (so a node hears only topics it needs).
+///
+/// Every method is called without waiting and must not block: queue the
+/// work for a task of the broker's own. Implementations: [`InProcess`]
+/// (none), `RedisBroker` (feature `redis`).
+pub trait Broker: fmt::Debug + Send + Sync + 'static {
+    /// Called once, when the `Topics` is built: what other nodes publish
+    /// goes to `inbound`.
+    fn start(&self, inbound: Inbound);
+
+    /// `topic` gained its first local subscriber: start hearing it.
+    fn subscribe(&self, topic: &Topic);
+
+    /// `topic` lost its last local subscriber: stop hearing it.
+    fn unsubscribe(&self, topic: &Topic);
+
+    /// `message` was published to `topic` here (and already delivered to
+    /// this node's subscribers): send it to the other nodes.
+    fn publish(&self, topic: &Topic, message: &SharedMessage);
+}
+
+/// One process only: nothing to carry. The default broker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InProcess;
+
+impl Broker for InProcess {
+    fn start(&self, _inbound: Inbound) {}
+    fn subscribe(&self, _topic: &Topic) {}
+    fn unsubscribe(&self, _topic: &Topic) {}
+    fn publish(&self, _topic: &Topic, _message: &SharedMessage) {}
+}
+
+/// A broker's way back into its `Topics`: delivers what other nodes
+/// published and reports gaps. It does not keep the `Topics` alive.
+#[derive(Clone, Debug)]
+pub struct Inbound(pub(super) Weak<Inner>);
+
+impl Inbound {
+    /// Delivers a publication from another node to this node's subscribers
+    /// of `topic` (not back to the broker); returns how many took it.
+    pub fn deliver(&self, topic: &str, message: &SharedMessage) -> usize {
+        self.0.upgrade().map_or(0, |inner| inner.deliver_local(topic, message))
+    }
+
+    /// Tells every local subscriber of `topic` that publications may have
+    /// been lost ([`TopicEvent::Gap`]); `missed`, if known, how many.
+    pub fn gap(&self, topic: &str, missed: Option<u64>) {
+        if let Some(inner) = self.0.upgrade() {
+            let topic = Topic::from(topic);
+            inner.registry.for_each(&topic, |mailbox| {
+                mailbox.notify(TopicEvent::Gap { topic: topic.clone(), missed });
+            });
+        }
+    }
+
+    /// The topics with local subscribers now (what to resubscribe to after
+    /// the broker connection comes back).
+    #[must_use]
+    pub fn topics(&self) -> Vec<Topic> {
+        self.0.upgrade().map_or_else(Vec::new, |inner| inner.registry.names())
+    }
+
+    /// Whether the `Topics` still exists (a broker's task may stop once it does not).
+    #[must_use]
+    pub fn is_alive(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+}

@@ -1,0 +1,243 @@
+//! One socket's mailbox: the publications waiting for its own writes, with
+//! a byte budget and what to do past it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use super::events::{EventQueue, TopicEvent};
+use super::Topic;
+use crate::proto::SharedMessage;
+use crate::CloseCode;
+
+/// What a subscriber whose queued publications would pass its byte budget gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Policy {
+    /// The socket is closed with this code (the default: 1008, policy
+    /// violation) and leaves every topic; what it had queued is dropped.
+    Disconnect(CloseCode),
+    /// The new publication is dropped; the subscriber is told
+    /// ([`TopicEvent::Missed`]).
+    DropNewest,
+    /// The oldest queued publications are dropped to make room; the
+    /// subscriber is told how many ([`TopicEvent::Missed`]).
+    DropOldest,
+}
+
+/// A subscriber's byte budget and the [`Policy`] past it.
+///
+/// The budget counts publications a socket has not yet taken into its write
+/// buffer; the socket's own [`Config::max_write_buffer_size`](crate::Config)
+/// bounds the rest, so a subscriber never holds more than the two together,
+/// however slowly its peer reads.
+///
+/// ```
+/// use hyperws::topics::{Policy, SlowConsumer};
+/// let lenient = SlowConsumer::new(1 << 20).policy(Policy::DropOldest);
+/// assert_eq!(lenient.budget(), 1 << 20);
+/// assert_eq!(SlowConsumer::default().budget(), 256 << 10);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlowConsumer {
+    budget: usize,
+    policy: Policy,
+}
+
+impl Default for SlowConsumer {
+    /// 256 KiB, then disconnect with 1008.
+    fn default() -> Self {
+        Self::new(256 << 10)
+    }
+}
+
+impl SlowConsumer {
+    /// A budget of `bytes` (encoded frames), disconnecting past it.
+    ///
+    /// # Panics
+    /// If `bytes` is 0: nothing could ever be delivered.
+    #[must_use]
+    pub const fn new(bytes: usize) -> Self {
+        assert!(bytes > 0, "a subscriber's budget must be at least one byte");
+        Self {
+            budget: bytes,
+            policy: Policy::Disconnect(CloseCode::POLICY),
+        }
+    }
+
+    /// What happens past the budget.
+    #[must_use]
+    pub const fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The budget in bytes.
+    #[must_use]
+    pub const fn budget(&self) -> usize {
+        self.budget
+    }
+}
+
+/// A socket's queue of publications, shared by every topic it joined and
+/// drained by its own driver.
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    id: u64,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    queue: VecDeque<(SharedMessage, Topic)>,
+    queued_bytes: usize,
+    limits: SlowConsumer,
+    /// The socket's task, when it waits.
+    waker: Option<Waker>,
+    events: EventQueue,
+    /// The socket must close with this code (until the driver takes it).
+    evicted: Option<CloseCode>,
+    /// The socket has ended: take nothing more.
+    closed: bool,
+}
+
+/// What the driver takes out of the mailbox.
+pub(crate) enum Mail {
+    Message(SharedMessage),
+    Evicted(CloseCode),
+}
+
+impl Mailbox {
+    pub(crate) fn new(limits: SlowConsumer) -> Arc<Self> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Arc::new(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                limits,
+                waker: None,
+                events: EventQueue::default(),
+                evicted: None,
+                closed: false,
+            }),
+        })
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Every change below leaves the state whole before it can panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_limits(&self, limits: SlowConsumer) {
+        self.state().limits = limits;
+    }
+
+    /// Queues a publication; never waits. Returns `false` if this socket
+    /// takes nothing more (closed or evicted): the topic may forget it.
+    pub(crate) fn offer(&self, message: &SharedMessage, topic: &Topic) -> bool {
+        let mut state = self.state();
+        if state.closed || state.evicted.is_some() {
+            return false;
+        }
+        let size = message.frame_len();
+        if state.queued_bytes + size > state.limits.budget && !state.make_room(size, topic) {
+            let waker = state.waker.take();
+            drop(state);
+            waker.map(Waker::wake);
+            return true;
+        }
+        state.queued_bytes += size;
+        state.queue.push_back((message.clone(), topic.clone()));
+        let waker = state.waker.take();
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
+    /// Reports an event (a gap in a topic's stream) to this subscriber.
+    pub(crate) fn notify(&self, event: TopicEvent) {
+        let mut state = self.state();
+        if !state.closed {
+            state.events.push(event);
+        }
+    }
+
+    /// The next piece of mail, if any.
+    pub(crate) fn take(&self) -> Option<Mail> {
+        let mut state = self.state();
+        if let Some(code) = state.evicted.take() {
+            // Reported once; from now on the mailbox takes nothing.
+            state.closed = true;
+            return Some(Mail::Evicted(code));
+        }
+        let (message, _) = state.queue.pop_front()?;
+        state.queued_bytes -= message.frame_len();
+        Some(Mail::Message(message))
+    }
+
+    /// Registers the socket's task to be woken by new mail; returns `true`
+    /// if mail is already waiting (the task must not sleep).
+    pub(crate) fn register(&self, waker: &Waker) -> bool {
+        let mut state = self.state();
+        if !state.queue.is_empty() || state.evicted.is_some() {
+            return true;
+        }
+        if !state.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            state.waker = Some(waker.clone());
+        }
+        false
+    }
+
+    /// The socket has ended: drop what waits and refuse what comes.
+    pub(crate) fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        state.queue = VecDeque::new();
+        state.queued_bytes = 0;
+        state.events.close();
+    }
+
+    pub(crate) fn with_events<R>(&self, f: impl FnOnce(&mut EventQueue) -> R) -> R {
+        f(&mut self.state().events)
+    }
+}
+
+impl State {
+    /// Applies the policy to a publication of `size` bytes that does not
+    /// fit; returns `true` if it may now be queued.
+    fn make_room(&mut self, size: usize, topic: &Topic) -> bool {
+        match self.limits.policy {
+            Policy::Disconnect(code) => {
+                self.evicted = Some(code);
+                self.queue = VecDeque::new();
+                self.queued_bytes = 0;
+                false
+            }
+            Policy::DropNewest => {
+                self.events.missed(topic, 1);
+                false
+            }
+            Policy::DropOldest => {
+                if size > self.limits.budget {
+                    // Bigger than the whole budget: it can never be queued.
+                    self.events.missed(topic, 1);
+                    return false;
+                }
+                while self.queued_bytes + size > self.limits.budget {
+                    let Some((old, old_topic)) = self.queue.pop_front() else { break };
+                    self.queued_bytes -= old.frame_len();
+                    self.events.missed(&old_topic, 1);
+                }
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Which local sockets subscribe to which topic.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use super::mailbox::Mailbox;
+use super::Topic;
+use crate::proto::SharedMessage;
+
+/// Topic name to its local subscribers. A topic exists while it has one.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    topics: RwLock<HashMap<Topic, Arc<Subscribers>>>,
+}
+
+/// One topic's subscribers: a list to walk fast, an index to leave fast.
+#[derive(Debug, Default)]
+struct Subscribers(Mutex<List>);
+
+#[derive(Debug, Default)]
+struct List {
+    mailboxes: Vec<Arc<Mailbox>>,
+    position: HashMap<u64, usize>,
+}
+
+/// Whether a topic gained its first or lost its last local subscriber
+/// (what a broker needs to hear).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    None,
+    First,
+    Last,
+}
+
+impl Registry {
+    /// Adds `mailbox` to `topic`; `on_change` runs under the registry's lock,
+    /// so a broker hears first and last in the order they happened.
+    pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>, on_change: impl FnOnce(Change)) {
+        let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let subscribers = topics.entry(topic.clone()).or_default();
+        let mut list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.position.contains_key(&mailbox.id()) {
+            return;
+        }
+        let at = list.mailboxes.len();
+        list.position.insert(mailbox.id(), at);
+        list.mailboxes.push(Arc::clone(mailbox));
+        on_change(if list.mailboxes.len() == 1 { Change::First } else { Change::None });
+    }
+
+    /// Removes the mailbox `id` from `topic`.
+    pub(crate) fn leave(&self, topic: &str, id: u64, on_change: impl FnOnce(Change)) {
+        let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(subscribers) = topics.get(topic) else { return };
+        let mut list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(at) = list.position.remove(&id) else { return };
+        list.mailboxes.swap_remove(at);
+        if let Some(moved) = list.mailboxes.get(at).map(|m| m.id()) {
+            list.position.insert(moved, at);
+        }
+        let now_empty = list.mailboxes.is_empty();
+        drop(list);
+        if now_empty {
+            topics.remove(topic);
+            on_change(Change::Last);
+        }
+    }
+
+    /// Queues `message` for every subscriber of `topic`; returns how many
+    /// took it and the ids of sockets that have ended (to be removed).
+    pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage) -> (usize, Vec<u64>) {
+        let Some(subscribers) = self.get(topic) else { return (0, Vec::new()) };
+        let list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ended = Vec::new();
+        let mut delivered = 0;
+        let name = list.mailboxes.first().map(|_| Topic::from(topic));
+        let Some(name) = name else { return (0, ended) };
+        for mailbox in &list.mailboxes {
+            if mailbox.offer(message, &name) {
+                delivered += 1;
+            } else {
+                ended.push(mailbox.id());
+            }
+        }
+        (delivered, ended)
+    }
+
+    /// Runs `f` for every subscriber of `topic`.
+    pub(crate) fn for_each(&self, topic: &str, f: impl Fn(&Mailbox)) {
+        if let Some(subscribers) = self.get(topic) {
+            let list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+            list.mailboxes.iter().for_each(|m| f(m));
+        }
+    }
+
+    /// How many local sockets subscribe to `topic`.
+    pub(crate) fn count(&self, topic: &str) -> usize {
+        self.get(topic)
+            .map_or(0, |s| s.0.lock().unwrap_or_else(PoisonError::into_inner).mailboxes.len())
+    }
+
+    /// Every topic with a local subscriber.
+    pub(crate) fn names(&self) -> Vec<Topic> {
+        self.topics.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    fn get(&self, topic: &str) -> Option<Arc<Subscribers>> {
+        self.topics.read().unwrap_or_else(PoisonError::into_inner).get(topic).cloned()
+    }
+}
