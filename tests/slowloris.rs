@@ -5,59 +5,18 @@
 //!
 //! `cargo test` builds the examples before it runs this file.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::process::start_example;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The handshake timeout every example uses (`ServerConfig`'s default).
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// An example server, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn example_binary(name: &str) -> PathBuf {
-    // target/debug/deps/slowloris-… -> target/debug/examples/<name>
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} missing: run `cargo build --examples`",
-        path.display()
-    );
-    path
-}
-
-/// Starts an example on a free port and waits for its first line (it listens).
-fn start(name: &str) -> (Server, SocketAddr) {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut child = Command::new(example_binary(name))
-        .arg(addr.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(!line.is_empty(), "{name} did not start");
-    (Server(child), addr)
-}
 
 /// Sends a request head one byte every 100 ms, forever; returns how long
 /// the server let it go on before closing the connection.
@@ -80,7 +39,7 @@ async fn dribble_until_dropped(addr: SocketAddr) -> Duration {
 }
 
 async fn is_dropped_at_the_timeout(example: &str) {
-    let (_server, addr) = start(example);
+    let (_server, addr) = start_example(example, &[]);
     let lasted = dribble_until_dropped(addr).await;
     assert!(
         lasted + Duration::from_millis(500) >= TIMEOUT && lasted < TIMEOUT * 2,

@@ -101,7 +101,7 @@ async fn a_writer_half_subscribes_and_the_reader_loop_writes() {
 
 #[test]
 fn control_messages_cannot_be_published() {
-    assert!(Topics::new().publish("t", Message::Ping(Default::default())).is_err());
+    assert!(Topics::new().publish("t", Message::Ping(bytes::Bytes::new())).is_err());
 }
 
 /// A client that reads nothing while 1 000 publications of 1 KiB go out,
@@ -111,13 +111,17 @@ fn control_messages_cannot_be_published() {
 async fn slow_reader(policy: Policy) -> (Vec<String>, Vec<TopicEvent>, Option<CloseCode>) {
     let budget = 32 << 10;
     let config = Config::builder().write_buffer_size(16 << 10).build().unwrap();
-    let topics = Topics::builder().slow_consumer(SlowConsumer::new(budget).policy(policy)).build();
+    let topics = Topics::builder()
+        .slow_consumer(SlowConsumer::new(budget).policy(policy))
+        .build();
     let (mut server, mut client) = pair(&config);
     server.subscribe(&topics, "firehose");
     let task = serve(server);
     let filler = "x".repeat(1000);
     for i in 0..1000 {
-        topics.publish("firehose", Message::text(format!("{i:04} {filler}"))).unwrap();
+        topics
+            .publish("firehose", Message::text(format!("{i:04} {filler}")))
+            .unwrap();
         tokio::task::yield_now().await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -136,7 +140,11 @@ async fn slow_reader(policy: Policy) -> (Vec<String>, Vec<TopicEvent>, Option<Cl
     }
     let events = task.await.unwrap();
     let bound = budget + (16 << 10) + PIPE;
-    assert!(got.len() * 1007 <= bound + 1007, "{} messages waited: more than the bound", got.len());
+    assert!(
+        got.len() * 1007 <= bound + 1007,
+        "{} messages waited: more than the bound",
+        got.len()
+    );
     (got, events, close)
 }
 
@@ -163,7 +171,11 @@ async fn drop_oldest_keeps_the_newest_and_counts_the_rest() {
     assert_eq!(close, None);
     assert_eq!(got.last().map(String::as_str), Some("0999"), "the newest arrives");
     assert!(got.windows(2).all(|w| w[0] < w[1]), "in order");
-    assert_eq!(got.len() as u64 + missed(&events), 1000, "each one arrived or was counted");
+    assert_eq!(
+        got.len() as u64 + missed(&events),
+        1000,
+        "each one arrived or was counted"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -173,4 +185,49 @@ async fn drop_newest_keeps_the_oldest_and_counts_the_rest() {
     let expected: Vec<String> = (0..got.len()).map(|i| format!("{i:04}")).collect();
     assert_eq!(got, expected, "the oldest, in order");
     assert_eq!(got.len() as u64 + missed(&events), 1000);
+}
+
+/// Publishers on several threads at once, subscribers that also publish
+/// (as chat guests do): every subscriber gets every publication, each
+/// publisher's in its order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_publishers_lose_nothing() {
+    let topics = Topics::new();
+    let (publishers, per_publisher) = (6, 200);
+    let mut clients = Vec::new();
+    for p in 0..publishers {
+        let (mut server, client) = pair(&Config::default());
+        server.subscribe(&topics, "room");
+        let topics = topics.clone();
+        // The server task publishes what its client says, like the chat.
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = server.recv().await {
+                if let Message::Text(text) = message {
+                    topics.publish("room", Message::text(format!("{p}: {text}"))).unwrap();
+                }
+            }
+        });
+        clients.push(client);
+    }
+    let mut readers = Vec::new();
+    for client in clients {
+        readers.push(tokio::spawn(async move {
+            let mut client = client;
+            for i in 0..per_publisher {
+                client.send(Message::text(i.to_string())).await.unwrap();
+            }
+            texts(&mut client, publishers * per_publisher).await
+        }));
+    }
+    for reader in readers {
+        let got = reader.await.unwrap();
+        for p in 0..publishers {
+            let mine: Vec<String> = got
+                .iter()
+                .filter_map(|l| l.strip_prefix(&format!("{p}: ")).map(str::to_owned))
+                .collect();
+            let expected: Vec<String> = (0..per_publisher).map(|i| i.to_string()).collect();
+            assert_eq!(mine, expected, "publisher {p}");
+        }
+    }
 }

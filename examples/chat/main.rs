@@ -1,13 +1,24 @@
-//! A chat room: every message a browser sends is broadcast to every
-//! connected browser. `GET /` serves a page whose JavaScript uses the
-//! browser's own `WebSocket`; `/ws` is the axum extractor.
+//! A chat room: every message a browser sends is published to the room's
+//! topic, which every connected browser subscribes to. `GET /` serves a page
+//! whose JavaScript uses the browser's own `WebSocket`; `/ws` is the axum
+//! extractor.
 //!
 //! ```sh
 //! cargo run --example chat -- 127.0.0.1:3000    # then open http://127.0.0.1:3000/ in two tabs
 //! ```
 //!
-//! Ctrl-C shuts down gracefully: every browser is sent close 1001 (Going
-//! Away), and the server exits once they have all closed.
+//! Several processes share one room through Redis (build with the `redis`
+//! feature; `HYPERWS_REDIS_URL` works as well as `--redis`):
+//!
+//! ```sh
+//! cargo run --features redis --example chat -- 127.0.0.1:3000 --redis redis://127.0.0.1:6379
+//! cargo run --features redis --example chat -- 127.0.0.1:3001 --redis redis://127.0.0.1:6379
+//! ```
+//!
+//! A browser that falls behind has its oldest messages dropped and is told
+//! how many; one whose node lost Redis for a while is told messages may be
+//! missing. Ctrl-C shuts down gracefully: every browser is sent close 1001
+//! (Going Away), and the server exits once they have all closed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,19 +28,34 @@ use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
+use hyperws::topics::{Policy, SlowConsumer, TopicEvent, Topics};
 use hyperws::{Config, DeflateConfig, ServerConfig, Shutdown};
-use tokio::sync::broadcast;
+
+/// The one room's topic.
+const ROOM: &str = "chat";
 
 #[derive(Clone)]
 struct Room {
-    messages: broadcast::Sender<String>,
+    topics: Topics,
+    /// Tells this process's guests from other processes' ones.
+    node: String,
     next_guest: Arc<AtomicUsize>,
     config: ServerConfig,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
+    // Warnings (a lost Redis connection, say) go to stderr.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:3000".to_owned();
+    let mut redis = std::env::var("HYPERWS_REDIS_URL").ok();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--redis" => redis = args.next(),
+            _ => addr = arg,
+        }
+    }
     let shutdown = Shutdown::new();
     // Browsers always offer permessage-deflate; messages from 128 bytes up
     // are sent compressed.
@@ -39,8 +65,10 @@ async fn main() -> std::io::Result<()> {
         .shutdown(&shutdown)
         .build()
         .expect("a valid server config");
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
     let room = Room {
-        messages: broadcast::channel(256).0,
+        topics: topics(redis.as_deref()),
+        node: listener.local_addr()?.port().to_string(),
         next_guest: Arc::new(AtomicUsize::new(1)),
         config: config.clone(),
     };
@@ -48,7 +76,6 @@ async fn main() -> std::io::Result<()> {
         .route("/", get(|| async { Html(include_str!("index.html")) }))
         .route("/ws", any(join))
         .with_state(room);
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("chat on http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -60,47 +87,62 @@ async fn main() -> std::io::Result<()> {
     hyperws::serve(listener, app, &config).await
 }
 
+/// The room's topics: in this process, or shared through Redis.
+fn topics(redis: Option<&str>) -> Topics {
+    // A guest more than 1 MiB behind loses its oldest messages, and is told.
+    let builder = Topics::builder().slow_consumer(SlowConsumer::new(1 << 20).policy(Policy::DropOldest));
+    match redis {
+        None => builder.build(),
+        #[cfg(feature = "redis")]
+        Some(url) => {
+            let broker = hyperws::topics::RedisBroker::new(url).expect("a redis:// URL");
+            builder.broker(broker).build()
+        }
+        #[cfg(not(feature = "redis"))]
+        Some(_) => {
+            eprintln!("--redis needs the redis feature: cargo run --features redis --example chat");
+            std::process::exit(2);
+        }
+    }
+}
+
 async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
     ws.config(room.config.clone())
         .on_upgrade(move |socket| chat(socket, room))
 }
 
-async fn chat(socket: WebSocket, room: Room) {
-    let name = format!("guest {}", room.next_guest.fetch_add(1, Ordering::Relaxed));
-    let mut inbox = room.messages.subscribe();
-    let (mut reader, mut writer) = socket.into_split();
-    let _ = room.messages.send(format!("{name} joined"));
-
-    // One task forwards the room to this browser...
-    let mut forward = tokio::spawn(async move {
-        loop {
-            match inbox.recv().await {
-                Ok(line) => {
-                    if writer.send(Message::text(line)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let _ = writer.send(Message::text(format!("({missed} messages skipped)"))).await;
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
-    // ...while this one reads what the browser says.
-    let messages = room.messages.clone();
-    let speaker = name.clone();
-    let mut listen = tokio::spawn(async move {
-        while let Some(Ok(message)) = reader.recv().await {
-            if let Message::Text(text) = message {
-                let _ = messages.send(format!("{speaker}: {text}"));
-            }
-        }
-    });
-    // When either side ends, end the other.
-    tokio::select! {
-        _ = &mut forward => listen.abort(),
-        _ = &mut listen => forward.abort(),
+async fn chat(mut socket: WebSocket, room: Room) {
+    let guest = room.next_guest.fetch_add(1, Ordering::Relaxed);
+    let name = format!("guest {guest}@{}", room.node);
+    let say = |line: String| {
+        let _ = room.topics.publish(ROOM, Message::text(line));
+    };
+    socket.subscribe(&room.topics, ROOM);
+    let mut events = socket.topic_events();
+    // Subscribed first, so from this line on the guest hears everything.
+    if socket.send(Message::text(format!("you are {name}"))).await.is_err() {
+        return;
     }
-    let _ = room.messages.send(format!("{name} left"));
+    say(format!("{name} joined"));
+    loop {
+        // The room's messages reach this socket while it waits here: its
+        // own writes send them.
+        tokio::select! {
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => say(format!("{name}: {text}")),
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => break,
+            },
+            Some(event) = events.recv() => {
+                let note = match event {
+                    TopicEvent::Missed { count, .. } => format!("({count} messages skipped: you fell behind)"),
+                    _ => "(messages may be missing: the server lost touch with the others)".to_owned(),
+                };
+                if socket.send(Message::text(note)).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    say(format!("{name} left"));
 }

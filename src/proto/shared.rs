@@ -95,8 +95,9 @@ impl SharedMessage {
         match self.0.opcode {
             // Built from a `Message::Text`, so the check passes; it costs a
             // scan, paid only by this rarely needed call.
-            OpCode::Text => super::message::Utf8Bytes::try_from(payload.clone())
-                .map_or(Message::Binary(payload), Message::Text),
+            OpCode::Text => {
+                super::message::Utf8Bytes::try_from(payload.clone()).map_or(Message::Binary(payload), Message::Text)
+            }
             _ => Message::Binary(payload),
         }
     }
@@ -105,7 +106,12 @@ impl SharedMessage {
         self.0.opcode
     }
 
-    pub(super) fn payload(&self) -> Bytes {
+    /// Whether it is a text message.
+    pub(crate) fn is_text(&self) -> bool {
+        self.0.opcode == OpCode::Text
+    }
+
+    pub(crate) fn payload(&self) -> Bytes {
         self.0.frame.slice(self.0.header_len..)
     }
 
@@ -151,7 +157,9 @@ impl super::Connection {
     /// Queues `message` compressed if permessage-deflate says so; says whether it did.
     fn push_shared_compressed(&mut self, message: &SharedMessage) -> bool {
         use super::deflate::SharedCompression;
-        let Some(deflate) = self.deflate.as_mut() else { return false };
+        let Some(deflate) = self.deflate.as_mut() else {
+            return false;
+        };
         match deflate.compress_shared(message) {
             SharedCompression::Plain => false,
             SharedCompression::PerConnection => self.push_compressed(message.opcode(), &message.payload()),

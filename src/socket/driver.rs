@@ -313,7 +313,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                     }
                 }
                 Some(Mail::Evicted(code)) => {
-                    let frame = CloseFrame { code, reason: "slow consumer".into() };
+                    let frame = CloseFrame {
+                        code,
+                        reason: "slow consumer".into(),
+                    };
                     let _ = self.conn.close(Some(frame), now());
                     return membership.mailbox.close();
                 }
@@ -323,7 +326,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Registers for new mail; `true` if some can be taken now.
     fn poll_mail(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(membership) = &self.membership else { return false };
+        let Some(membership) = &self.membership else {
+            return false;
+        };
         membership.mailbox.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 

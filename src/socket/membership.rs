@@ -38,7 +38,8 @@ impl Drop for Membership {
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     fn membership(&mut self, limits: SlowConsumer) -> &mut Membership {
-        self.membership_slot().get_or_insert_with(|| Box::new(Membership::new(limits)))
+        self.membership_slot()
+            .get_or_insert_with(|| Box::new(Membership::new(limits)))
     }
 
     pub(super) fn subscribe(&mut self, topics: &Topics, topic: &str) {
@@ -46,7 +47,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return;
         }
         let membership = self.membership(topics.slow_consumer());
-        if membership.joined.iter().any(|(t, name)| t.same(topics) && &**name == topic) {
+        if membership
+            .joined
+            .iter()
+            .any(|(t, name)| t.same(topics) && &**name == topic)
+        {
             return;
         }
         let topic = Topic::from(topic);
@@ -55,7 +60,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     pub(super) fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
-        let Some(membership) = self.membership_slot() else { return };
+        let Some(membership) = self.membership_slot() else {
+            return;
+        };
         let id = membership.mailbox.id();
         membership.joined.retain(|(t, name)| {
             let leaving = t.same(topics) && &**name == topic;

@@ -50,6 +50,7 @@ pub struct Inbound(pub(super) Weak<Inner>);
 impl Inbound {
     /// Delivers a publication from another node to this node's subscribers
     /// of `topic` (not back to the broker); returns how many took it.
+    #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn deliver(&self, topic: &str, message: &SharedMessage) -> usize {
         self.0.upgrade().map_or(0, |inner| inner.deliver_local(topic, message))
     }
@@ -60,7 +61,10 @@ impl Inbound {
         if let Some(inner) = self.0.upgrade() {
             let topic = Topic::from(topic);
             inner.registry.for_each(&topic, |mailbox| {
-                mailbox.notify(TopicEvent::Gap { topic: topic.clone(), missed });
+                mailbox.notify(TopicEvent::Gap {
+                    topic: topic.clone(),
+                    missed,
+                });
             });
         }
     }

@@ -45,7 +45,10 @@ pub(crate) struct EventQueue {
 
 impl EventQueue {
     pub(crate) fn missed(&mut self, topic: &Topic, count: u64) {
-        self.push(TopicEvent::Missed { topic: topic.clone(), count });
+        self.push(TopicEvent::Missed {
+            topic: topic.clone(),
+            count,
+        });
     }
 
     pub(crate) fn push(&mut self, event: TopicEvent) {

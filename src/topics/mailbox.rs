@@ -146,14 +146,11 @@ impl Mailbox {
             return false;
         }
         let size = message.frame_len();
-        if state.queued_bytes + size > state.limits.budget && !state.make_room(size, topic) {
-            let waker = state.waker.take();
-            drop(state);
-            waker.map(Waker::wake);
-            return true;
+        if state.queued_bytes + size <= state.limits.budget || state.make_room(size, topic) {
+            state.queued_bytes += size;
+            state.queue.push_back((message.clone(), topic.clone()));
         }
-        state.queued_bytes += size;
-        state.queue.push_back((message.clone(), topic.clone()));
+        // Woken for an eviction too: the socket closes itself.
         let waker = state.waker.take();
         drop(state);
         if let Some(waker) = waker {
@@ -232,7 +229,9 @@ impl State {
                     return false;
                 }
                 while self.queued_bytes + size > self.limits.budget {
-                    let Some((old, old_topic)) = self.queue.pop_front() else { break };
+                    let Some((old, old_topic)) = self.queue.pop_front() else {
+                        break;
+                    };
                     self.queued_bytes -= old.frame_len();
                     self.events.missed(&old_topic, 1);
                 }

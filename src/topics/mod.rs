@@ -29,8 +29,13 @@
 //! shares topics between server processes through a Redis server.
 
 mod broker;
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod envelope;
 mod events;
 mod mailbox;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+mod redis;
 mod registry;
 
 use std::fmt;
@@ -40,6 +45,8 @@ pub use self::broker::{Broker, InProcess, Inbound};
 pub use self::events::{TopicEvent, TopicEvents};
 pub(crate) use self::mailbox::{Mail, Mailbox};
 pub use self::mailbox::{Policy, SlowConsumer};
+#[cfg(feature = "redis")]
+pub use self::redis::RedisBroker;
 use self::registry::{Change, Registry};
 use crate::proto::{Error, Message, SharedMessage};
 
@@ -111,6 +118,7 @@ impl Topics {
 
     /// Publishes a message already encoded (to send the same one to several
     /// topics, or again, without encoding it again).
+    #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn publish_shared(&self, topic: &str, message: &SharedMessage) -> usize {
         let delivered = self.0.deliver_local(topic, message);
         self.0.broker.publish(&Topic::from(topic), message);

@@ -45,7 +45,11 @@ impl Registry {
         let at = list.mailboxes.len();
         list.position.insert(mailbox.id(), at);
         list.mailboxes.push(Arc::clone(mailbox));
-        on_change(if list.mailboxes.len() == 1 { Change::First } else { Change::None });
+        on_change(if list.mailboxes.len() == 1 {
+            Change::First
+        } else {
+            Change::None
+        });
     }
 
     /// Removes the mailbox `id` from `topic`.
@@ -69,7 +73,9 @@ impl Registry {
     /// Queues `message` for every subscriber of `topic`; returns how many
     /// took it and the ids of sockets that have ended (to be removed).
     pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage) -> (usize, Vec<u64>) {
-        let Some(subscribers) = self.get(topic) else { return (0, Vec::new()) };
+        let Some(subscribers) = self.get(topic) else {
+            return (0, Vec::new());
+        };
         let list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ended = Vec::new();
         let mut delivered = 0;
@@ -95,16 +101,26 @@ impl Registry {
 
     /// How many local sockets subscribe to `topic`.
     pub(crate) fn count(&self, topic: &str) -> usize {
-        self.get(topic)
-            .map_or(0, |s| s.0.lock().unwrap_or_else(PoisonError::into_inner).mailboxes.len())
+        self.get(topic).map_or(0, |s| {
+            s.0.lock().unwrap_or_else(PoisonError::into_inner).mailboxes.len()
+        })
     }
 
     /// Every topic with a local subscriber.
     pub(crate) fn names(&self) -> Vec<Topic> {
-        self.topics.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+        self.topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
     }
 
     fn get(&self, topic: &str) -> Option<Arc<Subscribers>> {
-        self.topics.read().unwrap_or_else(PoisonError::into_inner).get(topic).cloned()
+        self.topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+            .cloned()
     }
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub(crate) mod process;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;

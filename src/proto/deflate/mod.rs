@@ -16,9 +16,9 @@ pub(crate) mod params;
 mod shared;
 
 pub(crate) use self::compress::{Compressed, Deflater};
-pub(crate) use self::shared::{SharedCompressed, SharedCompression};
 pub(crate) use self::inflate::Inflater;
 pub use self::params::{DeflateConfig, DeflateParams};
+pub(crate) use self::shared::{SharedCompressed, SharedCompression};
 
 use super::Role;
 

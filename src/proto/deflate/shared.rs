@@ -62,7 +62,9 @@ impl PerMessageDeflate {
         };
         match deflater.stateless_setting() {
             None => SharedCompression::PerConnection,
-            Some(setting) => SharedCompression::Shared(message.compressed().get_or_compress(setting, &message.payload())),
+            Some(setting) => {
+                SharedCompression::Shared(message.compressed().get_or_compress(setting, &message.payload()))
+            }
         }
     }
 }

@@ -317,7 +317,10 @@ fn shared_messages_compress_once_per_setting_unless_the_context_is_kept() {
     let config = DeflateConfig::default().threshold(0);
     let mut wires = Vec::new();
     for server_no_context_takeover in [true, true, false] {
-        let params = DeflateParams { server_no_context_takeover, ..DeflateParams::default() };
+        let params = DeflateParams {
+            server_no_context_takeover,
+            ..DeflateParams::default()
+        };
         let mut server = server_with(params, &config, &Config::default());
         let mut client = Connection::new(Role::Client, &Config::default(), now).with_deflate(params, &config);
         // Twice: a kept context makes the second copy smaller than the first.

@@ -12,7 +12,9 @@ fn every_server_sends_the_same_frame_and_each_client_reads_it() {
     let big = Message::binary(vec![7u8; 20_000]);
     for message in [Message::text("tick"), big] {
         let one = shared(message.clone());
-        let mut servers: Vec<Connection> = (0..3).map(|_| Connection::new(Role::Server, &Config::default(), now)).collect();
+        let mut servers: Vec<Connection> = (0..3)
+            .map(|_| Connection::new(Role::Server, &Config::default(), now))
+            .collect();
         let mut wires = Vec::new();
         for server in &mut servers {
             server.send_shared(&one).unwrap();
@@ -38,7 +40,11 @@ fn a_client_masks_a_shared_message() {
 
 #[test]
 fn control_messages_are_not_shareable() {
-    for message in [Message::Ping(Bytes::new()), Message::Pong(Bytes::new()), Message::Close(None)] {
+    for message in [
+        Message::Ping(Bytes::new()),
+        Message::Pong(Bytes::new()),
+        Message::Close(None),
+    ] {
         assert!(matches!(
             SharedMessage::new(message),
             Err(Error::InvalidMessage(SendError::NotShareable))
@@ -52,7 +58,10 @@ fn nothing_is_shared_after_a_close() {
     let mut server = Connection::new(Role::Server, &Config::default(), now);
     server.close(None, now).unwrap();
     let before = server.buffered_amount();
-    assert!(matches!(server.send_shared(&shared(Message::text("late"))), Err(Error::Closed)));
+    assert!(matches!(
+        server.send_shared(&shared(Message::text("late"))),
+        Err(Error::Closed)
+    ));
     assert_eq!(server.buffered_amount(), before);
 }
 

@@ -1,0 +1,315 @@
+//! [`RedisBroker`]: topics shared by server processes through Redis
+//! pub/sub (feature `redis`).
+//!
+//! Each node keeps two connections: one subscribed to the channels of the
+//! topics it has local subscribers for (only those: a node hears nothing it
+//! would throw away), one that publishes. Every publication is sealed in an
+//! envelope (node, stream, sequence: `envelope.rs`) so a node drops its own
+//! publications as Redis echoes them, drops duplicates, and reports a
+//! skipped sequence as a [`TopicEvent::Gap`](super::TopicEvent::Gap). When
+//! the connection drops (Redis restarted), the node reconnects with backoff,
+//! subscribes again to every topic it needs, and reports a gap of unknown
+//! size on each: what was published meanwhile is lost, and said so.
+
+use std::collections::HashSet;
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use tokio::sync::{mpsc, Notify};
+
+use super::broker::{Broker, Inbound};
+use super::envelope::{self, GapTracker, Sequencer, Verdict};
+use super::Topic;
+use crate::proto::SharedMessage;
+
+/// Publications waiting for the publishing connection, by default; past
+/// it (Redis slow or down) they are dropped and other nodes see the gap.
+const DEFAULT_QUEUE: usize = 4096;
+/// Publications sent in one pipeline.
+const BATCH: usize = 256;
+/// How long one connection attempt or one pipeline may take.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many connections one pipeline is tried on.
+const SEND_ATTEMPTS: u32 = 3;
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const LAST_RETRY: Duration = Duration::from_secs(5);
+
+/// A [`Broker`] over Redis pub/sub. Topic `t` travels on channel
+/// `hyperws:t` (see [`channel_prefix`](Self::channel_prefix)).
+///
+/// Build the `Topics` inside a tokio runtime: the broker spawns its tasks
+/// there. They end when the `Topics` is dropped.
+///
+/// ```no_run
+/// # fn run() -> Result<(), redis::RedisError> {
+/// use hyperws::topics::{RedisBroker, Topics};
+/// let topics = Topics::builder().broker(RedisBroker::new("redis://127.0.0.1:6379")?).build();
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct RedisBroker {
+    client: redis::Client,
+    prefix: String,
+    queue: usize,
+    node: u64,
+    state: Arc<State>,
+    outgoing: Mutex<Outgoing>,
+}
+
+/// Sealing and queueing happen under one lock: two threads publishing to a
+/// topic at once must queue in the order of their sequence numbers, or a
+/// receiver would take the later one for a gap and the earlier for a duplicate.
+#[derive(Debug)]
+struct Outgoing {
+    sequencer: Sequencer,
+    queue: Option<mpsc::Sender<(String, Bytes)>>,
+}
+
+/// What the broker's calls share with its subscribing task.
+#[derive(Debug, Default)]
+struct State {
+    wanted: Mutex<HashSet<Topic>>,
+    changed: Notify,
+}
+
+impl RedisBroker {
+    /// A broker for the Redis server at `url` (`redis://host:port/db`);
+    /// nothing connects until the `Topics` is built.
+    ///
+    /// # Errors
+    /// The URL is not a Redis URL.
+    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+        let node = envelope::random_u64();
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            prefix: "hyperws:".to_owned(),
+            queue: DEFAULT_QUEUE,
+            node,
+            state: Arc::default(),
+            outgoing: Mutex::new(Outgoing {
+                sequencer: Sequencer::new(node),
+                queue: None,
+            }),
+        })
+    }
+
+    /// The channel name's prefix (default `hyperws:`): to keep apps that
+    /// share a Redis apart.
+    #[must_use]
+    pub fn channel_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How many publications may wait for Redis (default 4096); past it
+    /// they are dropped, and other nodes report the gap.
+    ///
+    /// # Panics
+    /// If `publications` is 0.
+    #[must_use]
+    pub fn queue(mut self, publications: usize) -> Self {
+        assert!(publications > 0, "the publication queue needs room for one");
+        self.queue = publications;
+        self
+    }
+}
+
+impl Broker for RedisBroker {
+    fn start(&self, inbound: Inbound) {
+        let (tx, rx) = mpsc::channel(self.queue);
+        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
+        tokio::spawn(publish_loop(self.client.clone(), rx));
+        let subscriber = Subscriber {
+            client: self.client.clone(),
+            prefix: self.prefix.clone(),
+            state: Arc::clone(&self.state),
+            tracker: GapTracker::new(self.node),
+            inbound,
+        };
+        tokio::spawn(subscriber.run());
+    }
+
+    fn subscribe(&self, topic: &Topic) {
+        self.state
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(topic.clone());
+        self.state.changed.notify_one();
+    }
+
+    fn unsubscribe(&self, topic: &Topic) {
+        self.state
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(topic);
+        self.state.changed.notify_one();
+    }
+
+    fn publish(&self, topic: &Topic, message: &SharedMessage) {
+        let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
+        let sealed = outgoing.sequencer.seal(topic, message);
+        if let Some(tx) = outgoing.queue.as_ref() {
+            if tx.try_send((format!("{}{topic}", self.prefix), sealed)).is_err() {
+                tracing::debug!(%topic, "Redis publication queue full: dropped (other nodes will see the gap)");
+            }
+        }
+    }
+}
+
+/// Sends queued publications in pipelines, reconnecting as needed. A
+/// pipeline that fails is sent again on the next connection (receivers
+/// drop what they already have), up to `SEND_ATTEMPTS` times; then it is
+/// dropped and other nodes see the gap. Order is kept.
+async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>) {
+    let mut retry = FIRST_RETRY;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut attempts = 0;
+    loop {
+        let connected = tokio::time::timeout(IO_TIMEOUT, client.get_multiplexed_async_connection()).await;
+        let Ok(Ok(mut conn)) = connected else {
+            tracing::warn!("Redis publishing connection failed; retrying in {retry:?}");
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(LAST_RETRY);
+            continue;
+        };
+        retry = FIRST_RETRY;
+        loop {
+            if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
+                return; // the `Topics` is gone
+            }
+            let mut pipe = redis::pipe();
+            for (channel, sealed) in &batch {
+                pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
+            }
+            let sent = tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await;
+            if matches!(sent, Ok(Ok(()))) {
+                batch.clear();
+                attempts = 0;
+                continue;
+            }
+            attempts += 1;
+            if attempts >= SEND_ATTEMPTS {
+                tracing::warn!(
+                    "Redis publish failed {attempts} times: {} publications dropped",
+                    batch.len()
+                );
+                batch.clear();
+                attempts = 0;
+            }
+            tracing::warn!("Redis publish failed; reconnecting");
+            break;
+        }
+    }
+}
+
+/// The subscribing connection's task.
+struct Subscriber {
+    client: redis::Client,
+    prefix: String,
+    state: Arc<State>,
+    tracker: GapTracker,
+    inbound: Inbound,
+}
+
+impl Subscriber {
+    async fn run(mut self) {
+        let mut retry = FIRST_RETRY;
+        let mut reconnecting = false;
+        while self.inbound.is_alive() {
+            let connected = tokio::time::timeout(IO_TIMEOUT, self.client.get_async_pubsub()).await;
+            let Ok(Ok(pubsub)) = connected else {
+                tracing::warn!("Redis subscribing connection failed; retrying in {retry:?}");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(LAST_RETRY);
+                continue;
+            };
+            retry = FIRST_RETRY;
+            self.listen(pubsub, reconnecting).await;
+            tracing::warn!("Redis subscribing connection lost; reconnecting");
+            reconnecting = true;
+        }
+    }
+
+    /// Subscribes as wanted and delivers until the connection ends.
+    async fn listen(&mut self, pubsub: redis::aio::PubSub, reconnected: bool) {
+        let (mut sink, mut stream) = pubsub.split();
+        let mut subscribed = HashSet::new();
+        if self.sync(&mut sink, &mut subscribed).await.is_err() {
+            return;
+        }
+        if reconnected {
+            // Whatever was published while we were away never reached us.
+            for topic in &subscribed {
+                self.inbound.gap(topic, None);
+            }
+        }
+        loop {
+            tokio::select! {
+                message = poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)) => match message {
+                    Some(message) => self.deliver(&message),
+                    None => return,
+                },
+                () = self.state.changed.notified() => {
+                    if self.sync(&mut sink, &mut subscribed).await.is_err() {
+                        return;
+                    }
+                }
+                () = tokio::time::sleep(IO_TIMEOUT) => {
+                    if !self.inbound.is_alive() || tokio::time::timeout(IO_TIMEOUT, sink.ping::<redis::Value>()).await.map_or(true, |r| r.is_err()) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Brings the connection's subscriptions to the wanted set.
+    async fn sync(&mut self, sink: &mut redis::aio::PubSubSink, subscribed: &mut HashSet<Topic>) -> Result<(), ()> {
+        let wanted = self.state.wanted.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let join: Vec<Topic> = wanted.difference(subscribed).cloned().collect();
+        let leave: Vec<Topic> = subscribed.difference(&wanted).cloned().collect();
+        let channels = |topics: &[Topic]| topics.iter().map(|t| format!("{}{t}", self.prefix)).collect::<Vec<_>>();
+        if !join.is_empty() {
+            tokio::time::timeout(IO_TIMEOUT, sink.subscribe(channels(&join)))
+                .await
+                .map_err(drop)?
+                .map_err(drop)?;
+        }
+        if !leave.is_empty() {
+            tokio::time::timeout(IO_TIMEOUT, sink.unsubscribe(channels(&leave)))
+                .await
+                .map_err(drop)?
+                .map_err(drop)?;
+            for topic in &leave {
+                self.tracker.forget(topic);
+            }
+        }
+        *subscribed = wanted;
+        Ok(())
+    }
+
+    fn deliver(&mut self, message: &redis::Msg) {
+        let Some(topic) = message.get_channel_name().strip_prefix(&self.prefix) else {
+            return;
+        };
+        let topic = Topic::from(topic);
+        let Some(opened) = envelope::open(Bytes::copy_from_slice(message.get_payload_bytes())) else {
+            tracing::debug!(%topic, "not a hyperws envelope: ignored");
+            return;
+        };
+        let Verdict::Deliver { gap } = self.tracker.check(&topic, &opened) else {
+            return;
+        };
+        if gap > 0 {
+            self.inbound.gap(&topic, Some(gap));
+        }
+        if let Ok(shared) = SharedMessage::new(opened.message) {
+            self.inbound.deliver(&topic, &shared);
+        }
+    }
+}

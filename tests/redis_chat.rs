@@ -1,0 +1,191 @@
+//! The chat example as three processes sharing one room through a real
+//! `redis-server` (feature `redis`; `.ci/run` installs Redis): every message
+//! reaches every guest on every node exactly once, in each sender's order;
+//! a node killed mid-run leaves the others' delivery whole; Redis restarted
+//! mid-run: the nodes subscribe again, tell their guests of the gap, and
+//! traffic resumes.
+//!
+//! `cargo test --features redis --test redis_chat`
+
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::process::{free_addr, start_example, Process};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+type Guest = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+const PER_GUEST: usize = 20;
+const GAP_NOTE: &str = "(messages may be missing";
+
+/// A `redis-server` on `port`, with nothing saved to disk.
+fn start_redis(port: u16) -> Process {
+    let server = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+    let child = Command::new(&server)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{server} could not start ({e}): install redis-server or set REDIS_SERVER"));
+    Process(child)
+}
+
+/// Asks Redis how many connections subscribe to `channel` (RESP by hand).
+async fn subscribers(port: u16, channel: &str) -> Option<u64> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let command = format!(
+        "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n${}\r\n{channel}\r\n",
+        channel.len()
+    );
+    tcp.write_all(command.as_bytes()).await.ok()?;
+    let mut reply = vec![0; 256];
+    let n = tcp.read(&mut reply).await.ok()?;
+    let reply = String::from_utf8_lossy(&reply[..n]).into_owned();
+    reply.rsplit(':').next()?.trim().parse().ok()
+}
+
+async fn wait_for_subscribers(port: u16, nodes: u64) {
+    for _ in 0..200 {
+        if subscribers(port, "hyperws:chat").await == Some(nodes) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("Redis never had {nodes} subscribing nodes");
+}
+
+/// A guest of `node`, once the room hears it ("you are …" comes after the
+/// chat subscribed it).
+async fn guest(node: SocketAddr) -> Guest {
+    let mut ws = tokio_tungstenite::connect_async(format!("ws://{node}/ws"))
+        .await
+        .unwrap()
+        .0;
+    match ws.next().await {
+        Some(Ok(Message::Text(line))) if line.starts_with("you are ") => ws,
+        other => panic!("no greeting: {other:?}"),
+    }
+}
+
+/// Sends `tag #0` … `tag #{PER_GUEST - 1}` (or the part `range` says).
+async fn say(guest: &mut Guest, tag: &str, range: std::ops::Range<usize>) {
+    for i in range {
+        guest.send(Message::text(format!("{tag} #{i}"))).await.unwrap();
+    }
+}
+
+/// Reads until every tag in `tags` has come `PER_GUEST` times (lines of
+/// the room that carry `phase`); checks each came once, in order, and
+/// nothing more follows. Returns the other lines.
+async fn receive_all(guest: &mut Guest, phase: &str, tags: &[String]) -> Vec<String> {
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut other = Vec::new();
+    let complete =
+        |seen: &HashMap<String, Vec<usize>>| tags.iter().all(|t| seen.get(t).is_some_and(|s| s.len() >= PER_GUEST));
+    loop {
+        let wait = if complete(&seen) {
+            Duration::from_millis(300)
+        } else {
+            Duration::from_secs(20)
+        };
+        let Ok(next) = tokio::time::timeout(wait, guest.next()).await else {
+            break;
+        };
+        let Some(Ok(Message::Text(line))) = next else {
+            panic!("the room ended: {next:?}")
+        };
+        // "guest 3@41234: p1 n0g1 #7"
+        match line.split_once(": ").and_then(|(_, said)| said.strip_prefix(phase)) {
+            Some(said) => {
+                let (tag, number) = said.trim_start().rsplit_once(" #").unwrap();
+                seen.entry(format!("{phase} {tag}"))
+                    .or_default()
+                    .push(number.parse().unwrap());
+            }
+            None => other.push(line.to_string()),
+        }
+    }
+    let expected: Vec<usize> = (0..PER_GUEST).collect();
+    for tag in tags {
+        assert_eq!(
+            seen.get(tag),
+            Some(&expected),
+            "{tag}: each once, in order (other lines: {other:?})"
+        );
+    }
+    assert_eq!(seen.len(), tags.len(), "only the expected senders: {:?}", seen.keys());
+    other
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_a_room_through_redis() {
+    let port = free_addr().port();
+    let mut redis = start_redis(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let mut nodes: Vec<(Process, SocketAddr)> = (0..3).map(|_| start_example("chat", &["--redis", &url])).collect();
+    let mut guests = Vec::new();
+    for (n, (_, addr)) in nodes.iter().enumerate() {
+        for g in 0..2 {
+            guests.push((format!("n{n}g{g}"), guest(*addr).await));
+        }
+    }
+    wait_for_subscribers(port, 3).await;
+
+    // Everyone talks; everyone hears everyone, once, in order.
+    let tags: Vec<String> = guests.iter().map(|(name, _)| format!("p1 {name}")).collect();
+    for (name, ws) in &mut guests {
+        say(ws, &format!("p1 {name}"), 0..PER_GUEST).await;
+    }
+    for (_, ws) in &mut guests {
+        receive_all(ws, "p1", &tags).await;
+    }
+
+    // Node 2 dies halfway through; the others' guests still hear each other whole.
+    guests.truncate(4);
+    let tags: Vec<String> = guests.iter().map(|(name, _)| format!("p2 {name}")).collect();
+    for (name, ws) in &mut guests {
+        say(ws, &format!("p2 {name}"), 0..PER_GUEST / 2).await;
+    }
+    drop(nodes.pop());
+    for (name, ws) in &mut guests {
+        say(ws, &format!("p2 {name}"), PER_GUEST / 2..PER_GUEST).await;
+    }
+    for (_, ws) in &mut guests {
+        receive_all(ws, "p2", &tags).await;
+    }
+
+    // Redis restarts: the nodes come back to it on their own, say so, and carry on.
+    drop(redis);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis = start_redis(port);
+    wait_for_subscribers(port, 2).await;
+    let tags: Vec<String> = guests.iter().map(|(name, _)| format!("p3 {name}")).collect();
+    for (name, ws) in &mut guests {
+        say(ws, &format!("p3 {name}"), 0..PER_GUEST).await;
+    }
+    for (name, ws) in &mut guests {
+        let other = receive_all(ws, "p3", &tags).await;
+        assert!(
+            other.iter().any(|line| line.starts_with(GAP_NOTE)),
+            "{name} was told of the gap: {other:?}"
+        );
+    }
+    drop(redis);
+}
