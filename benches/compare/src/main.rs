@@ -12,6 +12,7 @@
 //! two halves it starts.
 
 mod compressed;
+mod fanout;
 mod load;
 mod report;
 mod servers;
@@ -36,6 +37,12 @@ fn main() {
         Some("run") => report::run(args.iter().any(|a| a == "--quick")),
         Some("deflate") => report::run_compressed(args.iter().any(|a| a == "--quick")),
         Some("cload") => local.block_on(&runtime, compressed_load(&args[1..])),
+        Some("fanout") => fanout::run(args.iter().any(|a| a == "--quick")),
+        Some("fanout-server") => local.block_on(
+            &runtime,
+            fanout::serve(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap()),
+        ),
+        Some("fanout-load") => local.block_on(&runtime, fanout_load(&args[1..])),
         Some("cidle") => local.block_on(&runtime, compressed_idle(&args[1..])),
         _ => eprintln!(
             "usage: compare run [--quick] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N"
@@ -63,6 +70,18 @@ async fn compressed_load(args: &[String]) {
     let ms = |i: usize| Duration::from_millis(args[i].parse().unwrap());
     let (addr, pid) = (args[1].parse().unwrap(), args[2].parse().unwrap());
     compressed::run(args[0].parse().unwrap(), addr, pid, ms(3), ms(4)).await;
+}
+
+async fn fanout_load(args: &[String]) {
+    let [addr, subscribers, size, count, pid] = args else {
+        panic!("fanout-load ADDR N SIZE COUNT PID")
+    };
+    let shape = fanout::Shape {
+        subscribers: subscribers.parse().unwrap(),
+        size: size.parse().unwrap(),
+        count: count.parse().unwrap(),
+    };
+    fanout::load(addr.parse().unwrap(), shape, pid.parse().unwrap()).await;
 }
 
 async fn compressed_idle(args: &[String]) {

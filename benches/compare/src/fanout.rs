@@ -1,0 +1,239 @@
+//! Fan-out: one publisher, many subscribers on one server process.
+//! `topics` publishes through `hyperws::topics::Topics` (encoded once,
+//! queued, each socket writes its own mail); `loop` is what apps write
+//! without it: the publisher holds every socket's writer and `send`s each
+//! message to each in turn. The load connects N clients, says "go" on the
+//! first, and counts frames until every client has all of them.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use hyperws::topics::{SlowConsumer, Topics};
+use hyperws::{Message, WebSocket, WebSocketWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::load::{cpu_ns, handshake_with};
+use crate::wire::{masked_frame_with, parse_header};
+
+/// Publications between two yields of the publisher: it publishes as fast
+/// as it can, letting the sockets write now and then.
+const BURST: usize = 64;
+
+/// The shape of one run: `count` messages of `size` bytes to each subscriber.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub subscribers: usize,
+    pub size: usize,
+    pub count: usize,
+}
+
+type Writers = Rc<RefCell<Vec<WebSocketWriter<TcpStream>>>>;
+
+/// Serves fan-out `mode` (`topics` or `loop`) until killed.
+pub async fn serve(mode: &str, size: usize, count: usize) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("LISTENING {}", listener.local_addr().unwrap());
+    // Room for a whole run per subscriber: this measures speed, not policy.
+    let budget = count * (size + 16);
+    let topics = Topics::builder().slow_consumer(SlowConsumer::new(budget)).build();
+    let writers: Writers = Rc::default();
+    let config = hyperws::Config::builder().no_heartbeat().build().unwrap();
+    loop {
+        let (tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let (topics, writers, mode) = (topics.clone(), Rc::clone(&writers), mode.to_owned());
+        let config = config.clone();
+        tokio::task::spawn_local(async move {
+            let ws = accept(tcp, &config).await;
+            match mode.as_str() {
+                "topics" => subscriber(ws, topics, size, count).await,
+                _ => loop_member(ws, writers, size, count).await,
+            }
+        });
+    }
+}
+
+/// A hyperws socket over `tcp`, after reading the upgrade request by hand
+/// (the load's request is fixed; hyper would only add noise here).
+async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<TcpStream> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        tcp.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let accept = hyperws::handshake::accept_key(b"dGhlIHNhbXBsZSBub25jZQ==");
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    tcp.write_all(response.as_bytes()).await.unwrap();
+    WebSocket::from_raw_socket(tcp, hyperws::proto::Role::Server, config)
+}
+
+async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, count: usize) {
+    ws.subscribe(&topics, "t");
+    while let Some(Ok(message)) = ws.recv().await {
+        if message.is_text() {
+            let topics = topics.clone();
+            tokio::task::spawn_local(async move {
+                let shared = hyperws::proto::SharedMessage::new(Message::binary(vec![7u8; size])).unwrap();
+                for i in 0..count {
+                    topics.publish_shared("t", &shared);
+                    if i % BURST == BURST - 1 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            });
+        }
+    }
+}
+
+async fn loop_member(ws: WebSocket<TcpStream>, writers: Writers, size: usize, count: usize) {
+    let (mut reader, writer) = ws.into_split();
+    writers.borrow_mut().push(writer);
+    while let Some(Ok(message)) = reader.recv().await {
+        if message.is_text() {
+            let writers = Rc::clone(&writers);
+            tokio::task::spawn_local(async move {
+                let payload = bytes::Bytes::from(vec![7u8; size]);
+                let mut all = std::mem::take(&mut *writers.borrow_mut());
+                for _ in 0..count {
+                    for writer in &mut all {
+                        let _ = writer.send(Message::Binary(payload.clone())).await;
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Connects the subscribers, starts the publisher and waits until each
+/// has every message; prints `RESULT deliveries_per_s server_ns_per_delivery`.
+pub async fn load(addr: SocketAddr, shape: Shape, server_pid: u32) {
+    let done = Rc::new(RefCell::new(0usize));
+    let mut first = None;
+    for i in 0..shape.subscribers {
+        let (tcp, _) = handshake_with(addr, "").await;
+        if i == 0 {
+            first = Some(tcp);
+            continue;
+        }
+        let done = Rc::clone(&done);
+        tokio::task::spawn_local(async move { count_frames(tcp, shape, &done).await });
+    }
+    // Every handler subscribes right after its handshake; give the last a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut first = first.unwrap();
+    let (started, cpu_before) = (Instant::now(), cpu_ns(server_pid));
+    first.write_all(&masked_frame_with(0x81, b"go")).await.unwrap();
+    count_frames(first, shape, &done).await;
+    while *done.borrow() < shape.subscribers {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let (elapsed, cpu) = (started.elapsed(), cpu_ns(server_pid) - cpu_before);
+    let deliveries = (shape.subscribers * shape.count) as f64;
+    println!(
+        "RESULT {} {}",
+        deliveries / elapsed.as_secs_f64(),
+        cpu as f64 / deliveries
+    );
+}
+
+/// Reads frames until `shape.count` have come, checking each one's size.
+async fn count_frames(mut tcp: TcpStream, shape: Shape, done: &RefCell<usize>) {
+    let mut input = BytesMut::with_capacity(64 << 10);
+    let mut seen = 0;
+    while seen < shape.count {
+        input.reserve(64 << 10);
+        assert!(
+            tcp.read_buf(&mut input).await.unwrap() > 0,
+            "the server closed after {seen} messages"
+        );
+        while let Some((header_len, len, masked)) = parse_header(&input) {
+            if input.len() < header_len + len {
+                break;
+            }
+            assert!(!masked && len == shape.size, "a wrong frame");
+            input.advance(header_len + len);
+            seen += 1;
+        }
+    }
+    *done.borrow_mut() += 1;
+}
+
+/// Runs both modes for 16 B and 1 KiB messages, the server on core 0 and
+/// the load on core 1, and prints the table.
+pub fn run(quick: bool) {
+    let subscribers = if quick { 200 } else { 10_000 };
+    println!("fan-out: one publisher, {subscribers} subscribers on one server core (deliveries/s; server CPU ns per delivery)");
+    println!("| message | Topics | plain loop | Topics / loop | Topics ns | loop ns |");
+    println!("|---|---|---|---|---|---|");
+    for (size, count) in [(16, if quick { 20 } else { 200 }), (1024, if quick { 10 } else { 100 })] {
+        let shape = Shape {
+            subscribers,
+            size,
+            count,
+        };
+        let [topics, plain] = ["topics", "loop"].map(|mode| measure(mode, shape));
+        println!(
+            "| {size} B × {count} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} |",
+            topics.0,
+            plain.0,
+            topics.0 / plain.0,
+            topics.1,
+            plain.1
+        );
+    }
+}
+
+fn measure(mode: &str, shape: Shape) -> (f64, f64) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().unwrap();
+    let mut server = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(&exe)
+        .args(["fanout-server", mode, &shape.size.to_string(), &shape.count.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("taskset (util-linux) runs the server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("LISTENING ")
+        .expect("the server's address")
+        .to_owned();
+    let output = Command::new("taskset")
+        .args(["-c", "1"])
+        .arg(&exe)
+        .args([
+            "fanout-load",
+            &addr,
+            &shape.subscribers.to_string(),
+            &shape.size.to_string(),
+        ])
+        .args([shape.count.to_string(), server.id().to_string()])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| {
+            panic!(
+                "{mode}: no result\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let mut fields = result.split(' ').map(|f| f.parse::<f64>().unwrap());
+    (fields.next().unwrap(), fields.next().unwrap())
+}
