@@ -62,13 +62,7 @@ async fn subscribers(port: u16, channel: &str) -> Option<u64> {
 }
 
 async fn wait_for_subscribers(port: u16, nodes: u64) {
-    for _ in 0..200 {
-        if subscribers(port, "hyperws:chat").await == Some(nodes) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("Redis never had {nodes} subscribing nodes");
+    wait_for(port, "hyperws:chat", nodes).await;
 }
 
 /// A guest of `node`, once the room hears it ("you are …" comes after the
@@ -188,4 +182,33 @@ async fn three_nodes_share_a_room_through_redis() {
         );
     }
     drop(redis);
+}
+
+/// A node holds a topic's Redis channel only while a local socket
+/// subscribes to it, and leaves it when the last one goes.
+#[tokio::test]
+async fn a_node_hears_a_topic_only_while_it_has_subscribers() {
+    use hyperws::topics::{RedisBroker, Topics};
+    let port = free_addr().port();
+    let _redis = start_redis(port);
+    let broker = RedisBroker::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let topics = Topics::builder().broker(broker).build();
+    let config = hyperws::Config::default();
+    let (server, _client) = tokio::io::duplex(1024);
+    let mut socket = hyperws::WebSocket::from_raw_socket(server, hyperws::proto::Role::Server, &config);
+    wait_for(port, "hyperws:news", 0).await;
+    socket.subscribe(&topics, "news");
+    wait_for(port, "hyperws:news", 1).await;
+    drop(socket);
+    wait_for(port, "hyperws:news", 0).await;
+}
+
+async fn wait_for(port: u16, channel: &str, count: u64) {
+    for _ in 0..200 {
+        if subscribers(port, channel).await == Some(count) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{channel} never had {count} subscribers");
 }

@@ -16,17 +16,17 @@
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{ready, Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use super::membership::Membership;
+use super::wakers::{WakeMode, Wakers};
 use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
 use crate::shutdown::ShutdownGuard;
-use crate::topics::Mail;
 use crate::Config;
 
 /// Up to this many slices go into one vectored write.
@@ -39,50 +39,10 @@ pub(crate) enum Side {
     Writer = 1,
 }
 
-/// The waker given to everything either half may wait on (write readiness,
-/// the timer, the shutdown trigger): it wakes every task waiting. Each of
-/// those keeps only the last waker it was given, and both halves of a split
-/// socket wait on them, so without this one half could sleep forever behind
-/// the other's cancelled call.
-#[derive(Debug, Default)]
-struct Wakers(Mutex<[Option<Waker>; 2]>);
-
-impl Wakers {
-    fn register(&self, side: Side, waker: &Waker) {
-        let mut slots = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = &mut slots[side as usize];
-        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            *slot = Some(waker.clone());
-        }
-    }
-}
-
-impl Wake for Wakers {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let taken = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
-        for waker in taken.into_iter().flatten() {
-            waker.wake();
-        }
-    }
-}
-
-/// How the driver's waits wake their task: directly while the socket is
-/// whole, through the fan-out once it is split (both halves wait on the
-/// same transport, timer and signal).
-#[derive(Debug)]
-enum WakeMode {
-    Direct,
-    FanOut { wakers: Arc<Wakers>, waker: Waker },
-}
-
 #[derive(Debug)]
 pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     io: IO,
-    conn: Connection,
+    pub(super) conn: Connection,
     /// Bytes were written since the transport was last flushed (a fact
     /// about the transport, which a TLS stream needs to know).
     unflushed: bool,
@@ -91,7 +51,7 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     wake: WakeMode,
     shutdown: Option<ShutdownGuard>,
     /// The topics this socket joined; boxed, as most sockets join none.
-    membership: Option<Box<Membership>>,
+    pub(super) membership: Option<Box<Membership>>,
 }
 
 /// Read into the stack while the connection holds no read buffer, so an
@@ -130,10 +90,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     pub(crate) fn set_shutdown(&mut self, guard: ShutdownGuard) {
         self.shutdown = Some(guard);
-    }
-
-    pub(super) fn membership_slot(&mut self) -> &mut Option<Box<Membership>> {
-        &mut self.membership
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -298,40 +254,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         changed || self.poll_mail(cx)
     }
 
-    /// Moves published messages from the mailbox into the connection while
-    /// the write buffer has room (their bytes are then written with the
-    /// rest); closes the socket if its slow-consumer policy evicted it.
-    fn take_mail(&mut self) {
-        let Some(membership) = &self.membership else { return };
-        while !self.conn.is_write_buffer_filled() {
-            match membership.mailbox.take() {
-                None => return,
-                Some(Mail::Message(message)) => {
-                    if self.conn.send_shared(&message).is_err() {
-                        // Ended or closing: nothing more will be sent.
-                        return membership.mailbox.close();
-                    }
-                }
-                Some(Mail::Evicted(code)) => {
-                    let frame = CloseFrame {
-                        code,
-                        reason: "slow consumer".into(),
-                    };
-                    let _ = self.conn.close(Some(frame), now());
-                    return membership.mailbox.close();
-                }
-            }
-        }
-    }
-
-    /// Registers for new mail; `true` if some can be taken now.
-    fn poll_mail(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(membership) = &self.membership else {
-            return false;
-        };
-        membership.mailbox.register(cx.waker()) && !self.conn.is_write_buffer_filled()
-    }
-
     /// A cheap look at the shutdown flag, for sockets too busy to wait.
     fn notice_shutdown(&mut self) {
         if self.shutdown.as_ref().is_some_and(ShutdownGuard::is_pending_trigger) {
@@ -451,6 +373,6 @@ fn poll_write_out<IO: AsyncWrite + Unpin>(
 }
 
 /// The protocol's clock: tokio's, so tests can pause and advance it.
-fn now() -> Instant {
+pub(super) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }

@@ -3,12 +3,14 @@
 //! connection when it writes and leaves every topic when it is dropped.
 
 use std::sync::Arc;
+use std::task::Context;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::Driver;
 use super::{WebSocket, WebSocketWriter};
-use crate::topics::{Mailbox, SlowConsumer, Topic, TopicEvents, Topics};
+use crate::proto::CloseFrame;
+use crate::topics::{Mail, Mailbox, SlowConsumer, Topic, TopicEvents, Topics};
 
 /// The topics one socket joined, and the mailbox they deliver to.
 #[derive(Debug)]
@@ -38,8 +40,41 @@ impl Drop for Membership {
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     fn membership(&mut self, limits: SlowConsumer) -> &mut Membership {
-        self.membership_slot()
-            .get_or_insert_with(|| Box::new(Membership::new(limits)))
+        self.membership.get_or_insert_with(|| Box::new(Membership::new(limits)))
+    }
+
+    /// Moves published messages from the mailbox into the connection while
+    /// the write buffer has room (their bytes are then written with the
+    /// rest); closes the socket if its slow-consumer policy evicted it.
+    pub(super) fn take_mail(&mut self) {
+        let Some(membership) = &self.membership else { return };
+        while !self.conn.is_write_buffer_filled() {
+            match membership.mailbox.take() {
+                None => return,
+                Some(Mail::Message(message)) => {
+                    if self.conn.send_shared(&message).is_err() {
+                        // Ended or closing: nothing more will be sent.
+                        return membership.mailbox.close();
+                    }
+                }
+                Some(Mail::Evicted(code)) => {
+                    let frame = CloseFrame {
+                        code,
+                        reason: "slow consumer".into(),
+                    };
+                    let _ = self.conn.close(Some(frame), super::driver::now());
+                    return membership.mailbox.close();
+                }
+            }
+        }
+    }
+
+    /// Registers for new mail; `true` if some can be taken now.
+    pub(super) fn poll_mail(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(membership) = &self.membership else {
+            return false;
+        };
+        membership.mailbox.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 
     pub(super) fn subscribe(&mut self, topics: &Topics, topic: &str) {
@@ -60,7 +95,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     pub(super) fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
-        let Some(membership) = self.membership_slot() else {
+        let Some(membership) = &mut self.membership else {
             return;
         };
         let id = membership.mailbox.id();

@@ -4,6 +4,7 @@
 mod driver;
 mod membership;
 mod split;
+mod wakers;
 
 use std::future::poll_fn;
 use std::pin::Pin;
