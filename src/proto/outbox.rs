@@ -15,6 +15,12 @@ use super::mask::apply_mask;
 /// Payloads at least this large are queued by reference instead of copied.
 const ZERO_COPY_THRESHOLD: usize = 8 << 10;
 
+/// Frames encoded elsewhere (shared by many connections) at least this large
+/// are queued by reference: copying them would multiply one frame's memory by
+/// the number of connections sending it. Smaller ones are copied, so a batch
+/// of them still leaves as one slice.
+const SHARED_BY_REFERENCE: usize = 256;
+
 /// An empty tail larger than this is given back at once; smaller ones when
 /// the socket is quiet.
 const RELEASE_AT_ONCE: usize = 2 << 20;
@@ -38,8 +44,7 @@ impl Outbox {
         }
         self.push_header(header);
         self.len += payload.len();
-        self.chunks.push_back(self.tail.split().freeze());
-        self.chunks.push_back(payload);
+        self.push_chunk(payload);
     }
 
     /// Queues one frame whose payload is copied in (and masked if the header says so).
@@ -54,14 +59,21 @@ impl Outbox {
     }
 
     /// Queues a frame encoded elsewhere (header and payload, unmasked):
-    /// copied when small, so a batch still leaves in one write, else by reference.
+    /// copied when tiny, so a batch still leaves in one write, else by reference.
     pub(crate) fn push_encoded(&mut self, frame: Bytes) {
         self.len += frame.len();
-        if frame.len() < ZERO_COPY_THRESHOLD {
+        if frame.len() < SHARED_BY_REFERENCE {
             return self.tail.extend_from_slice(&frame);
         }
-        self.chunks.push_back(self.tail.split().freeze());
-        self.chunks.push_back(frame);
+        self.push_chunk(frame);
+    }
+
+    /// Queues `bytes` by reference after everything queued so far.
+    fn push_chunk(&mut self, bytes: Bytes) {
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
+        self.chunks.push_back(bytes);
     }
 
     fn push_header(&mut self, header: &FrameHeader) {
@@ -186,5 +198,19 @@ mod tests {
             [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
         );
         assert_eq!(payload, "Hello");
+    }
+
+    #[test]
+    fn a_shared_frame_is_queued_by_reference_unless_tiny() {
+        let big = Bytes::from(vec![1u8; SHARED_BY_REFERENCE]);
+        let mut outbox = Outbox::default();
+        outbox.push_encoded(Bytes::from_static(b"\x81\x01a"));
+        outbox.push_encoded(big.clone());
+        outbox.push_encoded(Bytes::from_static(b"\x81\x01b"));
+        let mut slices = [IoSlice::new(&[]); 4];
+        assert_eq!(outbox.io_slices(&mut slices), 3);
+        assert_eq!(&*slices[0], b"\x81\x01a");
+        assert_eq!(slices[1].as_ptr(), big.as_ptr(), "the very bytes every connection shares");
+        assert_eq!(outbox.len(), 6 + big.len());
     }
 }
