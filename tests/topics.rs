@@ -109,12 +109,22 @@ fn control_messages_cannot_be_published() {
 /// socket saw. What waited for it is bounded by the budget, the write
 /// buffer and the pipe, whatever was published.
 async fn slow_reader(policy: Policy) -> (Vec<String>, Vec<TopicEvent>, Option<CloseCode>) {
+    slow_reader_with(policy, None).await
+}
+
+/// As `slow_reader`, the socket choosing its own policy if `own` says so.
+async fn slow_reader_with(policy: Policy, own: Option<Policy>) -> (Vec<String>, Vec<TopicEvent>, Option<CloseCode>) {
     let budget = 32 << 10;
     let config = Config::builder().write_buffer_size(16 << 10).build().unwrap();
     let topics = Topics::builder()
         .slow_consumer(SlowConsumer::new(budget).policy(policy))
         .build();
     let (mut server, mut client) = pair(&config);
+    // Asking for events first must not fix the socket's limits before it joins.
+    drop(server.topic_events());
+    if let Some(own) = own {
+        server.set_slow_consumer(SlowConsumer::new(budget).policy(own));
+    }
     server.subscribe(&topics, "firehose");
     let task = serve(server);
     let filler = "x".repeat(1000);
@@ -179,6 +189,13 @@ async fn drop_oldest_keeps_the_newest_and_counts_the_rest() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_socket_may_choose_its_own_policy() {
+    let (_, events, close) = slow_reader_with(Policy::DropOldest, Some(Policy::Disconnect(CloseCode::AGAIN))).await;
+    assert_eq!(close, Some(CloseCode::AGAIN));
+    assert!(events.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn drop_newest_keeps_the_oldest_and_counts_the_rest() {
     let (got, events, close) = slow_reader(Policy::DropNewest).await;
     assert_eq!(close, None);
@@ -230,4 +247,10 @@ async fn concurrent_publishers_lose_nothing() {
             assert_eq!(mine, expected, "publisher {p}");
         }
     }
+}
+
+#[test]
+#[should_panic(expected = "close code that may be sent")]
+fn a_disconnect_code_that_cannot_be_sent_is_refused_when_configured() {
+    let _ = SlowConsumer::new(1024).policy(Policy::Disconnect(CloseCode::ABNORMAL));
 }

@@ -210,7 +210,11 @@ mod tests {
         let mut slices = [IoSlice::new(&[]); 4];
         assert_eq!(outbox.io_slices(&mut slices), 3);
         assert_eq!(&*slices[0], b"\x81\x01a");
-        assert_eq!(slices[1].as_ptr(), big.as_ptr(), "the very bytes every connection shares");
+        assert_eq!(
+            slices[1].as_ptr(),
+            big.as_ptr(),
+            "the very bytes every connection shares"
+        );
         assert_eq!(outbox.len(), 6 + big.len());
     }
 }

@@ -17,13 +17,17 @@ use crate::topics::{Mail, Mailbox, SlowConsumer, Topic, TopicEvents, Topics};
 pub(crate) struct Membership {
     pub(crate) mailbox: Arc<Mailbox>,
     joined: Vec<(Topics, Topic)>,
+    /// `set_slow_consumer` chose the limits: a `Topics`' default must not
+    /// replace them.
+    limits_chosen: bool,
 }
 
 impl Membership {
-    fn new(limits: SlowConsumer) -> Self {
+    fn new() -> Self {
         Self {
-            mailbox: Mailbox::new(limits),
+            mailbox: Mailbox::new(SlowConsumer::default()),
             joined: Vec::new(),
+            limits_chosen: false,
         }
     }
 }
@@ -39,8 +43,8 @@ impl Drop for Membership {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
-    fn membership(&mut self, limits: SlowConsumer) -> &mut Membership {
-        self.membership.get_or_insert_with(|| Box::new(Membership::new(limits)))
+    fn membership(&mut self) -> &mut Membership {
+        self.membership.get_or_insert_with(|| Box::new(Membership::new()))
     }
 
     /// Moves published messages from the mailbox into the connection while
@@ -81,7 +85,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         if self.is_finished() {
             return;
         }
-        let membership = self.membership(topics.slow_consumer());
+        let membership = self.membership();
+        if !membership.limits_chosen && membership.joined.is_empty() {
+            membership.mailbox.set_limits(topics.slow_consumer());
+        }
         if membership
             .joined
             .iter()
@@ -109,11 +116,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     pub(super) fn set_slow_consumer(&mut self, limits: SlowConsumer) {
-        self.membership(limits).mailbox.set_limits(limits);
+        let membership = self.membership();
+        membership.mailbox.set_limits(limits);
+        membership.limits_chosen = true;
     }
 
     pub(super) fn topic_events(&mut self) -> TopicEvents {
-        TopicEvents::new(Arc::clone(&self.membership(SlowConsumer::default()).mailbox))
+        TopicEvents::new(Arc::clone(&self.membership().mailbox))
     }
 }
 

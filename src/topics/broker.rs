@@ -28,7 +28,7 @@ pub trait Broker: fmt::Debug + Send + Sync + 'static {
 
     /// `message` was published to `topic` here (and already delivered to
     /// this node's subscribers): send it to the other nodes.
-    fn publish(&self, topic: &Topic, message: &SharedMessage);
+    fn publish(&self, topic: &str, message: &SharedMessage);
 }
 
 /// One process only: nothing to carry. The default broker.
@@ -39,7 +39,7 @@ impl Broker for InProcess {
     fn start(&self, _inbound: Inbound) {}
     fn subscribe(&self, _topic: &Topic) {}
     fn unsubscribe(&self, _topic: &Topic) {}
-    fn publish(&self, _topic: &Topic, _message: &SharedMessage) {}
+    fn publish(&self, _topic: &str, _message: &SharedMessage) {}
 }
 
 /// A broker's way back into its `Topics`: delivers what other nodes

@@ -43,13 +43,18 @@ impl Sequencer {
     }
 
     /// The envelope for `message` published to `topic`.
-    pub(crate) fn seal(&mut self, topic: &Topic, message: &SharedMessage) -> Bytes {
-        if self.next.len() >= MAX_COUNTED_TOPICS && !self.next.contains_key(topic) {
-            self.next.clear();
-            self.stream = random_u64();
-        }
-        let seq = self.next.entry(topic.clone()).or_insert(0);
-        *seq += 1;
+    pub(crate) fn seal(&mut self, topic: &str, message: &SharedMessage) -> Bytes {
+        let seq = if let Some(seq) = self.next.get_mut(topic) {
+            *seq += 1;
+            *seq
+        } else {
+            if self.next.len() >= MAX_COUNTED_TOPICS {
+                self.next.clear();
+                self.stream = random_u64();
+            }
+            self.next.insert(Topic::from(topic), 1);
+            1
+        };
         let (kind, payload) = if message.is_text() {
             (1, message.payload())
         } else {
@@ -59,7 +64,7 @@ impl Sequencer {
         out.put_u8(VERSION);
         out.put_u64(self.node);
         out.put_u64(self.stream);
-        out.put_u64(*seq);
+        out.put_u64(seq);
         out.put_u8(kind);
         out.put_slice(&payload);
         out.freeze()

@@ -67,8 +67,18 @@ impl SlowConsumer {
     }
 
     /// What happens past the budget.
+    ///
+    /// # Panics
+    /// If a `Disconnect` code may not be sent (1005, 1006, 1015, or one
+    /// outside the ranges RFC 6455 §7.4 allows).
     #[must_use]
     pub const fn policy(mut self, policy: Policy) -> Self {
+        if let Policy::Disconnect(code) = policy {
+            assert!(
+                code.is_sendable(),
+                "a Disconnect policy needs a close code that may be sent"
+            );
+        }
         self.policy = policy;
         self
     }

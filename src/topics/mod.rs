@@ -121,7 +121,7 @@ impl Topics {
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn publish_shared(&self, topic: &str, message: &SharedMessage) -> usize {
         let delivered = self.0.deliver_local(topic, message);
-        self.0.broker.publish(&Topic::from(topic), message);
+        self.0.broker.publish(topic, message);
         delivered
     }
 

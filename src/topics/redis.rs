@@ -150,7 +150,7 @@ impl Broker for RedisBroker {
         self.state.changed.notify_one();
     }
 
-    fn publish(&self, topic: &Topic, message: &SharedMessage) {
+    fn publish(&self, topic: &str, message: &SharedMessage) {
         let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
         let sealed = outgoing.sequencer.seal(topic, message);
         if let Some(tx) = outgoing.queue.as_ref() {
