@@ -30,14 +30,15 @@ async function line(page, pattern, what) {
     const alice = await browser.newPage();
     await alice.goto(url);
     await alice.waitForSelector("#status:text('connected')");
-    await line(alice, /guest \d+ joined/, "the first page joined");
-    const own = (await alice.locator("#log").innerText()).match(/guest (\d+) joined/)[1];
+    // Guests are named "guest N@PORT" (the port tells servers sharing a room apart).
+    await line(alice, /guest \d+@\d+ joined/, "the first page joined");
+    const own = (await alice.locator("#log").innerText()).match(/guest (\d+@\d+) joined/)[1];
 
     const bob = await browser.newPage();
     await bob.goto(url);
     await bob.waitForSelector("#status:text('connected')");
-    await line(alice, new RegExp(`guest (?!${own}\\b)\\d+ joined`), "the first page saw the second join");
-    const other = (await alice.locator("#log").innerText()).match(new RegExp(`guest (?!${own}\\b)(\\d+) joined`))[1];
+    await line(alice, new RegExp(`guest (?!${own}\\b)\\d+@\\d+ joined`), "the first page saw the second join");
+    const other = (await alice.locator("#log").innerText()).match(new RegExp(`guest (?!${own}\\b)(\\d+@\\d+) joined`))[1];
 
     await alice.fill("#text", "hello from the first page");
     await alice.press("#text", "Enter");
