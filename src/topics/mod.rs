@@ -107,7 +107,8 @@ impl Topics {
 
     /// Publishes a text or binary message to every subscriber of `topic`,
     /// here and (through the broker) on other nodes; returns how many local
-    /// subscribers it was queued for. Never waits.
+    /// subscribers it was offered to (a slow one's policy may have dropped
+    /// it, and counted that). Never waits.
     ///
     /// # Errors
     /// [`SendError::NotShareable`](crate::SendError::NotShareable) for a
