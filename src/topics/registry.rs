@@ -13,9 +13,13 @@ pub(crate) struct Registry {
     topics: RwLock<HashMap<Topic, Arc<Subscribers>>>,
 }
 
-/// One topic's subscribers: a list to walk fast, an index to leave fast.
-#[derive(Debug, Default)]
-struct Subscribers(Mutex<List>);
+/// One topic's subscribers: a list to walk fast, an index to leave fast,
+/// and the topic's name, shared with every queued publication.
+#[derive(Debug)]
+struct Subscribers {
+    name: Topic,
+    list: Mutex<List>,
+}
 
 #[derive(Debug, Default)]
 struct List {
@@ -37,8 +41,13 @@ impl Registry {
     /// so a broker hears first and last in the order they happened.
     pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>, on_change: impl FnOnce(Change)) {
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
-        let subscribers = topics.entry(topic.clone()).or_default();
-        let mut list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let subscribers = topics.entry(topic.clone()).or_insert_with(|| {
+            Arc::new(Subscribers {
+                name: topic.clone(),
+                list: Mutex::default(),
+            })
+        });
+        let mut list = subscribers.list.lock().unwrap_or_else(PoisonError::into_inner);
         if list.position.contains_key(&mailbox.id()) {
             return;
         }
@@ -56,7 +65,7 @@ impl Registry {
     pub(crate) fn leave(&self, topic: &str, id: u64, on_change: impl FnOnce(Change)) {
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
         let Some(subscribers) = topics.get(topic) else { return };
-        let mut list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut list = subscribers.list.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(at) = list.position.remove(&id) else { return };
         list.mailboxes.swap_remove(at);
         if let Some(moved) = list.mailboxes.get(at).map(|m| m.id()) {
@@ -76,13 +85,11 @@ impl Registry {
         let Some(subscribers) = self.get(topic) else {
             return (0, Vec::new());
         };
-        let list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = subscribers.list.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ended = Vec::new();
         let mut delivered = 0;
-        let name = list.mailboxes.first().map(|_| Topic::from(topic));
-        let Some(name) = name else { return (0, ended) };
         for mailbox in &list.mailboxes {
-            if mailbox.offer(message, &name) {
+            if mailbox.offer(message, &subscribers.name) {
                 delivered += 1;
             } else {
                 ended.push(mailbox.id());
@@ -94,7 +101,7 @@ impl Registry {
     /// Runs `f` for every subscriber of `topic`.
     pub(crate) fn for_each(&self, topic: &str, f: impl Fn(&Mailbox)) {
         if let Some(subscribers) = self.get(topic) {
-            let list = subscribers.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let list = subscribers.list.lock().unwrap_or_else(PoisonError::into_inner);
             list.mailboxes.iter().for_each(|m| f(m));
         }
     }
@@ -102,7 +109,7 @@ impl Registry {
     /// How many local sockets subscribe to `topic`.
     pub(crate) fn count(&self, topic: &str) -> usize {
         self.get(topic).map_or(0, |s| {
-            s.0.lock().unwrap_or_else(PoisonError::into_inner).mailboxes.len()
+            s.list.lock().unwrap_or_else(PoisonError::into_inner).mailboxes.len()
         })
     }
 
