@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hyperws::proto::Role;
-use hyperws::topics::{Policy, SlowConsumer, TopicEvent, Topics};
+use hyperws::topics::{Policy, SlowConsumer, SubscribeError, TopicEvent, Topics};
 use hyperws::{CloseCode, Config, Message, WebSocket};
 use tokio::io::DuplexStream;
 
@@ -50,13 +50,13 @@ async fn every_subscriber_gets_every_publication_in_order() {
     let mut clients = Vec::new();
     for _ in 0..3 {
         let (mut server, client) = pair(&Config::default());
-        server.subscribe(&topics, "news");
-        server.subscribe(&topics, "news"); // twice is once
+        server.subscribe(&topics, "news").unwrap();
+        server.subscribe(&topics, "news").unwrap(); // twice is once
         serve(server);
         clients.push(client);
     }
     let (mut other, other_client) = pair(&Config::default());
-    other.subscribe(&topics, "sport");
+    other.subscribe(&topics, "sport").unwrap();
     serve(other);
     assert_eq!(topics.local_subscribers("news"), 3);
     let sent: Vec<String> = (0..100).map(|i| format!("news {i}")).collect();
@@ -75,8 +75,8 @@ async fn every_subscriber_gets_every_publication_in_order() {
 async fn a_socket_that_ends_or_unsubscribes_leaves_at_once() {
     let topics = Topics::new();
     let (mut server, mut client) = pair(&Config::default());
-    server.subscribe(&topics, "a");
-    server.subscribe(&topics, "b");
+    server.subscribe(&topics, "a").unwrap();
+    server.subscribe(&topics, "b").unwrap();
     server.unsubscribe(&topics, "a");
     assert_eq!((topics.local_subscribers("a"), topics.local_subscribers("b")), (0, 1));
     let task = serve(server);
@@ -92,7 +92,7 @@ async fn a_writer_half_subscribes_and_the_reader_loop_writes() {
     let topics = Topics::new();
     let (server, mut client) = pair(&Config::default());
     let (mut reader, mut writer) = server.into_split();
-    writer.subscribe(&topics, "half");
+    writer.subscribe(&topics, "half").unwrap();
     tokio::spawn(async move { while let Some(Ok(_)) = reader.recv().await {} });
     topics.publish("half", Message::text("via the writer")).unwrap();
     assert_eq!(texts(&mut client, 1).await, ["via the writer"]);
@@ -125,7 +125,7 @@ async fn slow_reader_with(policy: Policy, own: Option<Policy>) -> (Vec<String>, 
     if let Some(own) = own {
         server.set_slow_consumer(SlowConsumer::new(budget).policy(own));
     }
-    server.subscribe(&topics, "firehose");
+    server.subscribe(&topics, "firehose").unwrap();
     let task = serve(server);
     let filler = "x".repeat(1000);
     for i in 0..1000 {
@@ -214,7 +214,7 @@ async fn concurrent_publishers_lose_nothing() {
     let mut clients = Vec::new();
     for p in 0..publishers {
         let (mut server, client) = pair(&Config::default());
-        server.subscribe(&topics, "room");
+        server.subscribe(&topics, "room").unwrap();
         let topics = topics.clone();
         // The server task publishes what its client says, like the chat.
         tokio::spawn(async move {
@@ -253,4 +253,34 @@ async fn concurrent_publishers_lose_nothing() {
 #[should_panic(expected = "close code that may be sent")]
 fn a_disconnect_code_that_cannot_be_sent_is_refused_when_configured() {
     let _ = SlowConsumer::new(1024).policy(Policy::Disconnect(CloseCode::ABNORMAL));
+}
+
+/// A socket cannot hold unbounded names or topics: both limits refuse with
+/// a clear error, leave the socket's other subscriptions alone, and count
+/// only the topics of the `Topics` that set them.
+#[tokio::test]
+async fn subscriptions_are_limited_in_name_length_and_count() {
+    let topics = Topics::builder().max_topic_len(5).max_subscriptions(2).build();
+    let elsewhere = Topics::new();
+    let (mut server, mut client) = pair(&Config::default());
+    assert_eq!(
+        server.subscribe(&topics, "sixsix"),
+        Err(SubscribeError::TopicTooLong { len: 6, max: 5 })
+    );
+    assert_eq!(topics.local_subscribers("sixsix"), 0);
+    server.subscribe(&topics, "fives").unwrap();
+    server.subscribe(&elsewhere, "x").unwrap(); // another Topics: not counted
+    server.subscribe(&topics, "b").unwrap();
+    server.subscribe(&topics, "b").unwrap(); // already in: not one more
+    assert_eq!(
+        server.subscribe(&topics, "c"),
+        Err(SubscribeError::TooManySubscriptions { max: 2 })
+    );
+    assert_eq!(topics.local_subscribers("c"), 0);
+    // Leaving one makes room again; the refused ones never joined.
+    server.unsubscribe(&topics, "b");
+    server.subscribe(&topics, "c").unwrap();
+    topics.publish("c", Message::text("in")).unwrap();
+    server.flush().await.unwrap();
+    assert_eq!(client.recv().await.unwrap().unwrap(), Message::text("in"));
 }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::driver::Driver;
 use super::{WebSocket, WebSocketWriter};
 use crate::proto::CloseFrame;
-use crate::topics::{Mail, Mailbox, SlowConsumer, Topic, TopicEvents, Topics};
+use crate::topics::{Mail, Mailbox, SlowConsumer, SubscribeError, Topic, TopicEvents, Topics};
 
 /// The topics one socket joined, and the mailbox they deliver to.
 #[derive(Debug)]
@@ -81,24 +81,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         membership.mailbox.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 
-    pub(super) fn subscribe(&mut self, topics: &Topics, topic: &str) {
+    pub(super) fn subscribe(&mut self, topics: &Topics, topic: &str) -> Result<(), SubscribeError> {
         if self.is_finished() {
-            return;
+            return Ok(());
         }
         let membership = self.membership();
+        let mut joined_here = 0;
+        for (_, name) in membership.joined.iter().filter(|(t, _)| t.same(topics)) {
+            if &**name == topic {
+                return Ok(());
+            }
+            joined_here += 1;
+        }
+        topics.limits().check(topic, joined_here)?;
         if !membership.limits_chosen && membership.joined.is_empty() {
             membership.mailbox.set_limits(topics.slow_consumer());
-        }
-        if membership
-            .joined
-            .iter()
-            .any(|(t, name)| t.same(topics) && &**name == topic)
-        {
-            return;
         }
         let topic = Topic::from(topic);
         topics.join(&topic, &membership.mailbox);
         membership.joined.push((topics.clone(), topic));
+        Ok(())
     }
 
     pub(super) fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
@@ -136,17 +138,23 @@ macro_rules! topic_methods {
         /// [`set_slow_consumer`](Self::set_slow_consumer) chose them.
         /// Subscribing twice is subscribing once; an ended socket ignores it.
         ///
+        /// # Errors
+        /// The name is longer than `topics` allows, or the socket already
+        /// holds as many of its topics as it allows
+        /// ([`TopicsBuilder`](crate::topics::TopicsBuilder): 256 bytes and
+        /// 1024 topics by default).
+        ///
         /// ```no_run
         /// # async fn run(mut ws: hyperws::WebSocket) {
         /// use hyperws::{topics::Topics, Message};
         /// let topics = Topics::new();
-        /// ws.subscribe(&topics, "news");
+        /// ws.subscribe(&topics, "news").unwrap();
         /// topics.publish("news", Message::text("extra!")).unwrap();
         /// ws.flush().await.unwrap(); // or keep calling recv()
         /// # }
         /// ```
-        pub fn subscribe(&mut self, topics: &Topics, topic: &str) {
-            $driver!(self).subscribe(topics, topic);
+        pub fn subscribe(&mut self, topics: &Topics, topic: &str) -> Result<(), SubscribeError> {
+            $driver!(self).subscribe(topics, topic)
         }
 
         /// Leaves `topic` of `topics`; what was already queued is still sent.

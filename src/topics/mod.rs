@@ -15,7 +15,7 @@
 //! use hyperws::{topics::Topics, Message, WebSocket};
 //!
 //! async fn handle(mut ws: WebSocket, topics: Topics) {
-//!     ws.subscribe(&topics, "lobby");
+//!     ws.subscribe(&topics, "lobby").unwrap();
 //!     while let Some(Ok(message)) = ws.recv().await {
 //!         if let Message::Text(text) = message {
 //!             // To every socket in "lobby", this one included.
@@ -32,6 +32,7 @@ mod broker;
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod envelope;
 mod events;
+mod limits;
 mod mailbox;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -43,6 +44,8 @@ use std::sync::Arc;
 
 pub use self::broker::{Broker, InProcess, Inbound};
 pub use self::events::{TopicEvent, TopicEvents};
+pub(crate) use self::limits::Limits;
+pub use self::limits::SubscribeError;
 pub(crate) use self::mailbox::{Mail, Mailbox};
 pub use self::mailbox::{Policy, SlowConsumer};
 #[cfg(feature = "redis")]
@@ -71,6 +74,7 @@ pub(crate) struct Inner {
     registry: Registry,
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
+    limits: Limits,
 }
 
 impl fmt::Debug for Topics {
@@ -78,6 +82,7 @@ impl fmt::Debug for Topics {
         f.debug_struct("Topics")
             .field("broker", &self.0.broker)
             .field("slow_consumer", &self.0.slow_consumer)
+            .field("limits", &self.0.limits)
             .finish_non_exhaustive()
     }
 }
@@ -102,6 +107,7 @@ impl Topics {
         TopicsBuilder {
             broker: Box::new(InProcess),
             slow_consumer: SlowConsumer::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -136,6 +142,10 @@ impl Topics {
     #[must_use]
     pub fn slow_consumer(&self) -> SlowConsumer {
         self.0.slow_consumer
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        self.0.limits
     }
 
     pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>) {
@@ -178,6 +188,7 @@ impl Inner {
 pub struct TopicsBuilder {
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
+    limits: Limits,
 }
 
 impl TopicsBuilder {
@@ -196,6 +207,31 @@ impl TopicsBuilder {
         self
     }
 
+    /// The longest topic name a socket may subscribe to, in bytes (default
+    /// 256); a longer one is refused with [`SubscribeError::TopicTooLong`].
+    ///
+    /// # Panics
+    /// If `bytes` is 0: no topic could be joined.
+    #[must_use]
+    pub fn max_topic_len(mut self, bytes: usize) -> Self {
+        assert!(bytes > 0, "max_topic_len must be at least 1 byte");
+        self.limits.max_topic_len = bytes;
+        self
+    }
+
+    /// The most topics of these `Topics` one socket may subscribe to
+    /// (default 1024); one more is refused with
+    /// [`SubscribeError::TooManySubscriptions`].
+    ///
+    /// # Panics
+    /// If `count` is 0: no topic could be joined.
+    #[must_use]
+    pub fn max_subscriptions(mut self, count: usize) -> Self {
+        assert!(count > 0, "max_subscriptions must be at least 1");
+        self.limits.max_subscriptions = count;
+        self
+    }
+
     /// The topics, with the broker started.
     #[must_use]
     pub fn build(self) -> Topics {
@@ -203,6 +239,7 @@ impl TopicsBuilder {
             registry: Registry::default(),
             broker: self.broker,
             slow_consumer: self.slow_consumer,
+            limits: self.limits,
         });
         inner.broker.start(Inbound(Arc::downgrade(&inner)));
         Topics(inner)
