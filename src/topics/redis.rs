@@ -12,7 +12,7 @@
 //! size on each: what was published meanwhile is lost, and said so.
 
 use std::collections::HashSet;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -166,18 +166,14 @@ impl Broker for RedisBroker {
 /// drop what they already have), up to `SEND_ATTEMPTS` times; then it is
 /// dropped and other nodes see the gap. Order is kept.
 async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>) {
-    let mut retry = FIRST_RETRY;
+    let mut backoff = Backoff::new("publishing");
     let mut batch = Vec::with_capacity(BATCH);
     let mut attempts = 0;
-    loop {
-        let connected = tokio::time::timeout(IO_TIMEOUT, client.get_multiplexed_async_connection()).await;
-        let Ok(Ok(mut conn)) = connected else {
-            tracing::warn!("Redis publishing connection failed; retrying in {retry:?}");
-            tokio::time::sleep(retry).await;
-            retry = (retry * 2).min(LAST_RETRY);
-            continue;
-        };
-        retry = FIRST_RETRY;
+    // While Redis is down, a `Topics` that is dropped ends this task too.
+    while let Some(mut conn) = backoff
+        .connect(|| !rx.is_closed(), || client.get_multiplexed_async_connection())
+        .await
+    {
         loop {
             if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
                 return; // the `Topics` is gone
@@ -207,6 +203,39 @@ async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Byt
     }
 }
 
+/// Connection attempts, each bounded by `IO_TIMEOUT`, spaced from
+/// `FIRST_RETRY` doubling to `LAST_RETRY`; back to the start once one succeeds.
+struct Backoff {
+    which: &'static str,
+    delay: Duration,
+}
+
+impl Backoff {
+    fn new(which: &'static str) -> Self {
+        Self {
+            which,
+            delay: FIRST_RETRY,
+        }
+    }
+
+    /// Connects, retrying while `wanted()`; `None` once it is not.
+    async fn connect<T, F>(&mut self, wanted: impl Fn() -> bool, attempt: impl Fn() -> F) -> Option<T>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        while wanted() {
+            if let Ok(Ok(connection)) = tokio::time::timeout(IO_TIMEOUT, attempt()).await {
+                self.delay = FIRST_RETRY;
+                return Some(connection);
+            }
+            tracing::warn!("Redis {} connection failed; retrying in {:?}", self.which, self.delay);
+            tokio::time::sleep(self.delay).await;
+            self.delay = (self.delay * 2).min(LAST_RETRY);
+        }
+        None
+    }
+}
+
 /// The subscribing connection's task.
 struct Subscriber {
     client: redis::Client,
@@ -218,17 +247,14 @@ struct Subscriber {
 
 impl Subscriber {
     async fn run(mut self) {
-        let mut retry = FIRST_RETRY;
+        let mut backoff = Backoff::new("subscribing");
         let mut reconnecting = false;
-        while self.inbound.is_alive() {
-            let connected = tokio::time::timeout(IO_TIMEOUT, self.client.get_async_pubsub()).await;
-            let Ok(Ok(pubsub)) = connected else {
-                tracing::warn!("Redis subscribing connection failed; retrying in {retry:?}");
-                tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(LAST_RETRY);
-                continue;
-            };
-            retry = FIRST_RETRY;
+        let client = self.client.clone();
+        let inbound = self.inbound.clone();
+        while let Some(pubsub) = backoff
+            .connect(|| inbound.is_alive(), || client.get_async_pubsub())
+            .await
+        {
             self.listen(pubsub, reconnecting).await;
             tracing::warn!("Redis subscribing connection lost; reconnecting");
             reconnecting = true;
