@@ -75,7 +75,7 @@ async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<TcpSt
 }
 
 async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, count: usize) {
-    ws.subscribe(&topics, "t");
+    ws.subscribe(&topics, "t").unwrap();
     while let Some(Ok(message)) = ws.recv().await {
         if message.is_text() {
             let topics = topics.clone();
