@@ -241,12 +241,11 @@ async fn fastwebsockets_upgrade(mut request: Request<Incoming>) -> Response<Empt
         while let Ok(frame) = ws.read_frame().await {
             match frame.opcode {
                 fastwebsockets::OpCode::Close => return,
-                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {
-                    if ws.write_frame(frame).await.is_err() {
-                        return;
-                    }
-                }
-                _ => {}
+                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {}
+                _ => continue,
+            }
+            if ws.write_frame(frame).await.is_err() {
+                return;
             }
         }
     });
