@@ -13,7 +13,6 @@
 //! passes while bytes keep coming is handled by `handle_read` itself, and
 //! the shutdown flag is glanced at on every `recv` and `feed`.
 
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,9 +20,9 @@ use std::task::{ready, Context, Poll, Waker};
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
 
 use super::membership::Membership;
+use super::timer::Timer;
 use super::wakers::{WakeMode, Wakers};
 use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
 use crate::shutdown::ShutdownGuard;
@@ -47,7 +46,7 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     /// about the transport, which a TLS stream needs to know).
     unflushed: bool,
     /// Armed at `conn.poll_timeout()`; allocated once, on the first deadline.
-    timer: Option<Pin<Box<Sleep>>>,
+    timer: Option<Timer>,
     wake: WakeMode,
     shutdown: Option<ShutdownGuard>,
     /// The topics this socket joined; boxed, as most sockets join none.
@@ -292,13 +291,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             return false;
         };
         let deadline = tokio::time::Instant::from_std(std_deadline);
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        if timer.as_mut().poll(cx).is_pending() {
+        let timer = self.timer.get_or_insert_with(|| Timer::new(deadline));
+        if timer.poll_until(deadline, cx).is_pending() {
             return false;
         }
         // The timer has fired, so the deadline has passed even if the two

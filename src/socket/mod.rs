@@ -4,6 +4,7 @@
 mod driver;
 mod membership;
 mod split;
+mod timer;
 mod wakers;
 
 use std::future::poll_fn;
