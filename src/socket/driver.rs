@@ -30,6 +30,8 @@ use crate::Config;
 
 /// Up to this many slices go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
+/// The slices of a typical write, tried first.
+const FEW_IO_SLICES: usize = 4;
 
 /// Which half of a split socket is asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,19 +342,9 @@ fn poll_write_out<IO: AsyncWrite + Unpin>(
     unflushed: &mut bool,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
-    loop {
-        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-        let count = conn.poll_transmit(&mut slices);
-        if count == 0 {
-            break;
-        }
-        let io = Pin::new(&mut *io);
-        // One slice goes out with a plain write (cheaper in the kernel than writev).
-        let written = if count > 1 && io.is_write_vectored() {
-            ready!(io.poll_write_vectored(cx, &slices[..count]))?
-        } else {
-            ready!(io.poll_write(cx, &slices[0]))?
-        };
+    // Asked first: a socket looks here before every wait, mostly to find nothing.
+    while conn.buffered_amount() > 0 {
+        let written = ready!(poll_write_some(io, conn, cx))?;
         if written == 0 {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
@@ -364,6 +356,39 @@ fn poll_write_out<IO: AsyncWrite + Unpin>(
         *unflushed = false;
     }
     Poll::Ready(Ok(()))
+}
+
+/// Writes once from the front of the queue. Most writes have one or two
+/// slices (the tail of small frames; a header and a large payload), so a
+/// small array is tried first: filling the big one costs a kilobyte of
+/// stores on every write.
+fn poll_write_some<IO: AsyncWrite + Unpin>(
+    io: &mut IO,
+    conn: &Connection,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let mut few = [IoSlice::new(&[]); FEW_IO_SLICES];
+    let count = conn.poll_transmit(&mut few);
+    if count < FEW_IO_SLICES {
+        return poll_write_slices(io, &few[..count], cx);
+    }
+    let mut many = [IoSlice::new(&[]); MAX_IO_SLICES];
+    let count = conn.poll_transmit(&mut many);
+    poll_write_slices(io, &many[..count], cx)
+}
+
+fn poll_write_slices<IO: AsyncWrite + Unpin>(
+    io: &mut IO,
+    slices: &[IoSlice<'_>],
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let io = Pin::new(io);
+    // One slice goes out with a plain write (cheaper in the kernel than writev).
+    if slices.len() > 1 && io.is_write_vectored() {
+        io.poll_write_vectored(cx, slices)
+    } else {
+        io.poll_write(cx, &slices[0])
+    }
 }
 
 /// The protocol's clock: tokio's, so tests can pause and advance it.
