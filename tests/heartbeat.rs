@@ -144,3 +144,21 @@ async fn an_idle_connection_is_closed_with_1001() {
         other => panic!("expected one close, got {other:?}"),
     }
 }
+
+/// A socket first polled by one task and then handed to another still has
+/// its heartbeat wake the task that now waits on it (the timer is not
+/// asked again while nothing changed, so a change of task must count).
+#[tokio::test(start_paused = true)]
+async fn a_socket_moved_to_another_task_still_wakes_for_its_heartbeat() {
+    let (mut ws, _peer) = server(&Config::builder().heartbeat(INTERVAL, TIMEOUT).build().unwrap());
+    let started = Instant::now();
+    // This task waits on the socket for a second, then gives up on it.
+    assert!(tokio::time::timeout(Duration::from_secs(1), ws.recv()).await.is_err());
+    let other = tokio::spawn(async move { ws.recv().await });
+    let result = tokio::time::timeout(INTERVAL + TIMEOUT + Duration::from_secs(1), other)
+        .await
+        .expect("the task holding the socket was never woken by its heartbeat")
+        .unwrap();
+    assert!(matches!(result, Some(Err(Error::HeartbeatTimeout))), "{result:?}");
+    assert_eq!(started.elapsed(), INTERVAL + TIMEOUT);
+}
