@@ -50,7 +50,7 @@ pub(crate) use self::mailbox::{Mail, Mailbox};
 pub use self::mailbox::{Policy, SlowConsumer};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBroker;
-use self::registry::{Change, Registry};
+use self::registry::Registry;
 use crate::proto::{Error, Message, SharedMessage};
 
 /// A topic's name.
@@ -149,11 +149,7 @@ impl Topics {
     }
 
     pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>) {
-        self.0.registry.join(topic, mailbox, |change| {
-            if change == Change::First {
-                self.0.broker.subscribe(topic);
-            }
-        });
+        self.0.registry.join(topic, mailbox, || self.0.broker.subscribe(topic));
     }
 
     pub(crate) fn leave(&self, topic: &Topic, id: u64) {
@@ -175,11 +171,7 @@ impl Inner {
     }
 
     fn leave(&self, topic: &str, id: u64) {
-        self.registry.leave(topic, id, |change| {
-            if change == Change::Last {
-                self.broker.unsubscribe(&Topic::from(topic));
-            }
-        });
+        self.registry.leave(topic, id, |name| self.broker.unsubscribe(name));
     }
 }
 

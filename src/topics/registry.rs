@@ -27,19 +27,11 @@ struct List {
     position: HashMap<u64, usize>,
 }
 
-/// Whether a topic gained its first or lost its last local subscriber
-/// (what a broker needs to hear).
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Change {
-    None,
-    First,
-    Last,
-}
-
 impl Registry {
-    /// Adds `mailbox` to `topic`; `on_change` runs under the registry's lock,
-    /// so a broker hears first and last in the order they happened.
-    pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>, on_change: impl FnOnce(Change)) {
+    /// Adds `mailbox` to `topic`; `on_first` runs if it is the topic's first
+    /// subscriber, under the registry's lock, so a broker hears of first and
+    /// last subscribers in the order they came and went.
+    pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>, on_first: impl FnOnce()) {
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
         let subscribers = topics.entry(topic.clone()).or_insert_with(|| {
             Arc::new(Subscribers {
@@ -54,15 +46,14 @@ impl Registry {
         let at = list.mailboxes.len();
         list.position.insert(mailbox.id(), at);
         list.mailboxes.push(Arc::clone(mailbox));
-        on_change(if list.mailboxes.len() == 1 {
-            Change::First
-        } else {
-            Change::None
-        });
+        if list.mailboxes.len() == 1 {
+            on_first();
+        }
     }
 
-    /// Removes the mailbox `id` from `topic`.
-    pub(crate) fn leave(&self, topic: &str, id: u64, on_change: impl FnOnce(Change)) {
+    /// Removes the mailbox `id` from `topic`; `on_last` gets the topic's
+    /// name if it was the last subscriber (under the lock, as for `join`).
+    pub(crate) fn leave(&self, topic: &str, id: u64, on_last: impl FnOnce(&Topic)) {
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
         let Some(subscribers) = topics.get(topic) else { return };
         let mut list = subscribers.list.lock().unwrap_or_else(PoisonError::into_inner);
@@ -74,8 +65,9 @@ impl Registry {
         let now_empty = list.mailboxes.is_empty();
         drop(list);
         if now_empty {
-            topics.remove(topic);
-            on_change(Change::Last);
+            if let Some((name, _)) = topics.remove_entry(topic) {
+                on_last(&name);
+            }
         }
     }
 
