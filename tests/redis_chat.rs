@@ -212,3 +212,28 @@ async fn wait_for(port: u16, channel: &str, count: u64) {
     }
     panic!("{channel} never had {count} subscribers");
 }
+
+/// What a node published just before its `Topics` was dropped still goes
+/// out: the publishing task ends only once nothing is left to send.
+#[tokio::test]
+async fn a_publication_made_just_before_the_topics_is_dropped_is_sent() {
+    use hyperws::topics::{RedisBroker, Topics};
+    let port = free_addr().port();
+    let _redis = start_redis(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let listening = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    let (mut server, mut client) = hyperws::testing::pair(&hyperws::Config::default());
+    server.subscribe(&listening, "news").unwrap();
+    tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
+    wait_for(port, "hyperws:news", 1).await;
+
+    // Built, used and dropped before its publishing task first runs.
+    let leaving = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    leaving.publish("news", hyperws::Message::text("last words")).unwrap();
+    drop(leaving);
+
+    let heard = tokio::time::timeout(Duration::from_secs(10), client.recv())
+        .await
+        .expect("the last publication never arrived");
+    assert_eq!(heard.unwrap().unwrap(), hyperws::Message::text("last words"));
+}

@@ -169,9 +169,14 @@ async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Byt
     let mut backoff = Backoff::new("publishing");
     let mut batch = Vec::with_capacity(BATCH);
     let mut attempts = 0;
-    // While Redis is down, a `Topics` that is dropped ends this task too.
+    // Worth connecting while the `Topics` may still publish or something is
+    // left to send; a `Topics` dropped while Redis is down with nothing
+    // queued ends this task instead of retrying forever.
     while let Some(mut conn) = backoff
-        .connect(|| !rx.is_closed(), || client.get_multiplexed_async_connection())
+        .connect(
+            || !rx.is_closed() || !rx.is_empty() || !batch.is_empty(),
+            || client.get_multiplexed_async_connection(),
+        )
         .await
     {
         loop {
