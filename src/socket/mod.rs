@@ -6,6 +6,7 @@ mod membership;
 mod split;
 mod timer;
 mod wakers;
+mod write_out;
 
 use std::future::poll_fn;
 use std::pin::Pin;
