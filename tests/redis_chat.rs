@@ -237,3 +237,22 @@ async fn a_publication_made_just_before_the_topics_is_dropped_is_sent() {
         .expect("the last publication never arrived");
     assert_eq!(heard.unwrap().unwrap(), hyperws::Message::text("last words"));
 }
+
+/// A `Topics` dropped while Redis is unreachable, with a publication still
+/// queued, keeps trying for a while (Redis may be restarting), then gives
+/// it up: its tasks end instead of retrying forever.
+#[tokio::test(start_paused = true)]
+async fn a_publication_left_while_redis_is_unreachable_is_given_up_after_a_while() {
+    use hyperws::topics::{RedisBroker, Topics};
+    let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let nothing_listens = free_addr().port();
+    let url = format!("redis://127.0.0.1:{nothing_listens}");
+    let topics = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    topics.publish("news", hyperws::Message::text("into the void")).unwrap();
+    drop(topics);
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(alive(), 1, "the publishing task should still be trying");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(alive(), 0, "the publishing task never gave up");
+}

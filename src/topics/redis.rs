@@ -36,12 +36,17 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const SEND_ATTEMPTS: u32 = 3;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
+/// Publications still queued when the `Topics` is dropped are tried for
+/// this long (from when the publishing task notices) while Redis is
+/// unreachable; then they are dropped and the task ends.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A [`Broker`] over Redis pub/sub. Topic `t` travels on channel
 /// `hyperws:t` (see [`channel_prefix`](Self::channel_prefix)).
 ///
 /// Build the `Topics` inside a tokio runtime: the broker spawns its tasks
-/// there. They end when the `Topics` is dropped.
+/// there. They end when the `Topics` is dropped, once what it published
+/// is sent (given up after about 10 seconds if Redis is unreachable).
 ///
 /// ```no_run
 /// # fn run() -> Result<(), redis::RedisError> {
@@ -169,12 +174,12 @@ async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Byt
     let mut backoff = Backoff::new("publishing");
     let mut batch = Vec::with_capacity(BATCH);
     let mut attempts = 0;
-    // Worth connecting while the `Topics` may still publish or something is
-    // left to send; a `Topics` dropped while Redis is down with nothing
-    // queued ends this task instead of retrying forever.
+    let draining = Draining::default();
+    // Worth connecting while the `Topics` may still publish, or for a
+    // while after it is dropped if something is left to send.
     while let Some(mut conn) = backoff
         .connect(
-            || !rx.is_closed() || !rx.is_empty() || !batch.is_empty(),
+            || draining.worth_connecting(&rx, batch.len()),
             || client.get_multiplexed_async_connection(),
         )
         .await
@@ -205,6 +210,30 @@ async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Byt
             tracing::warn!("Redis publish failed; reconnecting");
             break;
         }
+    }
+}
+
+/// When the publishing task stops trying: never while its `Topics` lives;
+/// once it is dropped, as soon as nothing is left to send or
+/// `DRAIN_TIMEOUT` has passed.
+#[derive(Default)]
+struct Draining {
+    /// When the task first found the `Topics` gone.
+    noticed: std::sync::OnceLock<tokio::time::Instant>,
+}
+
+impl Draining {
+    fn worth_connecting(&self, rx: &mpsc::Receiver<(String, Bytes)>, batched: usize) -> bool {
+        if !rx.is_closed() {
+            return true;
+        }
+        let left = rx.len() + batched;
+        let noticed = self.noticed.get_or_init(tokio::time::Instant::now);
+        if left > 0 && noticed.elapsed() >= DRAIN_TIMEOUT {
+            tracing::warn!("Redis unreachable after the Topics was dropped: {left} publications dropped");
+            return false;
+        }
+        left > 0
     }
 }
 
