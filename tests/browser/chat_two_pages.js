@@ -3,29 +3,14 @@
 // the other sees the leave. Saves a screenshot of the page that stayed.
 // Usage: node chat_two_pages.js http://127.0.0.1:PORT/ SCREENSHOT.png
 "use strict";
-const { chromium } = require("playwright-core");
+const { launch, waitForText } = require("./helpers");
 
 const [url, screenshot] = process.argv.slice(2);
 
-async function line(page, pattern, what) {
-  try {
-    await page.waitForFunction(
-      (source) => new RegExp(source).test(document.getElementById("log").innerText),
-      pattern.source,
-      { timeout: 10000 },
-    );
-  } catch (e) {
-    const log = await page.locator("#log").innerText();
-    throw new Error(`${what}: no line matching ${pattern} in:\n${log}`);
-  }
-  console.log(`browser ok: ${what}`);
-}
+const line = (page, pattern, what) => waitForText(page, "#log", pattern, what);
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic"],
-  });
+  const browser = await launch();
   try {
     const alice = await browser.newPage();
     await alice.goto(url);
