@@ -11,6 +11,7 @@
 //! prints the table. `compare server NAME` and `compare load ...` are the
 //! two halves it starts.
 
+mod ab;
 mod compressed;
 mod fanout;
 mod load;
@@ -35,6 +36,7 @@ fn main() {
         Some("load") => local.block_on(&runtime, load_one(&args[1..])),
         Some("idle") => local.block_on(&runtime, idle(&args[1..])),
         Some("run") => report::run(args.iter().any(|a| a == "--quick")),
+        Some("ab") => ab::run(&args[1], &args[2], args.get(3).map_or(6, |n| n.parse().unwrap())),
         Some("deflate") => report::run_compressed(args.iter().any(|a| a == "--quick")),
         Some("cload") => local.block_on(&runtime, compressed_load(&args[1..])),
         Some("fanout") => fanout::run(args.iter().any(|a| a == "--quick")),
@@ -45,7 +47,7 @@ fn main() {
         Some("fanout-load") => local.block_on(&runtime, fanout_load(&args[1..])),
         Some("cidle") => local.block_on(&runtime, compressed_idle(&args[1..])),
         _ => eprintln!(
-            "usage: compare run [--quick] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N"
+            "usage: compare run [--quick] | ab SERVER_A SERVER_B [ROUNDS] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N"
         ),
     }
 }

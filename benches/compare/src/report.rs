@@ -107,14 +107,12 @@ pub fn run(quick: bool) {
 }
 
 fn measure(server: &str, scenario: usize, settings: &Settings) -> Outcome {
-    run_load(
-        server,
-        "load",
-        scenario,
-        settings.warmup_ms,
-        settings.window_ms,
-        Outcome::from_line,
-    )
+    echo_once(server, scenario, settings.warmup_ms, settings.window_ms)
+}
+
+/// One echo measurement: `server` on core 0, the load for `scenario` on core 1.
+pub fn echo_once(server: &str, scenario: usize, warmup_ms: u64, window_ms: u64) -> Outcome {
+    run_load(server, "load", scenario, warmup_ms, window_ms, Outcome::from_line)
 }
 
 /// Starts `server` on core 0 and the `load` subcommand for `scenario` on

@@ -1,0 +1,55 @@
+//! `compare ab A B [ROUNDS]`: two of this binary's servers against each
+//! other (say `hyperws` and `hyperws-no-heartbeat`) in every scenario,
+//! alternating which goes first for ROUNDS rounds (default 6), so drift on
+//! a shared machine hits both alike. Prints each ratio A / B of the best
+//! rate, the median rate and the median server CPU per message.
+
+use crate::load::{Outcome, SCENARIOS};
+use crate::report::echo_once;
+
+const WARMUP_MS: u64 = 500;
+const WINDOW_MS: u64 = 2000;
+
+pub fn run(a: &str, b: &str, rounds: usize) {
+    let servers = [a, b];
+    println!("\n## {a} / {b}, {rounds} alternating rounds of {WINDOW_MS} ms per scenario\n");
+    println!("| scenario | best rate | median rate | median CPU µs/msg |");
+    println!("|---|---|---|---|");
+    for (i, scenario) in SCENARIOS.iter().enumerate() {
+        let mut outcomes: [Vec<Outcome>; 2] = [Vec::new(), Vec::new()];
+        for round in 0..rounds {
+            for side in [round % 2, 1 - round % 2] {
+                let outcome = echo_once(servers[side], i, WARMUP_MS, WINDOW_MS);
+                eprintln!(
+                    "round {} {:22} {:32} {:>10.0} msg/s {:8.3} µs CPU/msg",
+                    round + 1,
+                    servers[side],
+                    scenario.name,
+                    outcome.rate,
+                    outcome.cpu_us_per_msg
+                );
+                outcomes[side].push(outcome);
+            }
+        }
+        let [on_a, on_b] = &outcomes;
+        let ratio = |f: &dyn Fn(&[Outcome]) -> f64| f(on_a) / f(on_b);
+        println!(
+            "| {} | {:.3} | {:.3} | {:.3} |",
+            scenario.name,
+            ratio(&|o| o.iter().map(|x| x.rate).fold(0.0, f64::max)),
+            ratio(&|o| median(o.iter().map(|x| x.rate))),
+            ratio(&|o| median(o.iter().map(|x| x.cpu_us_per_msg))),
+        );
+    }
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut sorted: Vec<f64> = values.collect();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len().is_multiple_of(2) {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
+}
