@@ -31,15 +31,31 @@ pub fn run(a: &str, b: &str, rounds: usize) {
                 outcomes[side].push(outcome);
             }
         }
-        let [on_a, on_b] = &outcomes;
-        let ratio = |f: &dyn Fn(&[Outcome]) -> f64| f(on_a) / f(on_b);
+        let [a, b] = outcomes.map(|o| Summary::of(&o));
         println!(
             "| {} | {:.3} | {:.3} | {:.3} |",
             scenario.name,
-            ratio(&|o| o.iter().map(|x| x.rate).fold(0.0, f64::max)),
-            ratio(&|o| median(o.iter().map(|x| x.rate))),
-            ratio(&|o| median(o.iter().map(|x| x.cpu_us_per_msg))),
+            a.best_rate / b.best_rate,
+            a.median_rate / b.median_rate,
+            a.median_cpu / b.median_cpu,
         );
+    }
+}
+
+/// What one server's rounds in one scenario measured.
+struct Summary {
+    best_rate: f64,
+    median_rate: f64,
+    median_cpu: f64,
+}
+
+impl Summary {
+    fn of(outcomes: &[Outcome]) -> Self {
+        Self {
+            best_rate: outcomes.iter().map(|o| o.rate).fold(0.0, f64::max),
+            median_rate: median(outcomes.iter().map(|o| o.rate)),
+            median_cpu: median(outcomes.iter().map(|o| o.cpu_us_per_msg)),
+        }
     }
 }
 

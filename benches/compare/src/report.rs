@@ -88,7 +88,7 @@ pub fn run(quick: bool) {
     for (i, scenario) in SCENARIOS.iter().enumerate() {
         for round in 1..=settings.rounds {
             for (s, server) in SERVERS.iter().enumerate() {
-                let outcome = measure(server, i, &settings);
+                let outcome = echo_once(server, i, settings.warmup_ms, settings.window_ms);
                 eprintln!(
                     "round {round} {server:22} {:32} {:>10.0} msg/s",
                     scenario.name, outcome.rate
@@ -104,10 +104,6 @@ pub fn run(quick: bool) {
         .map(|server| idle_rss_per_connection(server, settings.idle_connections))
         .collect();
     print_tables(&rates, &idle, &settings);
-}
-
-fn measure(server: &str, scenario: usize, settings: &Settings) -> Outcome {
-    echo_once(server, scenario, settings.warmup_ms, settings.window_ms)
 }
 
 /// One echo measurement: `server` on core 0, the load for `scenario` on core 1.
