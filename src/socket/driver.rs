@@ -193,6 +193,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         })
     }
 
+    /// Queues a close frame unless one was already sent (or received), then
+    /// writes it out. It never reads: the peer's messages and its close
+    /// reply stay for whoever reads, so a split socket's reader still sees
+    /// every message, then `Message::Close`, then the end.
+    pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        if self.conn.send_error().is_none() {
+            ready!(self.poll_ready(cx, side))?;
+            self.start_send(Message::Close(None))?;
+        }
+        self.poll_flush(cx, side)
+    }
+
     /// Runs `poll` with the waker this side's waits must register.
     fn with_waker<R>(
         &mut self,

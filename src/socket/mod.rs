@@ -232,31 +232,48 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
     }
 
-    /// Closes the connection: sends a close frame (unless one was already
-    /// sent or received), waits for the peer's close up to
-    /// `Config::close_timeout` while discarding its other messages, then
-    /// closes the transport.
+    /// Closes the connection and waits for the peer's answer: sends a close
+    /// frame (unless one was already sent or received), then reads until the
+    /// peer's close frame and the end of the connection, up to
+    /// `Config::close_timeout`, and returns the peer's close frame.
+    ///
+    /// Data messages that arrive meanwhile are **discarded** (the peer sent
+    /// them before it saw our close). To see every one of them, send the
+    /// close with [`send`](Self::send)`(Message::Close(..))` or `SinkExt::close`
+    /// instead, and keep calling [`recv`](Self::recv): it yields each message,
+    /// then the peer's `Message::Close`, then `None`.
     ///
     /// ```no_run
     /// # async fn run(mut ws: hyperws::WebSocket) -> Result<(), hyperws::Error> {
     /// use hyperws::{CloseCode, CloseFrame};
-    /// ws.close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })).await?;
+    /// let reply = ws.close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })).await?;
+    /// println!("the peer answered {reply:?}");
     /// assert!(ws.recv().await.is_none());
     /// # Ok(()) }
     /// ```
+    ///
+    /// Returns `Ok(None)` if the peer's close frame carried no code, or if
+    /// [`recv`](Self::recv) had already delivered it.
     ///
     /// # Errors
     /// [`Error::CloseTimeout`] if the peer did not answer in time (the
     /// connection is dropped all the same), or the fault that ended it first.
     ///
     /// # Cancel safety
-    /// Cancel safe: the close frame is queued once; calling `close` again
-    /// (or `recv`) goes on waiting for the peer's answer.
-    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+    /// The close frame is queued once; calling `close` again (or `recv`)
+    /// goes on waiting. A peer's close frame read before the cancellation
+    /// is not returned again.
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<Option<CloseFrame>, Error> {
         if self.driver.conn().send_error().is_none() {
             self.feed(Message::Close(frame)).await?;
         }
-        poll_fn(|cx| self.poll_close_handshake(cx)).await
+        let mut reply = None;
+        while let Some(message) = self.recv().await {
+            if let Message::Close(frame) = message? {
+                reply = frame;
+            }
+        }
+        Ok(reply)
     }
 
     /// Splits into a reader and a writer that can be used from two tasks,
@@ -292,18 +309,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     pub fn get_ref(&self) -> &IO {
         self.driver.io()
     }
-
-    /// Drives reading until the connection is closed, dropping messages.
-    fn poll_close_handshake(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        loop {
-            match self.driver.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
-                Poll::Ready(Some(Ok(_))) => {}
-            }
-        }
-    }
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<IO> {
@@ -335,14 +340,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<IO> {
         self.get_mut().driver.poll_flush(cx, Side::Writer)
     }
 
-    /// Sends a close frame if none was sent, then completes the closing
-    /// handshake as [`WebSocket::close`] does.
+    /// Sends a close frame if none was sent and writes it out. It never
+    /// reads: the peer's remaining messages and its close frame are still
+    /// yielded by the `Stream` side (a `futures` split's `SplitStream`
+    /// included), then the end.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        if this.driver.conn().send_error().is_none() {
-            std::task::ready!(this.driver.poll_ready(cx, Side::Writer))?;
-            this.driver.start_send(Message::Close(None))?;
-        }
-        this.poll_close_handshake(cx)
+        self.get_mut().driver.poll_close(cx, Side::Writer)
     }
 }

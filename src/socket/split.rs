@@ -7,7 +7,7 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_sink::Sink;
@@ -133,13 +133,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketWriter<IO> {
         lock(&self.shared).poll_flush(cx, Side::Writer)
     }
 
-    /// Sends a close frame (if none was sent yet) and writes it out.
+    /// Sends a close frame (if none was sent yet) and writes it out; it
+    /// never reads (the reader half sees the peer's reply).
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut driver = lock(&self.shared);
-        if driver.conn().send_error().is_none() {
-            ready!(driver.poll_ready(cx, Side::Writer))?;
-            driver.start_send(Message::Close(None))?;
-        }
-        driver.poll_flush(cx, Side::Writer)
+        lock(&self.shared).poll_close(cx, Side::Writer)
     }
 }
