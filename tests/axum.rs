@@ -4,6 +4,10 @@
 
 use std::net::SocketAddr;
 
+use tokio::io::AsyncWriteExt;
+
+mod common;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::connect_async;
@@ -142,4 +146,76 @@ async fn the_extractor_rejects_each_broken_rule_with_its_status() {
         let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
         assert!(String::from_utf8_lossy(&body).contains(rule), "{status}: {body:?}");
     }
+}
+
+/// Code that matches axum's rejection variants compiles and sees the same
+/// variant axum would give.
+#[test]
+fn rejections_carry_axums_variants() {
+    use hyperws::axum::rejection::WebSocketUpgradeRejection as R;
+    use hyperws::handshake::HandshakeError as H;
+
+    let filed = |e: H| R::from(e);
+    assert!(matches!(filed(H::MethodNotGet), R::MethodNotGet(_)));
+    assert!(matches!(filed(H::MethodNotConnect), R::MethodNotConnect(_)));
+    assert!(matches!(
+        filed(H::MissingConnectionUpgrade),
+        R::InvalidConnectionHeader(_)
+    ));
+    assert!(matches!(filed(H::MissingUpgradeWebSocket), R::InvalidUpgradeHeader(_)));
+    assert!(matches!(
+        filed(H::MissingProtocolPseudoHeader),
+        R::InvalidProtocolPseudoheader(_)
+    ));
+    assert!(matches!(
+        filed(H::UnsupportedVersion),
+        R::InvalidWebSocketVersionHeader(_)
+    ));
+    assert!(matches!(filed(H::InvalidKey), R::WebSocketKeyHeaderMissing(_)));
+    assert!(matches!(
+        filed(H::ConnectionNotUpgradable),
+        R::ConnectionNotUpgradable(_)
+    ));
+    let rejection = filed(H::UnsupportedVersion);
+    assert_eq!(rejection.status(), 426);
+    assert_eq!(rejection.handshake_error(), H::UnsupportedVersion);
+}
+
+/// The socket's errors are `axum::Error`, as with axum; the typed
+/// `hyperws::Error` is inside.
+#[tokio::test]
+async fn socket_errors_are_axums_with_the_typed_error_inside() {
+    use axum::routing::any;
+    use hyperws::axum::{socket_error, WebSocket, WebSocketUpgrade};
+
+    let (errors_tx, mut errors) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/",
+        any(move |ws: WebSocketUpgrade| {
+            let errors_tx = errors_tx.clone();
+            async move {
+                ws.on_upgrade(move |mut socket: WebSocket| async move {
+                    while let Some(received) = socket.recv().await {
+                        let received: Result<_, axum::Error> = received;
+                        if let Err(e) = received {
+                            errors_tx
+                                .send(socket_error(&e).map(hyperws::Error::is_peer_fault))
+                                .unwrap();
+                        }
+                    }
+                })
+            }
+        }),
+    );
+    let addr = serve(app).await;
+    let mut tcp = common::raw_upgrade(addr).await;
+    // Invalid UTF-8 in a text frame: the peer's fault (1007).
+    tcp.write_all(&common::client_frame(0x1, &[0xff, 0xfe])).await.unwrap();
+    // We do not answer the server's 1007; the error is reported when the
+    // connection ends, so end it.
+    drop(tcp);
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(5), errors.recv())
+        .await
+        .unwrap();
+    assert_eq!(seen, Some(Some(true)), "a typed peer fault inside axum::Error");
 }

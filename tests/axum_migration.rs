@@ -23,6 +23,9 @@ mod with_axum {
     pub(crate) mod http2 {
         include!("axum_apps/http2.rs");
     }
+    pub(crate) mod signaling {
+        include!("axum_apps/signaling.rs");
+    }
 }
 
 mod with_hyperws {
@@ -34,6 +37,9 @@ mod with_hyperws {
     }
     pub(crate) mod http2 {
         include!("axum_apps/migrated/http2.rs");
+    }
+    pub(crate) mod signaling {
+        include!("axum_apps/migrated/signaling.rs");
     }
 }
 
@@ -81,6 +87,39 @@ async fn channel_handler_through_a_socket(app: axum::Router) {
     assert_eq!(next_text(&mut client).await, "You said: foo");
 }
 
+/// Two peers of a signaling room exchange an offer and an answer; a third
+/// is turned away.
+async fn signaling_room(app: axum::Router) {
+    let addr = serve(app).await;
+    let url = format!("ws://{addr}/signal/call-1");
+    let (mut offerer, _) = connect_async(&url).await.unwrap();
+    assert_eq!(next_text(&mut offerer).await, "joined");
+    let (mut answerer, _) = connect_async(&url).await.unwrap();
+    assert_eq!(next_text(&mut answerer).await, "joined");
+    offerer.send(T::text(r#"{"sdp":"offer"}"#)).await.unwrap();
+    assert_eq!(next_text(&mut answerer).await, r#"{"sdp":"offer"}"#);
+    answerer.send(T::text(r#"{"sdp":"answer"}"#)).await.unwrap();
+    assert_eq!(next_text(&mut offerer).await, r#"{"sdp":"answer"}"#);
+    let (mut third, _) = connect_async(&url).await.unwrap();
+    let refused = tokio::time::timeout(Duration::from_secs(5), third.next())
+        .await
+        .unwrap();
+    assert!(
+        !matches!(refused, Some(Ok(T::Text(_)))),
+        "a full room sends nothing: {refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn signaling_room_with_axum() {
+    signaling_room(with_axum::signaling::app()).await;
+}
+
+#[tokio::test]
+async fn signaling_room_with_hyperws() {
+    signaling_room(with_hyperws::signaling::app()).await;
+}
+
 #[tokio::test]
 async fn chat_room_with_axum() {
     chat_room(with_axum::chat::app()).await;
@@ -126,7 +165,7 @@ async fn channel_handler_on_a_socket_with_hyperws() {
 /// The migrated files are exactly what the script makes of the originals.
 #[test]
 fn the_migration_is_the_scripts_output() {
-    for app in ["chat", "channels", "http2"] {
+    for app in ["chat", "channels", "http2", "signaling"] {
         let output = std::process::Command::new("python3")
             .arg("scripts/migrate-from-axum-ws")
             .arg("--print")

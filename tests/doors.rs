@@ -33,7 +33,7 @@ async fn axum_door() -> SocketAddr {
     let config = config();
     let handler = move |ws: WebSocketUpgrade| {
         let config = config.clone();
-        async move { ws.config(config).on_upgrade(common::echo) }
+        async move { ws.config(config).on_upgrade(|ws| common::echo(ws.into_inner())) }
     };
     listen(Router::new().route("/ws", any(handler))).await
 }

@@ -40,7 +40,7 @@ fn app() -> Router {
     Router::new()
         .route(
             "/extractor",
-            any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(echo) }),
+            any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(|ws| echo(ws.into_inner())) }),
         )
         .route("/plain", get(|| async { "plain HTTP/2" }))
         .layer(WebSocketLayer::new(echo).path("/layer"))

@@ -17,17 +17,20 @@ async fn serve_axum() -> SocketAddr {
         Router::new()
             .route(
                 "/default",
-                any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(common::echo) }),
+                any(|ws: WebSocketUpgrade| async move { ws.on_upgrade(|ws| common::echo(ws.into_inner())) }),
             )
             .route(
                 "/listed",
                 any(|ws: WebSocketUpgrade| async move {
-                    ws.allowed_origins(["https://app.example"]).on_upgrade(common::echo)
+                    ws.allowed_origins(["https://app.example"])
+                        .on_upgrade(|ws| common::echo(ws.into_inner()))
                 }),
             )
             .route(
                 "/any",
-                any(|ws: WebSocketUpgrade| async move { ws.allow_any_origin().on_upgrade(common::echo) }),
+                any(|ws: WebSocketUpgrade| async move {
+                    ws.allow_any_origin().on_upgrade(|ws| common::echo(ws.into_inner()))
+                }),
             );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -186,7 +186,9 @@ async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 fn hyperws_axum_router() -> axum::Router {
     axum::Router::new().route(
         "/",
-        axum::routing::any(|ws: hyperws::axum::WebSocketUpgrade| async move { ws.on_upgrade(hyperws_echo) }),
+        axum::routing::any(|ws: hyperws::axum::WebSocketUpgrade| async move {
+            ws.on_upgrade(|ws| hyperws_echo(ws.into_inner()))
+        }),
     )
 }
 

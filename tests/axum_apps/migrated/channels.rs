@@ -22,7 +22,7 @@ async fn integration_testable_handler(ws: WebSocketUpgrade) -> Response {
 pub(crate) async fn unit_testable_handler<W, R>(mut write: W, mut read: R)
 where
     W: Sink<Message> + Unpin,
-    R: Stream<Item = Result<Message, hyperws::Error>> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     while let Some(Ok(msg)) = read.next().await {
         if let Message::Text(msg) = msg {
@@ -34,6 +34,6 @@ where
 }
 
 /// The unit test's inputs: what the handler reads.
-pub(crate) fn scripted_input() -> impl Stream<Item = Result<Message, hyperws::Error>> + Unpin {
+pub(crate) fn scripted_input() -> impl Stream<Item = Result<Message, axum::Error>> + Unpin {
     futures_util::stream::iter(vec![Ok(Message::text("one")), Ok(Message::binary(vec![1u8])), Ok(Message::text("two"))])
 }

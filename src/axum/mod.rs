@@ -7,12 +7,25 @@
 //! +use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
 //! ```
 //!
-//! Everything `axum::extract::ws` exports has a namesake here. Two deliberate
-//! differences: requests from another site's `Origin` are refused with 403
-//! unless allowed (see [`OriginPolicy`](crate::OriginPolicy)), and
-//! `CloseFrame::code` is the [`CloseCode`] newtype, so write
-//! `close_code::NORMAL` or `CloseCode::from(4000)` rather than a bare number.
+//! Everything `axum::extract::ws` exports has a namesake here with axum's
+//! signatures: [`WebSocket`]'s `recv`, `send`, `Stream` and `Sink` (and so
+//! `futures`' split halves) yield `axum::Error`, and
+//! [`WebSocketUpgradeRejection`] is an enum with axum's variants, so an app
+//! whose own types name them builds unchanged. What differs, on purpose:
 //!
+//! - requests from another site's `Origin` are refused with 403 unless
+//!   allowed (see [`OriginPolicy`](crate::OriginPolicy));
+//! - `CloseFrame::code` is the [`CloseCode`] newtype, so write
+//!   `close_code::NORMAL` or `CloseCode::from(4000)` rather than a bare number;
+//! - [`Message`] and [`Utf8Bytes`] are hyperws's own types, shaped like
+//!   axum's (the same variants, constructors and accessors), not axum's
+//!   values: an app that builds messages with `axum::extract::ws::Message`
+//!   elsewhere converts them;
+//! - [`WebSocket`] also reaches hyperws's whole socket through `Deref`
+//!   (`feed`, `flush`, `close`, topics), whose methods return the typed
+//!   [`hyperws::Error`](crate::Error); [`socket_error`] finds that typed error
+//!   inside an `axum::Error`.
+
 //! # Example
 //!
 //! ```
@@ -84,10 +97,14 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
+pub mod rejection;
+mod socket;
+
+pub use self::rejection::WebSocketUpgradeRejection;
+pub use self::socket::{socket_error, WebSocket};
 pub use crate::close_code;
-use crate::handshake::HandshakeError;
 use crate::hyper::{run_handler, Validated};
-pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes, WebSocket};
+pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::{ConfigBuilder, ConfigError, ServerConfig, ServerConfigBuilder};
 
 /// Extractor for a WebSocket upgrade request; [`on_upgrade`](Self::on_upgrade)
@@ -248,6 +265,7 @@ impl<F> WebSocketUpgrade<F> {
             Err(refused) => return refused.to_response::<Body>(),
         };
         let on_failed = self.on_failed_upgrade;
+        let callback = move |socket| callback(WebSocket::new(socket));
         tokio::spawn(run_handler(upgraded, callback, move |e| {
             on_failed.call(axum_core::Error::new(e));
         }));
@@ -273,7 +291,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self {
             config: Ok(ServerConfig::default()),
-            validated: Validated::from_parts(parts)?,
+            validated: Validated::from_parts(parts).map_err(WebSocketUpgradeRejection::from)?,
             on_failed_upgrade: DefaultOnFailedUpgrade,
         })
     }
@@ -298,53 +316,4 @@ pub struct DefaultOnFailedUpgrade;
 
 impl OnFailedUpgrade for DefaultOnFailedUpgrade {
     fn call(self, _error: axum_core::Error) {}
-}
-
-/// Why a request could not be upgraded: the broken rule, answered with its
-/// status and a body naming the rule (see [`HandshakeError`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WebSocketUpgradeRejection(pub HandshakeError);
-
-impl WebSocketUpgradeRejection {
-    /// The HTTP status of the rejection.
-    #[must_use]
-    pub fn status(&self) -> http::StatusCode {
-        self.0.status()
-    }
-
-    /// The body of the rejection.
-    #[must_use]
-    pub fn body_text(&self) -> String {
-        self.0.message().to_owned()
-    }
-}
-
-impl From<HandshakeError> for WebSocketUpgradeRejection {
-    fn from(e: HandshakeError) -> Self {
-        Self(e)
-    }
-}
-
-impl IntoResponse for WebSocketUpgradeRejection {
-    fn into_response(self) -> Response {
-        self.0.to_response::<Body>()
-    }
-}
-
-impl fmt::Display for WebSocketUpgradeRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for WebSocketUpgradeRejection {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
-}
-
-/// The rejection types, under axum's module name.
-pub mod rejection {
-    pub use super::WebSocketUpgradeRejection;
-    pub use crate::handshake::HandshakeError;
 }
