@@ -50,7 +50,7 @@ async fn check(url: &str, name: &str, deflate: DeflateConfig) -> Result<(), Stri
         .connect()
         .await
         .map_err(|e| e.to_string())?;
-    let agreed = ws.deflate().copied().ok_or("permessage-deflate was not agreed")?;
+    let agreed = ws.deflate().ok_or("permessage-deflate was not agreed")?;
     let list = messages();
     for (i, message) in list.iter().enumerate() {
         ws.send(message.clone()).await.map_err(|e| e.to_string())?;

@@ -33,4 +33,4 @@ pub use crate::proto::message::{Message, Utf8Bytes};
 pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;
-pub use crate::socket::{WebSocket, WebSocketReader, WebSocketWriter};
+pub use crate::socket::{ReuniteError, WebSocket, WebSocketReader, WebSocketWriter};

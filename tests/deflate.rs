@@ -31,7 +31,7 @@ async fn client_and_server_agree_and_messages_round_trip() {
         client_no_context_takeover: true,
         ..DeflateParams::default()
     };
-    assert_eq!(ws.deflate(), Some(&expected));
+    assert_eq!(ws.deflate(), Some(expected));
     for message in [
         Message::text(""),
         Message::text("κόσμε ".repeat(10_000)),

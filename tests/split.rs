@@ -17,7 +17,6 @@ async fn reader_and_writer_halves_work_from_two_tasks() {
         let ticker = tokio::spawn(async move {
             for i in 0..3 {
                 writer.send(Message::text(format!("tick {i}"))).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(5)).await;
             }
             writer.send(Message::text("ticks done")).await.unwrap();
             writer
@@ -117,4 +116,70 @@ async fn a_blocked_writer_is_woken_even_after_the_reader_gives_up_a_recv() {
         .expect("writer was never woken")
         .unwrap();
     assert_eq!(drain.await.unwrap(), 4 * 1004);
+}
+
+/// What the handshake agreed is the same whichever half asks.
+#[tokio::test]
+async fn both_halves_know_what_was_agreed() {
+    let deflating = Config::builder()
+        .deflate(hyperws::DeflateConfig::default())
+        .build()
+        .unwrap();
+    let server = hyperws::ServerConfig::builder()
+        .socket(deflating.clone())
+        .protocols(["chat"])
+        .build()
+        .unwrap();
+    let addr = common::serve(server, common::echo).await;
+    let (ws, _) = hyperws::ClientBuilder::new(common::url(addr))
+        .protocols(["chat"])
+        .config(deflating)
+        .connect()
+        .await
+        .unwrap();
+    let (agreed_protocol, agreed_deflate) = (ws.protocol().cloned(), ws.deflate());
+    assert_eq!(agreed_protocol.as_ref().map(|p| p.to_str().unwrap()), Some("chat"));
+    assert!(agreed_deflate.is_some());
+    let (reader, mut writer) = ws.into_split();
+    for (protocol, deflate) in [
+        (reader.protocol(), reader.deflate()),
+        (writer.protocol(), writer.deflate()),
+    ] {
+        assert_eq!(protocol, agreed_protocol.as_ref());
+        assert_eq!(deflate, agreed_deflate);
+    }
+    writer.feed(Message::text("queued")).await.unwrap();
+    assert!(writer.buffered_amount() > 0);
+    assert_eq!(reader.buffered_amount(), writer.buffered_amount());
+    writer.flush().await.unwrap();
+    assert_eq!(reader.buffered_amount(), 0);
+}
+
+#[tokio::test]
+async fn halves_of_one_socket_reunite_and_work_whole() {
+    use futures_util::stream::FusedStream;
+
+    let addr = common::serve(Config::default(), common::echo).await;
+    let (ws, _) = hyperws::connect(common::url(addr)).await.unwrap();
+    let (reader, mut writer) = ws.into_split();
+    writer.send(Message::text("before")).await.unwrap();
+    let mut ws = reader.reunite(writer).expect("halves of one socket");
+    assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("before"));
+    ws.send(Message::text("after")).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("after"));
+
+    // Halves of two sockets are refused, and given back unharmed.
+    let (other, _) = hyperws::connect(common::url(addr)).await.unwrap();
+    let (reader, writer) = ws.into_split();
+    let (_other_reader, other_writer) = other.into_split();
+    let hyperws::ReuniteError(reader, _other_writer) = reader.reunite(other_writer).unwrap_err();
+    let (mut reader, mut writer) = reader.reunite(writer).expect("its own writer").into_split();
+    writer.send(Message::text("still whole")).await.unwrap();
+    assert_eq!(reader.recv().await.unwrap().unwrap(), Message::text("still whole"));
+    // The reader is a `FusedStream`: terminated once it has ended.
+    writer.close(None).await.unwrap();
+    assert!(!reader.is_terminated());
+    assert!(matches!(reader.recv().await, Some(Ok(Message::Close(_)))));
+    assert!(reader.recv().await.is_none());
+    assert!(reader.is_terminated());
 }

@@ -84,6 +84,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         self.wake = WakeMode::FanOut { wakers, waker };
     }
 
+    /// One task again (the halves were reunited): wake it directly.
+    pub(crate) fn unshare(&mut self) {
+        self.wake = WakeMode::Direct;
+    }
+
     pub(crate) fn set_shutdown(&mut self, guard: ShutdownGuard) {
         self.shutdown = Some(guard);
     }
@@ -98,6 +103,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     pub(crate) fn io(&self) -> &IO {
         &self.io
+    }
+
+    pub(crate) fn io_mut(&mut self) -> &mut IO {
+        &mut self.io
     }
 
     /// The next message, the final error, or `None` once the connection is closed.

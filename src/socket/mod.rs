@@ -18,7 +18,7 @@ use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::driver::{Driver, Side};
-pub use self::split::{WebSocketReader, WebSocketWriter};
+pub use self::split::{ReuniteError, WebSocketReader, WebSocketWriter};
 
 use crate::handshake::Negotiated;
 use crate::proto::{CloseFrame, Error, Message, Role};
@@ -124,8 +124,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// agreed (see [`ConfigBuilder::deflate`](crate::ConfigBuilder::deflate)).
     #[cfg(feature = "deflate")]
     #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
-    pub fn deflate(&self) -> Option<&crate::DeflateParams> {
-        self.driver.conn().deflate_params()
+    pub fn deflate(&self) -> Option<crate::DeflateParams> {
+        self.driver.conn().deflate_params().copied()
     }
 
     /// Receives the next message.
@@ -296,7 +296,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// # }
     /// ```
     pub fn into_split(self) -> (WebSocketReader<IO>, WebSocketWriter<IO>) {
-        split::split(self.driver)
+        split::split(self.driver, self.protocol)
+    }
+
+    fn reunited(driver: Driver<IO>, protocol: Option<HeaderValue>) -> Self {
+        Self { driver, protocol }
     }
 
     /// How many bytes of queued messages wait to be written; bounded by
@@ -308,6 +312,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// The transport.
     pub fn get_ref(&self) -> &IO {
         self.driver.io()
+    }
+
+    /// The transport, mutably: for its settings (a TCP socket's options),
+    /// not for reading or writing, which would corrupt the frame stream.
+    pub fn get_mut(&mut self) -> &mut IO {
+        self.driver.io_mut()
     }
 }
 

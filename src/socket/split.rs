@@ -9,27 +9,39 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
-use futures_core::Stream;
+use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
+use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::{Driver, Side};
+use super::WebSocket;
 use crate::proto::{CloseFrame, Error, Message};
 use crate::UpgradedIo;
 
-type Shared<IO> = Arc<Mutex<Driver<IO>>>;
+/// What both halves hold: the one driver, and what the handshake agreed
+/// (fixed for the socket's life, so read without the lock).
+#[derive(Debug)]
+struct Shared<IO: AsyncRead + AsyncWrite + Unpin> {
+    driver: Mutex<Driver<IO>>,
+    protocol: Option<HeaderValue>,
+}
 
 fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
     // The driver's invariants hold between polls, so a panic elsewhere
     // while the lock was held leaves nothing half-done.
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+    shared.driver.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(
     mut driver: Driver<IO>,
+    protocol: Option<HeaderValue>,
 ) -> (WebSocketReader<IO>, WebSocketWriter<IO>) {
     driver.share();
-    let shared = Arc::new(Mutex::new(driver));
+    let shared = Arc::new(Shared {
+        driver: Mutex::new(driver),
+        protocol,
+    });
     (
         WebSocketReader {
             shared: Arc::clone(&shared),
@@ -38,16 +50,61 @@ pub(super) fn split<IO: AsyncRead + AsyncWrite + Unpin>(
     )
 }
 
+/// The halves given to [`WebSocketReader::reunite`] came from two different sockets.
+#[derive(Debug)]
+pub struct ReuniteError<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo>(
+    pub WebSocketReader<IO>,
+    pub WebSocketWriter<IO>,
+);
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> std::fmt::Display for ReuniteError<IO> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tried to reunite halves of two different WebSockets")
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug> std::error::Error for ReuniteError<IO> {}
+
+/// What both halves can tell, alike.
+macro_rules! shared_facts {
+    ($half:ident) => {
+        impl<IO: AsyncRead + AsyncWrite + Unpin> $half<IO> {
+            /// The subprotocol the handshake selected, if any; see
+            /// [`WebSocket::protocol`](super::WebSocket::protocol).
+            pub fn protocol(&self) -> Option<&HeaderValue> {
+                self.shared.protocol.as_ref()
+            }
+
+            /// The permessage-deflate parameters agreed, if any; see
+            /// [`WebSocket::deflate`](super::WebSocket::deflate).
+            #[cfg(feature = "deflate")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+            pub fn deflate(&self) -> Option<crate::DeflateParams> {
+                lock(&self.shared).conn().deflate_params().copied()
+            }
+
+            /// How many bytes of queued messages wait to be written; see
+            /// [`WebSocket::buffered_amount`](super::WebSocket::buffered_amount).
+            pub fn buffered_amount(&self) -> usize {
+                lock(&self.shared).conn().buffered_amount()
+            }
+        }
+    };
+}
+
+shared_facts!(WebSocketReader);
+shared_facts!(WebSocketWriter);
+
 /// The receiving half: also answers pings and completes the closing handshake.
 #[derive(Debug)]
 pub struct WebSocketReader<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
-    shared: Shared<IO>,
+    shared: Arc<Shared<IO>>,
 }
 
 /// The sending half.
 #[derive(Debug)]
 pub struct WebSocketWriter<IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
-    shared: Shared<IO>,
+    shared: Arc<Shared<IO>>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
@@ -57,6 +114,39 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
     /// Cancel safe, as `WebSocket::recv`.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         poll_fn(|cx| lock(&self.shared).poll_recv(cx)).await
+    }
+
+    /// Puts the two halves of one socket back together, as tokio's
+    /// `OwnedReadHalf::reunite` does.
+    ///
+    /// ```
+    /// use hyperws::{proto::Role, Config, WebSocket};
+    /// let (io, _peer) = tokio::io::duplex(1024);
+    /// let (reader, writer) = WebSocket::from_raw_socket(io, Role::Server, &Config::default()).into_split();
+    /// let ws = reader.reunite(writer).expect("halves of one socket");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ReuniteError`], holding both halves unchanged, if they came from
+    /// two different sockets.
+    ///
+    /// # Panics
+    /// Never: the two halves hold the only references to what they share.
+    pub fn reunite(self, writer: WebSocketWriter<IO>) -> Result<WebSocket<IO>, ReuniteError<IO>> {
+        if !Arc::ptr_eq(&self.shared, &writer.shared) {
+            return Err(ReuniteError(self, writer));
+        }
+        drop(writer);
+        let shared = Arc::into_inner(self.shared).expect("the two halves held the only references");
+        let mut driver = shared.driver.into_inner().unwrap_or_else(PoisonError::into_inner);
+        driver.unshare();
+        Ok(WebSocket::reunited(driver, shared.protocol))
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketReader<IO> {
+    fn is_terminated(&self) -> bool {
+        lock(&self.shared).is_finished()
     }
 }
 
