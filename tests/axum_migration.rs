@@ -241,12 +241,17 @@ async fn h2_socket(
         .unwrap();
     let mut connection = Box::pin(connection);
     // The server's SETTINGS enable extended CONNECT; nothing wakes us for it.
-    while !connection.is_extended_connect_protocol_enabled() {
-        tokio::select! {
-            result = connection.as_mut() => panic!("connection ended early: {result:?}"),
-            () = tokio::time::sleep(Duration::from_millis(2)) => {}
+    let settings = async {
+        while !connection.is_extended_connect_protocol_enabled() {
+            tokio::select! {
+                result = connection.as_mut() => panic!("connection ended early: {result:?}"),
+                () = tokio::time::sleep(Duration::from_millis(2)) => {}
+            }
         }
-    }
+    };
+    tokio::time::timeout(Duration::from_secs(5), settings)
+        .await
+        .expect("the server never enabled extended CONNECT");
     tokio::spawn(connection);
     let request = http::Request::builder()
         .method(http::Method::CONNECT)

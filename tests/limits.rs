@@ -77,17 +77,3 @@ async fn invalid_utf8_is_closed_with_1007() {
     assert_eq!(close_code_received(&mut client).await, TCode::Invalid);
     assert!(matches!(errors.await, Error::Protocol(ProtocolError::InvalidUtf8)));
 }
-
-#[tokio::test]
-async fn the_server_keeps_serving_after_a_protocol_error() {
-    let (addr, _) = serve_reporting(Config::builder().max_message_size(10).build().unwrap()).await;
-    let (mut bad, _) = connect_async(common::url(addr)).await.unwrap();
-    bad.send(T::binary(vec![0u8; 11])).await.unwrap();
-    assert_eq!(close_code_received(&mut bad).await, TCode::Size);
-    let (mut good, _) = connect_async(common::url(addr)).await.unwrap();
-    good.send(T::Ping(b"still up".to_vec().into())).await.unwrap();
-    assert_eq!(
-        good.next().await.unwrap().unwrap(),
-        T::Pong(b"still up".to_vec().into())
-    );
-}

@@ -85,33 +85,40 @@ async fn say(guest: &mut Guest, tag: &str, range: std::ops::Range<usize>) {
     }
 }
 
-/// Reads until every tag in `tags` has come `PER_GUEST` times (lines of
-/// the room that carry `phase`); checks each came once, in order, and
-/// nothing more follows. Returns the other lines.
+/// Sends `tag fence`: this guest has said all it will in this phase.
+/// Every hop keeps one sender's order (its node's queue to Redis, Redis to
+/// each subscriber, a node to its sockets), so a duplicate of anything the
+/// guest said would reach every other guest before its fence.
+async fn fence(guest: &mut Guest, tag: &str) {
+    guest.send(Message::text(format!("{tag} fence"))).await.unwrap();
+}
+
+/// Reads until every sender in `tags` has sent its fence (lines of the room
+/// that carry `phase`); checks each sender's lines came once each, in order.
+/// Returns the other lines.
 async fn receive_all(guest: &mut Guest, phase: &str, tags: &[String]) -> Vec<String> {
     let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut fenced = std::collections::HashSet::new();
     let mut other = Vec::new();
-    let complete =
-        |seen: &HashMap<String, Vec<usize>>| tags.iter().all(|t| seen.get(t).is_some_and(|s| s.len() >= PER_GUEST));
-    loop {
-        let wait = if complete(&seen) {
-            Duration::from_millis(300)
-        } else {
-            Duration::from_secs(20)
-        };
-        let Ok(next) = tokio::time::timeout(wait, guest.next()).await else {
-            break;
-        };
+    while fenced.len() < tags.len() {
+        let next = tokio::time::timeout(Duration::from_secs(20), guest.next())
+            .await
+            .unwrap_or_else(|_| panic!("no fence from some of {tags:?} (fenced: {fenced:?}, seen: {seen:?})"));
         let Some(Ok(Message::Text(line))) = next else {
             panic!("the room ended: {next:?}")
         };
-        // "guest 3@41234: p1 n0g1 #7"
+        // "guest 3@41234: p1 n0g1 #7", or "guest 3@41234: p1 n0g1 fence"
         match line.split_once(": ").and_then(|(_, said)| said.strip_prefix(phase)) {
             Some(said) => {
-                let (tag, number) = said.trim_start().rsplit_once(" #").unwrap();
-                seen.entry(format!("{phase} {tag}"))
-                    .or_default()
-                    .push(number.parse().unwrap());
+                let said = said.trim_start();
+                if let Some(tag) = said.strip_suffix(" fence") {
+                    assert!(fenced.insert(format!("{phase} {tag}")), "{tag} fenced twice");
+                } else {
+                    let (tag, number) = said.rsplit_once(" #").unwrap();
+                    seen.entry(format!("{phase} {tag}"))
+                        .or_default()
+                        .push(number.parse().unwrap());
+                }
             }
             None => other.push(line.to_string()),
         }
@@ -146,6 +153,7 @@ async fn three_nodes_share_a_room_through_redis() {
     let tags: Vec<String> = guests.iter().map(|(name, _)| format!("p1 {name}")).collect();
     for (name, ws) in &mut guests {
         say(ws, &format!("p1 {name}"), 0..PER_GUEST).await;
+        fence(ws, &format!("p1 {name}")).await;
     }
     for (_, ws) in &mut guests {
         receive_all(ws, "p1", &tags).await;
@@ -160,6 +168,7 @@ async fn three_nodes_share_a_room_through_redis() {
     drop(nodes.pop());
     for (name, ws) in &mut guests {
         say(ws, &format!("p2 {name}"), PER_GUEST / 2..PER_GUEST).await;
+        fence(ws, &format!("p2 {name}")).await;
     }
     for (_, ws) in &mut guests {
         receive_all(ws, "p2", &tags).await;
@@ -173,6 +182,7 @@ async fn three_nodes_share_a_room_through_redis() {
     let tags: Vec<String> = guests.iter().map(|(name, _)| format!("p3 {name}")).collect();
     for (name, ws) in &mut guests {
         say(ws, &format!("p3 {name}"), 0..PER_GUEST).await;
+        fence(ws, &format!("p3 {name}")).await;
     }
     for (name, ws) in &mut guests {
         let other = receive_all(ws, "p3", &tags).await;
