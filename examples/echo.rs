@@ -16,7 +16,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyperws::{upgrade_request, Config, DeflateConfig, Message, ServerConfig, UpgradeFut};
+use hyperws::{upgrade_request, Config, DeflateConfig, Message, ServerConfig, WebSocket};
 use tokio::net::TcpListener;
 
 /// What a browser gets at any path: a page whose script talks to this echo.
@@ -64,15 +64,16 @@ async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>,
     }
     match upgrade_request(&mut request, config()) {
         Ok((response, upgraded)) => {
-            tokio::spawn(echo(upgraded));
+            // Runs `echo` in its own task once hyper hands the connection
+            // over; a panic in it closes the socket with 1011 and is logged.
+            upgraded.on_upgrade(echo);
             Ok(response)
         }
         Err(refused) => Ok(refused.to_response()),
     }
 }
 
-async fn echo(upgraded: UpgradeFut) {
-    let Ok(mut ws) = upgraded.await else { return };
+async fn echo(mut ws: WebSocket) {
     while let Some(message) = ws.recv().await {
         match message {
             // `feed` only queues; `recv` writes the queue out before it waits

@@ -47,7 +47,7 @@ async fn main() -> std::io::Result<()> {
     let service = ServiceBuilder::new()
         .layer(
             WebSocketLayer::new(echo)
-                .with_config(Config::builder().max_message_size(1 << 20).build().unwrap())
+                .config(Config::builder().max_message_size(1 << 20).build().unwrap())
                 .path("/ws"),
         )
         .service(service_fn(hello));

@@ -1,7 +1,6 @@
 //! The hyper door: upgrade one request on a hyper 1 server.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -12,8 +11,8 @@ use hyper::ext::Protocol;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tracing::Instrument;
 
+use crate::handler::run_handler;
 use crate::handshake::server::{self, Accept, RequestHead};
 use crate::handshake::{HandshakeError, Negotiated, Refusal};
 use crate::{ServerConfig, WebSocket};
@@ -162,6 +161,7 @@ impl Validated {
                 deflate: self.accept.deflate().copied(),
             },
             path: self.path,
+            on_failed: FailedUpgradeHook::default(),
         };
         Ok((self.accept.response(), upgraded))
     }
@@ -198,7 +198,9 @@ fn request_head<'a>(
     }
 }
 
-/// Resolves to the [`WebSocket`] once hyper hands over the connection.
+/// Resolves to the [`WebSocket`] once hyper hands over the connection; or
+/// runs a handler on it with [`on_upgrade`](Self::on_upgrade), as the other
+/// doors do.
 ///
 /// # Errors
 /// hyper's, if the connection could not be taken over after the response
@@ -209,7 +211,46 @@ pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
     config: ServerConfig,
     agreed: Negotiated,
-    path: Box<str>,
+    pub(crate) path: Box<str>,
+    on_failed: FailedUpgradeHook,
+}
+
+impl UpgradeFut {
+    /// Runs `handler` on the socket in a new task, exactly as the axum
+    /// extractor and the tower layer do: inside a `tracing` span naming the
+    /// peer, path and subprotocol; a handler that panics is logged and its
+    /// socket closed with 1011; a connection that cannot be taken over is
+    /// logged (at `DEBUG`) and given to the
+    /// [`on_failed_upgrade`](Self::on_failed_upgrade) hook.
+    ///
+    /// ```no_run
+    /// # use hyperws::{upgrade_request, ServerConfig, WebSocket};
+    /// # fn run(mut request: hyper::Request<hyper::body::Incoming>) {
+    /// let (response, upgraded) = upgrade_request(&mut request, &ServerConfig::default()).unwrap();
+    /// upgraded.on_upgrade(|mut ws: WebSocket| async move {
+    ///     while let Some(Ok(message)) = ws.recv().await {
+    ///         let _ = ws.send(message).await;
+    ///     }
+    /// });
+    /// // return `response` from the service
+    /// # }
+    /// ```
+    pub fn on_upgrade<H, Fut>(mut self, handler: H)
+    where
+        H: FnOnce(WebSocket) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let on_failed = std::mem::take(&mut self.on_failed);
+        tokio::spawn(run_handler(self, handler, move |e| on_failed.call(e)));
+    }
+
+    /// Calls `callback` if the connection cannot be taken over after the
+    /// response, when the socket is run with [`on_upgrade`](Self::on_upgrade)
+    /// (awaiting this future yields the error instead).
+    pub fn on_failed_upgrade(mut self, callback: impl FnOnce(hyper::Error) + Send + 'static) -> Self {
+        self.on_failed = FailedUpgradeHook(Some(Box::new(callback)));
+        self
+    }
 }
 
 impl Future for UpgradeFut {
@@ -223,44 +264,21 @@ impl Future for UpgradeFut {
     }
 }
 
-/// Runs a server door's handler once the upgrade completes: a failed
-/// upgrade goes to `on_failed`; a handler that panics is logged and its
-/// socket is closed with 1011, and the panic goes no further.
-pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(hyper::Error))
-where
-    H: FnOnce(WebSocket) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let path = upgraded.path.clone();
-    let ws = match upgraded.await {
-        Ok(ws) => ws,
-        Err(e) => return on_failed(e),
-    };
-    let peer = ws.get_ref().tcp_stream().and_then(|tcp| tcp.peer_addr().ok());
-    // Everything the socket logs is inside this span; built once per connection.
-    let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
-    span.in_scope(|| tracing::debug!("WebSocket opened"));
-    // Unwinding drops the socket the handler owns while the thread is still
-    // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
-    let mut handler = std::pin::pin!(handler(ws).instrument(span.clone()));
-    let outcome = std::future::poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
-            Ok(poll) => poll.map(Ok),
-            Err(payload) => Poll::Ready(Err(payload)),
-        },
-    )
-    .await;
-    if let Err(payload) = outcome {
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(non-string panic payload)");
-        let _in_span = span.enter(); // no await follows
-        tracing::error!(
-            panic = message,
-            "WebSocket handler panicked; its socket was closed with 1011"
-        );
+/// What [`UpgradeFut::on_failed_upgrade`] was given, if anything.
+#[derive(Default)]
+struct FailedUpgradeHook(Option<Box<dyn FnOnce(hyper::Error) + Send>>);
+
+impl FailedUpgradeHook {
+    fn call(self, error: hyper::Error) {
+        if let Some(hook) = self.0 {
+            hook(error);
+        }
+    }
+}
+
+impl std::fmt::Debug for FailedUpgradeHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
     }
 }
 

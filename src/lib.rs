@@ -9,6 +9,7 @@ pub mod axum;
 mod client;
 pub mod close_code;
 mod config;
+mod handler;
 pub mod handshake;
 mod hyper;
 mod io;

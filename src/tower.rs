@@ -38,8 +38,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::handler::run_handler;
 use crate::handshake::Refusal;
-use crate::hyper::{head_of, run_handler, Validated};
+use crate::hyper::{head_of, Validated};
 use crate::{ServerConfig, WebSocket};
 
 /// The code that runs on each accepted socket: any
@@ -97,6 +98,10 @@ type AcceptHook = Arc<dyn Fn(Request<()>) -> BoxFuture<Result<(), Response<Strin
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// What the application is told of a connection that could not be taken
+/// over after the response (see [`WebSocketLayer::on_failed_upgrade`]).
+type FailedUpgradeHook = Arc<dyn Fn(hyper::Error) + Send + Sync>;
+
 /// A [`Layer`] that serves WebSocket requests with a handler and passes
 /// everything else to the service it wraps.
 #[derive(Clone)]
@@ -105,6 +110,7 @@ pub struct WebSocketLayer<H> {
     config: ServerConfig,
     route: Route,
     accept: Option<AcceptHook>,
+    on_failed: Option<FailedUpgradeHook>,
 }
 
 impl<H: fmt::Debug> fmt::Debug for WebSocketLayer<H> {
@@ -114,6 +120,7 @@ impl<H: fmt::Debug> fmt::Debug for WebSocketLayer<H> {
             .field("config", &self.config)
             .field("route", &self.route)
             .field("accept", &self.accept.as_ref().map(|_| ".."))
+            .field("on_failed", &self.on_failed.as_ref().map(|_| ".."))
             .finish()
     }
 }
@@ -126,6 +133,7 @@ impl<H: WebSocketHandler> WebSocketLayer<H> {
             config: ServerConfig::default(),
             route: Route::Any,
             accept: None,
+            on_failed: None,
         }
     }
 
@@ -158,8 +166,23 @@ impl<H: WebSocketHandler> WebSocketLayer<H> {
 
     /// Uses `config` for every socket (limits, origins, subprotocols).
     #[must_use]
-    pub fn with_config(mut self, config: impl Into<ServerConfig>) -> Self {
+    pub fn config(mut self, config: impl Into<ServerConfig>) -> Self {
         self.config = config.into();
+        self
+    }
+
+    /// Calls `callback` whenever a connection cannot be taken over after
+    /// the response (it is always logged at `DEBUG`), as axum's
+    /// `on_failed_upgrade` does for the extractor.
+    ///
+    /// ```
+    /// use hyperws::{tower::WebSocketLayer, WebSocket};
+    /// let layer = WebSocketLayer::new(|_ws: WebSocket| async {})
+    ///     .on_failed_upgrade(|error| eprintln!("upgrade failed: {error}"));
+    /// ```
+    #[must_use]
+    pub fn on_failed_upgrade(mut self, callback: impl Fn(hyper::Error) + Send + Sync + 'static) -> Self {
+        self.on_failed = Some(Arc::new(callback));
         self
     }
 
@@ -218,29 +241,32 @@ where
             Ok(validated) => validated,
             Err(refused) => return ResponseFuture::ready(Refusal::from(refused).to_response()),
         };
-        let handler = self.layer.handler.clone();
         let Some(hook) = &self.layer.accept else {
-            return ResponseFuture::ready(answer(validated, &self.layer.config, handler));
+            return ResponseFuture::ready(answer(validated, &self.layer));
         };
-        let (asked, config) = (hook(head_only(&request)), self.layer.config.clone());
+        let (asked, layer) = (hook(head_only(&request)), self.layer.clone());
         ResponseFuture::boxed(Box::pin(async move {
             match asked.await {
-                Ok(()) => answer(validated, &config, handler),
+                Ok(()) => answer(validated, &layer),
                 Err(response) => response.map(ResBody::from),
             }
         }))
     }
 }
 
-/// Answers a valid request and runs the handler on its socket once upgraded.
+/// Answers a valid request and runs the layer's handler on its socket once upgraded.
 fn answer<H: WebSocketHandler, B: Default + From<String>>(
     validated: Validated,
-    config: &ServerConfig,
-    handler: H,
+    layer: &WebSocketLayer<H>,
 ) -> Response<B> {
-    match validated.answer(config) {
+    match validated.answer(&layer.config) {
         Ok((response, upgraded)) => {
-            let on_failed = |e| tracing::debug!(error = %e, "WebSocket upgrade failed after the response");
+            let (handler, on_failed) = (layer.handler.clone(), layer.on_failed.clone());
+            let on_failed = move |e| {
+                if let Some(hook) = on_failed {
+                    hook(e);
+                }
+            };
             tokio::spawn(run_handler(upgraded, move |ws| handler.call(ws), on_failed));
             response
         }

@@ -39,7 +39,7 @@ async fn axum_door() -> SocketAddr {
 }
 
 async fn tower_door() -> SocketAddr {
-    listen(Router::new().layer(WebSocketLayer::new(common::echo).with_config(config()))).await
+    listen(Router::new().layer(WebSocketLayer::new(common::echo).config(config()))).await
 }
 
 async fn hyper_door() -> SocketAddr {

@@ -18,7 +18,7 @@ use tungstenite::Message as T;
 async fn every_socket_is_closed_with_1001_and_serve_returns() {
     let shutdown = Shutdown::new();
     let config = ServerConfig::builder().shutdown(&shutdown).build().unwrap();
-    let app = axum::Router::new().layer(WebSocketLayer::new(common::echo).with_config(config.clone()));
+    let app = axum::Router::new().layer(WebSocketLayer::new(common::echo).config(config.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = tokio::spawn(async move { hyperws::serve(listener, app, &config).await });

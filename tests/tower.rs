@@ -83,7 +83,7 @@ async fn under_service_builder_as_a_plain_hyper_service() {
         Ok::<_, Infallible>(Response::new(Full::<Bytes>::from("plain hyper")))
     });
     let layer = WebSocketLayer::new(common::echo)
-        .with_config(Config::builder().max_message_size(1 << 20).build().unwrap())
+        .config(Config::builder().max_message_size(1 << 20).build().unwrap())
         .predicate(|uri| uri.path().starts_with("/ws/"));
     let service = ServiceBuilder::new().layer(layer).service(inner);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -103,7 +103,8 @@ mod socket;
 pub use self::rejection::WebSocketUpgradeRejection;
 pub use self::socket::{socket_error, WebSocket};
 pub use crate::close_code;
-use crate::hyper::{run_handler, Validated};
+use crate::handler::run_handler;
+use crate::hyper::Validated;
 pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::{ConfigBuilder, ConfigError, ServerConfig, ServerConfigBuilder};
 

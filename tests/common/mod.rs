@@ -38,7 +38,7 @@ where
                 async move {
                     Ok::<_, Infallible>(match upgrade_request(&mut request, &config) {
                         Ok((response, upgraded)) => {
-                            tokio::spawn(async move { handler(upgraded.await.unwrap()).await });
+                            upgraded.on_upgrade(handler);
                             response
                         }
                         Err(refused) => refused.to_response::<Full<Bytes>>(),
@@ -227,9 +227,15 @@ impl std::io::Write for Captured {
 /// Captures what `tracing` logs on this thread (and the tasks of a
 /// current-thread runtime) while the guard lives.
 pub(crate) fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    capture_logs_from(tracing::Level::INFO)
+}
+
+/// [`capture_logs`] of events at `level` and above.
+pub(crate) fn capture_logs_from(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let log = Captured::default();
     let writer = log.clone();
     let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();

@@ -1,0 +1,56 @@
+//! After the 101: every door runs a socket's handler through
+//! [`run_handler`], so what happens after the handshake is the same
+//! whichever door accepted it.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::Poll;
+
+use tracing::Instrument;
+
+use crate::{UpgradeFut, WebSocket};
+
+/// Runs a server door's handler once the upgrade completes, inside a span
+/// naming the peer, path and subprotocol. A failed upgrade is logged and
+/// goes to `on_failed`; a handler that panics is logged and its socket is
+/// closed with 1011, and the panic goes no further.
+pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(hyper::Error))
+where
+    H: FnOnce(WebSocket) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let path = upgraded.path.clone();
+    let ws = match upgraded.await {
+        Ok(ws) => ws,
+        Err(e) => {
+            tracing::debug!(error = %e, path = %path, "WebSocket upgrade failed after the response");
+            return on_failed(e);
+        }
+    };
+    let peer = ws.get_ref().tcp_stream().and_then(|tcp| tcp.peer_addr().ok());
+    // Everything the socket logs is inside this span; built once per connection.
+    let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
+    span.in_scope(|| tracing::debug!("WebSocket opened"));
+    // Unwinding drops the socket the handler owns while the thread is still
+    // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
+    let mut handler = std::pin::pin!(handler(ws).instrument(span.clone()));
+    let outcome = std::future::poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => Poll::Ready(Err(payload)),
+        },
+    )
+    .await;
+    if let Err(payload) = outcome {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(non-string panic payload)");
+        let _in_span = span.enter(); // no await follows
+        tracing::error!(
+            panic = message,
+            "WebSocket handler panicked; its socket was closed with 1011"
+        );
+    }
+}
