@@ -7,7 +7,6 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod client;
-pub mod close_code;
 mod config;
 mod handler;
 pub mod handshake;
@@ -24,6 +23,8 @@ pub mod tower;
 
 pub use crate::client::{connect, ClientBuilder, ClientStream, ConnectError, UrlError};
 pub use crate::config::{Config, ConfigBuilder, ConfigError};
+pub use crate::handshake::client::UpgradeError;
+pub use crate::handshake::Refusal;
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::close::{CloseCode, CloseFrame};
 #[cfg(feature = "deflate")]
@@ -31,6 +32,7 @@ pub use crate::proto::close::{CloseCode, CloseFrame};
 pub use crate::proto::deflate::{DeflateConfig, DeflateParams};
 pub use crate::proto::error::{Error, ProtocolError, SendError};
 pub use crate::proto::message::{Message, Utf8Bytes};
+pub use crate::proto::Role;
 pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;

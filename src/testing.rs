@@ -17,7 +17,7 @@
 //! }
 //!
 //! let app = Router::new().route("/ws", any(|ws: WebSocketUpgrade| async { ws.on_upgrade(shout) }));
-//! let mut ws = testing::connect(app, "/ws").await.unwrap();
+//! let mut ws = testing::connect_in_memory(app, "/ws").await.unwrap();
 //! ws.send(Message::text("hi")).await.unwrap();
 //! assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("HI"));
 //! # }
@@ -75,7 +75,7 @@ where
 /// # Errors
 /// The server refused (`ConnectError::UnexpectedStatus`, with its
 /// response) or broke the handshake.
-pub async fn connect<S, B>(service: S, path: &str) -> Result<WebSocket<DuplexStream>, ConnectError>
+pub async fn connect_in_memory<S, B>(service: S, path: &str) -> Result<WebSocket<DuplexStream>, ConnectError>
 where
     S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,

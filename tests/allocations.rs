@@ -3,7 +3,7 @@
 //! takes while a server socket echoes a thousand messages over an in-memory
 //! pipe. Alone in its file: the allocator is process-wide.
 
-use hyperws::proto::Role;
+use hyperws::Role;
 use hyperws::{Config, WebSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -267,7 +267,7 @@ async fn h2_socket(
     let upgraded = hyper::upgrade::on(response).await.unwrap();
     hyperws::WebSocket::from_raw_socket(
         TokioIo::new(upgraded),
-        hyperws::proto::Role::Client,
+        hyperws::Role::Client,
         &hyperws::Config::default(),
     )
 }

@@ -198,13 +198,13 @@ async fn a_refusal_keeps_the_servers_response() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    match hyperws::connect(format!("ws://{addr}/")).await {
-        Err(ConnectError::UnexpectedStatus(response)) => {
-            assert_eq!(response.status(), 403);
-            assert_eq!(response.body(), "go away");
-        }
-        other => panic!("expected the refusal, got {:?}", other.err()),
-    }
+    let refused = hyperws::connect(format!("ws://{addr}/")).await.expect_err("refused");
+    assert!(refused.is_peer_fault() && !refused.is_caller_fault() && !refused.is_network());
+    let ConnectError::UnexpectedStatus(response) = refused else {
+        panic!("expected the refusal, got {refused:?}")
+    };
+    assert_eq!(response.status(), 403);
+    assert_eq!(response.body(), "go away");
 }
 
 /// A raw server that answers every request with `answer`.

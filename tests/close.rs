@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hyperws::proto::Role;
+use hyperws::Role;
 use hyperws::{CloseCode, CloseFrame, Config, Error, Message, WebSocket};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -48,7 +48,8 @@ async fn nothing_can_be_sent_after_the_peers_close() {
     let mut client = WebSocket::from_raw_socket(peer, Role::Client, &Config::default());
     client.send(Message::Close(None)).await.unwrap();
     assert_eq!(server.recv().await.unwrap().unwrap(), Message::Close(None));
-    assert!(server.send(Message::text("too late")).await.unwrap_err().is_closed());
+    let too_late = server.send(Message::text("too late")).await.unwrap_err();
+    assert!(too_late.is_closed() && too_late.is_caller_fault() && !too_late.is_peer_fault());
     assert!(server.recv().await.is_none());
 }
 

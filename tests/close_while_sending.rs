@@ -265,7 +265,7 @@ async fn every_shape_reads_everything_then_the_close_with_python_websockets() {
 /// A peer that never answers our close: the read side ends with
 /// `CloseTimeout` after `close_timeout`, whichever way the socket is held.
 mod peer_never_replies {
-    use hyperws::proto::Role;
+    use hyperws::Role;
     use hyperws::{Error, WebSocket};
     use tokio::time::Instant;
 

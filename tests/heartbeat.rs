@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hyperws::proto::Role;
+use hyperws::Role;
 use hyperws::{CloseCode, Config, Error, Message, WebSocket};
 use tokio::io::{AsyncReadExt, DuplexStream};
 use tokio::time::Instant;

@@ -14,8 +14,8 @@ use hyper::client::conn::http2::SendRequest;
 use hyper::ext::Protocol;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyperws::axum::WebSocketUpgrade;
-use hyperws::proto::Role;
 use hyperws::tower::WebSocketLayer;
+use hyperws::Role;
 use hyperws::{Config, Message, WebSocket};
 use tokio::net::{TcpListener, TcpStream};
 

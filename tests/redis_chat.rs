@@ -205,7 +205,7 @@ async fn a_node_hears_a_topic_only_while_it_has_subscribers() {
     let topics = Topics::builder().broker(broker).build();
     let config = hyperws::Config::default();
     let (server, _client) = tokio::io::duplex(1024);
-    let mut socket = hyperws::WebSocket::from_raw_socket(server, hyperws::proto::Role::Server, &config);
+    let mut socket = hyperws::WebSocket::from_raw_socket(server, hyperws::Role::Server, &config);
     wait_for(port, "hyperws:news", 0).await;
     socket.subscribe(&topics, "news").unwrap();
     wait_for(port, "hyperws:news", 1).await;

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hyperws::proto::Role;
 use hyperws::tower::WebSocketLayer;
+use hyperws::Role;
 use hyperws::{Config, Error, Message, ServerConfig, Shutdown, WebSocket};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::connect_async;

@@ -72,7 +72,7 @@ async fn a_blocked_writer_is_woken_even_after_the_reader_gives_up_a_recv() {
     use std::pin::pin;
 
     use futures_util::poll;
-    use hyperws::proto::Role;
+    use hyperws::Role;
     use hyperws::WebSocket;
     use tokio::io::AsyncReadExt;
 

@@ -42,7 +42,7 @@ fn app() -> Router {
 
 #[tokio::test]
 async fn a_handler_runs_end_to_end_without_a_port() {
-    let mut ws = testing::connect(app(), "/chat").await.unwrap();
+    let mut ws = testing::connect_in_memory(app(), "/chat").await.unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("welcome"));
     ws.send(Message::text("hello")).await.unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("you said hello"));
@@ -93,7 +93,7 @@ async fn a_refusal_comes_back_with_the_servers_response() {
     assert_eq!(response.status(), 403);
     let body = String::from_utf8_lossy(response.body());
     assert!(body.contains("https://evil.example"), "{body}");
-    let missing = testing::connect(app(), "/nowhere").await;
+    let missing = testing::connect_in_memory(app(), "/nowhere").await;
     assert!(matches!(missing, Err(ConnectError::UnexpectedStatus(r)) if r.status() == 404));
 }
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use hyperws::proto::Role;
 use hyperws::topics::{Policy, SlowConsumer, SubscribeError, TopicEvent, Topics};
+use hyperws::Role;
 use hyperws::{CloseCode, Config, Message, WebSocket};
 use tokio::io::DuplexStream;
 

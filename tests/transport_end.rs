@@ -7,7 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use hyperws::proto::Role;
+use hyperws::Role;
 use hyperws::{CloseCode, CloseFrame, Config, Error, Message, WebSocket};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -105,7 +105,7 @@ async fn a_reset_before_the_handshake_completes_is_the_transports_failure() {
         matches!(&result, Some(Err(Error::Io(e))) if e.kind() == io::ErrorKind::ConnectionReset),
         "{result:?}"
     );
-    assert!(result.unwrap().unwrap_err().is_io());
+    assert!(result.unwrap().unwrap_err().is_network());
     assert!(ws.recv().await.is_none());
     let late = ws.send(Message::text("late")).await;
     assert!(matches!(late, Err(Error::Io(_))), "the writer learns why: {late:?}");

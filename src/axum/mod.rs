@@ -97,12 +97,12 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
+pub mod close_code;
 pub mod rejection;
 mod socket;
 
 pub use self::rejection::WebSocketUpgradeRejection;
 pub use self::socket::{socket_error, WebSocket};
-pub use crate::close_code;
 use crate::handler::run_handler;
 use crate::hyper::Validated;
 pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes};

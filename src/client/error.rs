@@ -69,9 +69,9 @@ impl ConnectError {
         matches!(self, Self::InvalidUrl(_) | Self::InvalidRequest)
     }
 
-    /// Whether the server refused or broke the handshake.
+    /// Whether the peer (the server) refused or broke the handshake.
     #[must_use]
-    pub fn is_server_fault(&self) -> bool {
+    pub fn is_peer_fault(&self) -> bool {
         matches!(self, Self::UnexpectedStatus(_) | Self::Upgrade(_) | Self::Http(_))
     }
 

@@ -44,13 +44,16 @@ crate::io::enum_io!(Transport {
 crate::io::newtype_io!(ClientStream);
 
 impl ClientStream {
-    /// The TCP stream under the socket (under TLS for `wss://`).
+    /// The TCP stream under the socket (under TLS for `wss://`). An
+    /// `Option`, as [`UpgradedIo::tcp_stream`](crate::UpgradedIo::tcp_stream)
+    /// is, so code reads either side alike; today's client transports always
+    /// have one.
     #[must_use]
-    pub fn tcp_stream(&self) -> &TcpStream {
+    pub fn tcp_stream(&self) -> Option<&TcpStream> {
         match &self.0 {
-            Transport::Plain(tcp) => tcp,
+            Transport::Plain(tcp) => Some(tcp),
             #[cfg(feature = "rustls")]
-            Transport::Tls(tls) => tls.get_ref().0,
+            Transport::Tls(tls) => Some(tls.get_ref().0),
         }
     }
 

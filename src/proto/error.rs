@@ -210,10 +210,18 @@ impl Error {
         matches!(self, Self::CloseTimeout | Self::HeartbeatTimeout | Self::IdleTimeout)
     }
 
-    /// Whether the transport failed (never a peer's protocol fault).
+    /// Whether the network failed: the transport broke (never a peer's
+    /// protocol fault). Timers are [`is_timeout`](Self::is_timeout).
     #[must_use]
-    pub fn is_io(&self) -> bool {
+    pub fn is_network(&self) -> bool {
         matches!(self, Self::Io(_))
+    }
+
+    /// Whether the caller is at fault: it sent after the close, or an
+    /// invalid message. Retrying the same call will not help.
+    #[must_use]
+    pub fn is_caller_fault(&self) -> bool {
+        matches!(self, Self::Closed | Self::InvalidMessage(_))
     }
 
     /// The same error for a second caller (the writer half learns what the

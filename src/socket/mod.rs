@@ -57,7 +57,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Wraps a transport whose opening handshake is already done.
     ///
     /// ```
-    /// use hyperws::{proto::Role, Config, WebSocket};
+    /// use hyperws::{Config, Role, WebSocket};
     /// let (io, _peer) = tokio::io::duplex(1024);
     /// let ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default());
     /// ```
@@ -94,7 +94,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// server doors): when it is triggered the socket sends close 1001.
     ///
     /// ```
-    /// use hyperws::{proto::Role, Config, Shutdown, WebSocket};
+    /// use hyperws::{Config, Role, Shutdown, WebSocket};
     /// let shutdown = Shutdown::new();
     /// let (io, _peer) = tokio::io::duplex(1024);
     /// let ws = WebSocket::from_raw_socket(io, Role::Server, &Config::default()).with_shutdown(&shutdown);

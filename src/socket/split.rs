@@ -120,7 +120,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
     /// `OwnedReadHalf::reunite` does.
     ///
     /// ```
-    /// use hyperws::{proto::Role, Config, WebSocket};
+    /// use hyperws::{Config, Role, WebSocket};
     /// let (io, _peer) = tokio::io::duplex(1024);
     /// let (reader, writer) = WebSocket::from_raw_socket(io, Role::Server, &Config::default()).into_split();
     /// let ws = reader.reunite(writer).expect("halves of one socket");

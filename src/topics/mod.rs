@@ -51,7 +51,8 @@ pub use self::mailbox::{Policy, SlowConsumer};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBroker;
 use self::registry::Registry;
-use crate::proto::{Error, Message, SharedMessage};
+pub use crate::proto::SharedMessage;
+use crate::proto::{Error, Message};
 
 /// A topic's name.
 pub type Topic = Arc<str>;

@@ -71,7 +71,7 @@ async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<TcpSt
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     );
     tcp.write_all(response.as_bytes()).await.unwrap();
-    WebSocket::from_raw_socket(tcp, hyperws::proto::Role::Server, config)
+    WebSocket::from_raw_socket(tcp, hyperws::Role::Server, config)
 }
 
 async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, count: usize) {
@@ -80,7 +80,7 @@ async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, c
         if message.is_text() {
             let topics = topics.clone();
             tokio::task::spawn_local(async move {
-                let shared = hyperws::proto::SharedMessage::new(Message::binary(vec![7u8; size])).unwrap();
+                let shared = hyperws::topics::SharedMessage::new(Message::binary(vec![7u8; size])).unwrap();
                 for i in 0..count {
                     topics.publish_shared("t", &shared);
                     if i % BURST == BURST - 1 {
