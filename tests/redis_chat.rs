@@ -202,7 +202,7 @@ async fn a_node_hears_a_topic_only_while_it_has_subscribers() {
     let port = free_addr().port();
     let _redis = start_redis(port);
     let broker = RedisBroker::new(&format!("redis://127.0.0.1:{port}")).unwrap();
-    let topics = Topics::builder().broker(broker).build();
+    let topics = Topics::builder().broker(broker).build().unwrap();
     let config = hyperws::Config::default();
     let (server, _client) = tokio::io::duplex(1024);
     let mut socket = hyperws::WebSocket::from_raw_socket(server, hyperws::Role::Server, &config);
@@ -231,14 +231,20 @@ async fn a_publication_made_just_before_the_topics_is_dropped_is_sent() {
     let port = free_addr().port();
     let _redis = start_redis(port);
     let url = format!("redis://127.0.0.1:{port}");
-    let listening = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    let listening = Topics::builder()
+        .broker(RedisBroker::new(&url).unwrap())
+        .build()
+        .unwrap();
     let (mut server, mut client) = hyperws::testing::pair(&hyperws::Config::default());
     server.subscribe(&listening, "news").unwrap();
     tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
     wait_for(port, "hyperws:news", 1).await;
 
     // Built, used and dropped before its publishing task first runs.
-    let leaving = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    let leaving = Topics::builder()
+        .broker(RedisBroker::new(&url).unwrap())
+        .build()
+        .unwrap();
     leaving.publish("news", hyperws::Message::text("last words")).unwrap();
     drop(leaving);
 
@@ -257,7 +263,10 @@ async fn a_publication_left_while_redis_is_unreachable_is_given_up_after_a_while
     let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
     let nothing_listens = free_addr().port();
     let url = format!("redis://127.0.0.1:{nothing_listens}");
-    let topics = Topics::builder().broker(RedisBroker::new(&url).unwrap()).build();
+    let topics = Topics::builder()
+        .broker(RedisBroker::new(&url).unwrap())
+        .build()
+        .unwrap();
     topics.publish("news", hyperws::Message::text("into the void")).unwrap();
     drop(topics);
 

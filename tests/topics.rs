@@ -117,13 +117,14 @@ async fn slow_reader_with(policy: Policy, own: Option<Policy>) -> (Vec<String>, 
     let budget = 32 << 10;
     let config = Config::builder().write_buffer_size(16 << 10).build().unwrap();
     let topics = Topics::builder()
-        .slow_consumer(SlowConsumer::new(budget).policy(policy))
-        .build();
+        .slow_consumer(SlowConsumer::new(budget, policy).unwrap())
+        .build()
+        .unwrap();
     let (mut server, mut client) = pair(&config);
     // Asking for events first must not fix the socket's limits before it joins.
     drop(server.topic_events());
     if let Some(own) = own {
-        server.set_slow_consumer(SlowConsumer::new(budget).policy(own));
+        server.set_slow_consumer(SlowConsumer::new(budget, own).unwrap());
     }
     server.subscribe(&topics, "firehose").unwrap();
     let task = serve(server);
@@ -250,9 +251,18 @@ async fn concurrent_publishers_lose_nothing() {
 }
 
 #[test]
-#[should_panic(expected = "close code that may be sent")]
-fn a_disconnect_code_that_cannot_be_sent_is_refused_when_configured() {
-    let _ = SlowConsumer::new(1024).policy(Policy::Disconnect(CloseCode::ABNORMAL));
+fn bad_settings_are_refused_when_configured_with_their_name() {
+    use hyperws::ConfigError;
+    let refused = SlowConsumer::new(1024, Policy::Disconnect(CloseCode::ABNORMAL)).unwrap_err();
+    assert!(refused.to_string().contains("close code that may be sent"), "{refused}");
+    assert!(matches!(
+        SlowConsumer::new(0, Policy::DropNewest),
+        Err(ConfigError::Zero(_))
+    ));
+    let refused = Topics::builder().max_subscriptions(0).build().unwrap_err();
+    assert!(refused.to_string().contains("max_subscriptions"), "{refused}");
+    let refused = Topics::builder().max_topic_len(0).build().unwrap_err();
+    assert!(refused.to_string().contains("max_topic_len"), "{refused}");
 }
 
 /// A socket cannot hold unbounded names or topics: both limits refuse with
@@ -260,7 +270,7 @@ fn a_disconnect_code_that_cannot_be_sent_is_refused_when_configured() {
 /// only the topics of the `Topics` that set them.
 #[tokio::test]
 async fn subscriptions_are_limited_in_name_length_and_count() {
-    let topics = Topics::builder().max_topic_len(5).max_subscriptions(2).build();
+    let topics = Topics::builder().max_topic_len(5).max_subscriptions(2).build().unwrap();
     let elsewhere = Topics::new();
     let (mut server, mut client) = pair(&Config::default());
     assert_eq!(

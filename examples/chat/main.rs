@@ -90,13 +90,14 @@ async fn main() -> std::io::Result<()> {
 /// The room's topics: in this process, or shared through Redis.
 fn topics(redis: Option<&str>) -> Topics {
     // A guest more than 1 MiB behind loses its oldest messages, and is told.
-    let builder = Topics::builder().slow_consumer(SlowConsumer::new(1 << 20).policy(Policy::DropOldest));
+    let builder =
+        Topics::builder().slow_consumer(SlowConsumer::new(1 << 20, Policy::DropOldest).expect("a valid budget"));
     match redis {
-        None => builder.build(),
+        None => builder.build().expect("valid topics"),
         #[cfg(feature = "redis")]
         Some(url) => {
             let broker = hyperws::topics::RedisBroker::new(url).expect("a redis:// URL");
-            builder.broker(broker).build()
+            builder.broker(broker).build().expect("valid topics")
         }
         #[cfg(not(feature = "redis"))]
         Some(_) => {

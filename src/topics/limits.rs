@@ -49,7 +49,7 @@ impl Limits {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use hyperws::topics::{SubscribeError, Topics};
-/// let topics = Topics::builder().max_topic_len(8).max_subscriptions(2).build();
+/// let topics = Topics::builder().max_topic_len(8).max_subscriptions(2).build().unwrap();
 /// let (mut server, _client) = hyperws::testing::pair(&hyperws::Config::default());
 /// let refused = server.subscribe(&topics, "much-too-long");
 /// assert_eq!(refused, Err(SubscribeError::TopicTooLong { len: 13, max: 8 }));

@@ -9,7 +9,7 @@ use std::task::Waker;
 use super::events::{EventQueue, TopicEvent};
 use super::Topic;
 use crate::proto::SharedMessage;
-use crate::CloseCode;
+use crate::{CloseCode, ConfigError};
 
 /// What a subscriber whose queued publications would pass its byte budget gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,13 @@ pub enum Policy {
     DropOldest,
 }
 
+impl Default for Policy {
+    /// Disconnect with 1008 (policy violation).
+    fn default() -> Self {
+        Self::Disconnect(CloseCode::POLICY)
+    }
+}
+
 /// A subscriber's byte budget and the [`Policy`] past it.
 ///
 /// The budget counts publications a socket has not yet taken into its write
@@ -35,9 +42,13 @@ pub enum Policy {
 ///
 /// ```
 /// use hyperws::topics::{Policy, SlowConsumer};
-/// let lenient = SlowConsumer::new(1 << 20).policy(Policy::DropOldest);
+/// let lenient = SlowConsumer::new(1 << 20, Policy::DropOldest)?;
 /// assert_eq!(lenient.budget(), 1 << 20);
 /// assert_eq!(SlowConsumer::default().budget(), 256 << 10);
+/// // Checked when configured: an empty budget, or a close code that may not be sent.
+/// assert!(SlowConsumer::new(0, Policy::DropNewest).is_err());
+/// assert!(SlowConsumer::new(1024, Policy::Disconnect(1006.into())).is_err());
+/// # Ok::<(), hyperws::ConfigError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SlowConsumer {
@@ -48,39 +59,33 @@ pub struct SlowConsumer {
 impl Default for SlowConsumer {
     /// 256 KiB, then disconnect with 1008.
     fn default() -> Self {
-        Self::new(256 << 10)
+        Self {
+            budget: 256 << 10,
+            policy: Policy::default(),
+        }
     }
 }
 
 impl SlowConsumer {
-    /// A budget of `bytes` (encoded frames), disconnecting past it.
+    /// A budget of `bytes` (encoded frames), and what happens past it.
     ///
-    /// # Panics
-    /// If `bytes` is 0: nothing could ever be delivered.
-    #[must_use]
-    pub const fn new(bytes: usize) -> Self {
-        assert!(bytes > 0, "a subscriber's budget must be at least one byte");
-        Self {
-            budget: bytes,
-            policy: Policy::Disconnect(CloseCode::POLICY),
+    /// # Errors
+    /// [`ConfigError::Zero`] if `bytes` is 0 (nothing could ever be
+    /// delivered); [`ConfigError::OutOfRange`] if a `Disconnect` code may
+    /// not be sent (1005, 1006, 1015, or one outside the ranges RFC 6455
+    /// §7.4 allows).
+    pub const fn new(bytes: usize, policy: Policy) -> Result<Self, ConfigError> {
+        if bytes == 0 {
+            return Err(ConfigError::Zero("a subscriber's budget (SlowConsumer::new)"));
         }
-    }
-
-    /// What happens past the budget.
-    ///
-    /// # Panics
-    /// If a `Disconnect` code may not be sent (1005, 1006, 1015, or one
-    /// outside the ranges RFC 6455 §7.4 allows).
-    #[must_use]
-    pub const fn policy(mut self, policy: Policy) -> Self {
         if let Policy::Disconnect(code) = policy {
-            assert!(
-                code.is_sendable(),
-                "a Disconnect policy needs a close code that may be sent"
-            );
+            if !code.is_sendable() {
+                return Err(ConfigError::OutOfRange(
+                    "a Disconnect policy needs a close code that may be sent (1000-4999, not 1005, 1006 or 1015)",
+                ));
+            }
         }
-        self.policy = policy;
-        self
+        Ok(Self { budget: bytes, policy })
     }
 
     /// The budget in bytes.

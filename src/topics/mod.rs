@@ -53,6 +53,7 @@ pub use self::redis::RedisBroker;
 use self::registry::Registry;
 pub use crate::proto::SharedMessage;
 use crate::proto::{Error, Message};
+use crate::ConfigError;
 
 /// A topic's name.
 pub type Topic = Arc<str>;
@@ -63,10 +64,11 @@ pub type Topic = Arc<str>;
 /// ```
 /// use hyperws::topics::{Policy, SlowConsumer, Topics};
 /// let topics = Topics::builder()
-///     .slow_consumer(SlowConsumer::new(64 << 10).policy(Policy::DropOldest))
-///     .build();
+///     .slow_consumer(SlowConsumer::new(64 << 10, Policy::DropOldest)?)
+///     .build()?;
 /// // Nobody listens yet: published to no one, and that is fine.
 /// assert_eq!(topics.publish("news", hyperws::Message::text("hello")).unwrap(), 0);
+/// # Ok::<(), hyperws::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct Topics(Arc<Inner>);
@@ -99,7 +101,7 @@ impl Topics {
     /// [`SlowConsumer`] (256 KiB, then disconnect with 1008).
     #[must_use]
     pub fn new() -> Self {
-        Self::builder().build()
+        Self::builder().start()
     }
 
     /// Chooses the broker and the subscribers' default budget and policy.
@@ -108,6 +110,7 @@ impl Topics {
         TopicsBuilder {
             broker: Box::new(InProcess),
             slow_consumer: SlowConsumer::default(),
+            invalid: None,
             limits: Limits::default(),
         }
     }
@@ -182,6 +185,8 @@ pub struct TopicsBuilder {
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
     limits: Limits,
+    /// The first invalid setting, reported by `build`.
+    invalid: Option<ConfigError>,
 }
 
 impl TopicsBuilder {
@@ -202,32 +207,43 @@ impl TopicsBuilder {
 
     /// The longest topic name a socket may subscribe to, in bytes (default
     /// 256); a longer one is refused with [`SubscribeError::TopicTooLong`].
-    ///
-    /// # Panics
-    /// If `bytes` is 0: no topic could be joined.
+    /// 0 (no topic could be joined) makes [`build`](Self::build) fail.
     #[must_use]
     pub fn max_topic_len(mut self, bytes: usize) -> Self {
-        assert!(bytes > 0, "max_topic_len must be at least 1 byte");
+        self.check_nonzero(bytes, "max_topic_len");
         self.limits.max_topic_len = bytes;
         self
     }
 
     /// The most topics of these `Topics` one socket may subscribe to
     /// (default 1024); one more is refused with
-    /// [`SubscribeError::TooManySubscriptions`].
-    ///
-    /// # Panics
-    /// If `count` is 0: no topic could be joined.
+    /// [`SubscribeError::TooManySubscriptions`]. 0 (no topic could be
+    /// joined) makes [`build`](Self::build) fail.
     #[must_use]
     pub fn max_subscriptions(mut self, count: usize) -> Self {
-        assert!(count > 0, "max_subscriptions must be at least 1");
+        self.check_nonzero(count, "max_subscriptions");
         self.limits.max_subscriptions = count;
         self
     }
 
     /// The topics, with the broker started.
-    #[must_use]
-    pub fn build(self) -> Topics {
+    ///
+    /// # Errors
+    /// The first invalid setting, named.
+    pub fn build(self) -> Result<Topics, ConfigError> {
+        match self.invalid {
+            Some(e) => Err(e),
+            None => Ok(self.start()),
+        }
+    }
+
+    fn check_nonzero(&mut self, value: usize, setting: &'static str) {
+        if value == 0 && self.invalid.is_none() {
+            self.invalid = Some(ConfigError::Zero(setting));
+        }
+    }
+
+    fn start(self) -> Topics {
         let inner = Arc::new(Inner {
             registry: Registry::default(),
             broker: self.broker,

@@ -49,9 +49,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// is sent (given up after about 10 seconds if Redis is unreachable).
 ///
 /// ```no_run
-/// # fn run() -> Result<(), redis::RedisError> {
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use hyperws::topics::{RedisBroker, Topics};
-/// let topics = Topics::builder().broker(RedisBroker::new("redis://127.0.0.1:6379")?).build();
+/// let topics = Topics::builder().broker(RedisBroker::new("redis://127.0.0.1:6379")?).build()?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -112,13 +112,16 @@ impl RedisBroker {
     /// How many publications may wait for Redis (default 4096); past it
     /// they are dropped, and other nodes report the gap.
     ///
-    /// # Panics
-    /// If `publications` is 0.
-    #[must_use]
-    pub fn queue(mut self, publications: usize) -> Self {
-        assert!(publications > 0, "the publication queue needs room for one");
+    /// # Errors
+    /// [`ConfigError::Zero`](crate::ConfigError::Zero) if `publications` is 0.
+    pub fn queue(mut self, publications: usize) -> Result<Self, crate::ConfigError> {
+        if publications == 0 {
+            return Err(crate::ConfigError::Zero(
+                "the Redis publication queue (RedisBroker::queue)",
+            ));
+        }
         self.queue = publications;
-        self
+        Ok(self)
     }
 }
 

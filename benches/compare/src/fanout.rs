@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
-use hyperws::topics::{SlowConsumer, Topics};
+use hyperws::topics::{Policy, SlowConsumer, Topics};
 use hyperws::{Message, WebSocket, WebSocketWriter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,7 +39,10 @@ pub async fn serve(mode: &str, size: usize, count: usize) {
     println!("LISTENING {}", listener.local_addr().unwrap());
     // Room for a whole run per subscriber: this measures speed, not policy.
     let budget = count * (size + 16);
-    let topics = Topics::builder().slow_consumer(SlowConsumer::new(budget)).build();
+    let topics = Topics::builder()
+        .slow_consumer(SlowConsumer::new(budget, Policy::default()).expect("a budget"))
+        .build()
+        .expect("valid topics");
     let writers: Writers = Rc::default();
     let config = hyperws::Config::builder().no_heartbeat().build().unwrap();
     loop {
