@@ -155,11 +155,7 @@ impl Validated {
         let upgraded = UpgradeFut {
             on_upgrade: self.on_upgrade,
             config: config.clone(),
-            agreed: Negotiated {
-                protocol: self.accept.protocol().cloned(),
-                #[cfg(feature = "deflate")]
-                deflate: self.accept.deflate().copied(),
-            },
+            agreed: self.accept.negotiated(),
             path: self.path,
             on_failed: FailedUpgradeHook::default(),
         };

@@ -24,7 +24,7 @@ pub mod tower;
 pub use crate::client::{connect, ClientBuilder, ClientStream, ConnectError, UrlError};
 pub use crate::config::{Config, ConfigBuilder, ConfigError};
 pub use crate::handshake::client::UpgradeError;
-pub use crate::handshake::Refusal;
+pub use crate::handshake::{Negotiated, Refusal};
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
 pub use crate::proto::close::{CloseCode, CloseFrame};
 #[cfg(feature = "deflate")]

@@ -19,7 +19,7 @@ mod error;
 pub use self::error::{ConnectError, UrlError};
 use crate::handshake::client as handshake;
 use crate::proto::random::os_seed;
-use crate::{Config, WebSocket};
+use crate::{Config, Role, WebSocket};
 
 /// How much of a refusal's body is kept in [`ConnectError::UnexpectedStatus`].
 const MAX_REFUSAL_BODY: usize = 64 << 10;
@@ -255,7 +255,7 @@ impl ClientBuilder {
         if let Some(deflate) = self.config.deflate() {
             extra.insert(
                 http::header::SEC_WEBSOCKET_EXTENSIONS,
-                handshake::deflate_offer(deflate),
+                handshake::offer_deflate(deflate),
             );
         }
         let request = handshake::request(uri, &key, &self.protocols, &extra).map(|()| Empty::<Bytes>::new());
@@ -275,7 +275,13 @@ impl ClientBuilder {
         let Ok(parts) = upgraded.downcast::<TokioIo<IO>>() else {
             unreachable!("hyper's upgraded IO is the stream the client gave it")
         };
-        let ws = WebSocket::client(parts.io.into_inner(), &parts.read_buf, &self.config, agreed);
+        let ws = WebSocket::from_negotiated(
+            parts.io.into_inner(),
+            &parts.read_buf,
+            Role::Client,
+            &self.config,
+            agreed,
+        );
         Ok((ws, response.map(|_| ())))
     }
 

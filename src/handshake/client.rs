@@ -7,8 +7,15 @@ use http::{Request, Response, StatusCode, Uri};
 
 use super::{accept_key, header_has_token, header_tokens, only_value, WEBSOCKET_VERSION};
 
+/// The `Sec-WebSocket-Extensions` value offering permessage-deflate with
+/// `config`'s settings: add it to [`request`]'s extra headers, then check
+/// the answer with [`verify_negotiated`].
 #[cfg(feature = "deflate")]
-pub(crate) use super::deflate::offer as deflate_offer;
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+#[must_use]
+pub fn offer_deflate(config: &crate::DeflateConfig) -> HeaderValue {
+    super::deflate::offer(config)
+}
 
 /// Why a server's answer to our upgrade request is not a valid handshake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,8 +141,12 @@ pub fn verify<B>(
 }
 
 /// [`verify`] for a request that offered permessage-deflate when `config`
-/// asks for it: the subprotocol and the extension's agreed parameters.
-pub(crate) fn verify_negotiated<B>(
+/// asks for it ([`offer_deflate`]): the subprotocol and the extension's
+/// agreed parameters, for [`WebSocket::from_negotiated`](crate::WebSocket::from_negotiated).
+///
+/// # Errors
+/// The first rule the response breaks.
+pub fn verify_negotiated<B>(
     response: &Response<B>,
     key: &HeaderValue,
     offered: &[HeaderValue],

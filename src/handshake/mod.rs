@@ -80,9 +80,13 @@ pub(crate) fn header_tokens<'a>(values: impl IntoIterator<Item = &'a HeaderValue
         .filter(|item| !item.is_empty())
 }
 
-/// What the opening handshake agreed besides the upgrade itself.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Negotiated {
+/// What the opening handshake agreed besides the upgrade itself: the
+/// subprotocol and permessage-deflate's parameters. A custom door gets it
+/// from [`server::Accept::negotiated`], a custom client from
+/// [`client::verify_negotiated`]; [`WebSocket::from_negotiated`](crate::WebSocket::from_negotiated)
+/// builds the socket with it, compression and `protocol()` included.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Negotiated {
     /// The subprotocol (RFC 6455 §1.9).
     pub(crate) protocol: Option<HeaderValue>,
     /// permessage-deflate (RFC 7692).
@@ -91,6 +95,20 @@ pub(crate) struct Negotiated {
 }
 
 impl Negotiated {
+    /// The subprotocol agreed, if any.
+    #[must_use]
+    pub fn protocol(&self) -> Option<&HeaderValue> {
+        self.protocol.as_ref()
+    }
+
+    /// The permessage-deflate parameters agreed, if any.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    #[must_use]
+    pub fn deflate(&self) -> Option<crate::DeflateParams> {
+        self.deflate
+    }
+
     /// `conn` set up as agreed, with `config`'s compression settings.
     #[cfg_attr(not(feature = "deflate"), allow(unused_variables, clippy::unused_self))]
     pub(crate) fn apply(&self, conn: crate::proto::Connection, config: &crate::Config) -> crate::proto::Connection {

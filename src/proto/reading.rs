@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
 use super::Connection;
 
@@ -57,8 +57,9 @@ impl Connection {
     /// [`handle_read`](Self::handle_read) with how many. Room is reserved
     /// for the frame in progress, plus room for a read that adapts to the
     /// sizes of recent reads (at most `Config::read_buffer_size`).
-    /// Append only: bytes already in it are not yet decoded.
-    pub fn read_buffer(&mut self) -> &mut BytesMut {
+    /// It can only be appended to (it is a [`BufMut`]): bytes already in
+    /// it are not yet decoded.
+    pub fn read_buffer(&mut self) -> impl BufMut + '_ {
         // Room for the frame in progress, growing with what has arrived (at
         // most doubling it, past a read's room): a header that declares
         // 16 MiB reserves it only as the bytes come. Between frames, room
@@ -110,7 +111,7 @@ impl Connection {
     /// Copies `bytes` in, as [`read_buffer`](Self::read_buffer) and
     /// [`handle_read`](Self::handle_read) would.
     pub fn handle_bytes(&mut self, bytes: &[u8], now: Instant) {
-        self.read_buffer().extend_from_slice(bytes);
+        self.read_buffer().put_slice(bytes);
         self.handle_read(bytes.len(), now);
     }
 }

@@ -238,7 +238,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             ready!(tokio_util::io::poll_read_buf(
                 Pin::new(&mut self.io),
                 cx,
-                self.conn.read_buffer()
+                &mut self.conn.read_buffer()
             ))
         } else {
             let mut probe = [0; PROBE_SIZE];

@@ -75,6 +75,45 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         }
     }
 
+    /// A socket set up as a handshake you ran yourself agreed — a custom
+    /// server door (see [`handshake::server`](crate::handshake::server)) or a
+    /// custom client transport (see [`handshake::client`](crate::handshake::client)):
+    /// `negotiated` gives it its subprotocol ([`protocol`](Self::protocol))
+    /// and permessage-deflate (with `config`'s compression settings, which
+    /// must be those the negotiation used). `read` holds bytes already read
+    /// past the handshake.
+    ///
+    /// ```
+    /// use http::Request;
+    /// use hyperws::handshake::server::{validate, RequestHead};
+    /// use hyperws::{Config, DeflateConfig, Role, WebSocket};
+    ///
+    /// let request = Request::get("/")
+    ///     .header("host", "example.com")
+    ///     .header("upgrade", "websocket")
+    ///     .header("connection", "Upgrade")
+    ///     .header("sec-websocket-version", "13")
+    ///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+    ///     .header("sec-websocket-extensions", "permessage-deflate")
+    ///     .body(())
+    ///     .unwrap();
+    /// let config = Config::builder().deflate(DeflateConfig::default()).build().unwrap();
+    /// let head = RequestHead::new(request.method(), request.version(), request.uri(), request.headers());
+    /// let mut accept = validate(&head).unwrap();
+    /// accept.negotiate_deflate(config.deflate());
+    /// let _response = accept.response::<()>(); // send it, then hand over the transport:
+    /// let (io, _peer) = tokio::io::duplex(1024);
+    /// let ws = WebSocket::from_negotiated(io, &[], Role::Server, &config, accept.negotiated());
+    /// assert!(ws.deflate().is_some());
+    /// ```
+    pub fn from_negotiated(io: IO, read: &[u8], role: Role, config: &Config, negotiated: Negotiated) -> Self {
+        let conn = negotiated.apply(Driver::<IO>::connection(role, config), config);
+        Self {
+            driver: Driver::new(io, conn, read, None),
+            protocol: negotiated.protocol,
+        }
+    }
+
     /// A server door's socket: `config`'s socket limits, its unmasked-frame
     /// setting and shutdown signal, and the subprotocol selected.
     pub(crate) fn server(io: IO, read: &[u8], config: &ServerConfig, agreed: Negotiated) -> Self {
@@ -104,15 +143,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     pub fn with_shutdown(mut self, shutdown: &crate::Shutdown) -> Self {
         self.driver.set_shutdown(shutdown.register());
         self
-    }
-
-    /// A client's socket, set up as the handshake agreed.
-    pub(crate) fn client(io: IO, read: &[u8], config: &Config, agreed: Negotiated) -> Self {
-        let conn = agreed.apply(Driver::<IO>::connection(Role::Client, config), config);
-        Self {
-            driver: Driver::new(io, conn, read, None),
-            protocol: agreed.protocol,
-        }
     }
 
     /// The subprotocol the handshake selected, if any.

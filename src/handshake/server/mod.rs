@@ -273,6 +273,17 @@ impl Accept {
         self.deflate.as_ref()
     }
 
+    /// What the response agrees to (subprotocol and permessage-deflate), for
+    /// [`WebSocket::from_negotiated`](crate::WebSocket::from_negotiated).
+    #[must_use]
+    pub fn negotiated(&self) -> super::Negotiated {
+        super::Negotiated {
+            protocol: self.protocol().cloned(),
+            #[cfg(feature = "deflate")]
+            deflate: self.deflate,
+        }
+    }
+
     /// The response that completes the handshake: `101 Switching Protocols`
     /// over HTTP/1.1, `200 OK` over HTTP/2 (RFC 8441 §5).
     ///

@@ -14,9 +14,10 @@ use super::*;
 fn transport_read(conn: &mut Connection, mut wire: &[u8], chunk: usize, now: Instant) -> (Vec<Message>, usize) {
     let (mut messages, mut reads) = (Vec::new(), 0);
     while !wire.is_empty() {
-        let buffer = conn.read_buffer();
-        let n = wire.len().min(chunk).min(buffer.capacity() - buffer.len());
+        let mut buffer = conn.read_buffer();
+        let n = wire.len().min(chunk).min(buffer.chunk_mut().len());
         buffer.put_slice(&wire[..n]);
+        drop(buffer);
         wire = &wire[n..];
         conn.handle_read(n, now);
         reads += 1;
