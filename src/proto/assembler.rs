@@ -8,7 +8,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::deflate::Inflater;
-use super::error::ProtocolError;
+use super::error::{ProtocolError, ReadError};
 use super::frame::{FrameHeader, OpCode, RSV1};
 use super::message::{Message, Utf8Bytes};
 use super::utf8::Utf8Validator;
@@ -26,8 +26,6 @@ pub(crate) enum Kind {
 pub(crate) struct Partial {
     kind: Kind,
     body: Body,
-    /// Bytes of the current frame already seen through [`Assembler::chunk`].
-    frame_seen: usize,
 }
 
 /// The message so far.
@@ -55,35 +53,34 @@ pub(crate) struct Sink<'a> {
 }
 
 impl Assembler {
-    /// Whether `header` is the common case, taken in one step by
-    /// [`single_frame`](Self::single_frame): an uncompressed text or binary
-    /// message in one frame, arriving between messages.
-    pub(crate) fn takes_single_frame(&self, header: &FrameHeader) -> bool {
+    /// Whether a data frame that arrived whole is a message by itself (the
+    /// common case): then [`one_frame_message`](Self::one_frame_message)
+    /// takes it without touching this state; any other frame is begun and
+    /// ended as one that came in pieces would be.
+    #[inline]
+    pub(crate) fn is_message_by_itself(&self, header: &FrameHeader) -> bool {
         header.fin
             && header.rsv == 0
             && matches!(self, Self::Idle)
             && matches!(header.opcode, OpCode::Text | OpCode::Binary)
     }
 
-    /// The message of a frame [`takes_single_frame`](Self::takes_single_frame)
-    /// accepted: no copy, and text validated once, by `Utf8Bytes`.
-    pub(crate) fn single_frame(
+    /// A message in one uncompressed frame, whether it arrived whole or in
+    /// pieces (whose text was checked as it came): the one path for it. No
+    /// copy; the size is checked here too, for a frame that arrived whole.
+    #[inline]
+    pub(crate) fn one_frame_message(
         opcode: OpCode,
         payload: Bytes,
         max_message_size: usize,
-    ) -> Result<Message, ProtocolError> {
+    ) -> Result<Message, ReadError> {
         if payload.len() > max_message_size {
-            return Err(ProtocolError::MessageTooLarge {
+            return Err(ReadError::Peer(ProtocolError::MessageTooLarge {
                 size: payload.len() as u64,
                 max: max_message_size,
-            });
+            }));
         }
-        let kind = if opcode == OpCode::Text {
-            Kind::Text(Utf8Validator::default())
-        } else {
-            Kind::Binary
-        };
-        finish(kind, payload)
+        finish(Kind::of(opcode), payload).map_err(ReadError::Peer)
     }
 
     /// Checks a data frame's header against the message it starts or
@@ -99,24 +96,10 @@ impl Assembler {
             },
             (_, Self::Receiving(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, Self::Idle) => {
-                let kind = if opcode == OpCode::Text {
-                    Kind::Text(Utf8Validator::default())
-                } else {
-                    Kind::Binary
-                };
                 // RFC 7692 §6: RSV1 on the first frame marks a compressed message
                 // (the decoder allowed it only where it was negotiated).
                 let compressed = header.rsv & RSV1 != 0;
-                let body = if compressed {
-                    Body::Inflated(Vec::new())
-                } else {
-                    Body::Plain(BytesMut::new())
-                };
-                *self = Self::Receiving(Partial {
-                    kind,
-                    body,
-                    frame_seen: 0,
-                });
+                *self = Self::Receiving(Partial::new(opcode, compressed));
                 if compressed {
                     return Ok(());
                 }
@@ -134,115 +117,133 @@ impl Assembler {
     }
 
     /// Sees payload of the current frame before the frame is complete.
-    pub(crate) fn chunk(&mut self, chunk: &[u8], sink: Sink<'_>) -> Result<(), ProtocolError> {
-        if let Self::Receiving(partial) = self {
-            partial.see(chunk, sink)?;
+    pub(crate) fn chunk(&mut self, chunk: &[u8], sink: Sink<'_>) -> Result<(), ReadError> {
+        match self {
+            Self::Receiving(partial) => partial.see(chunk, sink),
+            Self::Idle => Err(ReadError::broken("payload reported with no message begun")),
         }
-        Ok(())
     }
 
-    /// Takes a complete data frame; returns the message it completes, if any.
+    /// Takes a complete data frame, of which the decoder already reported
+    /// the first `reported` bytes through [`chunk`](Self::chunk); returns
+    /// the message it completes, if any.
     pub(crate) fn end_frame(
         &mut self,
         fin: bool,
         payload: Bytes,
-        mut sink: Sink<'_>,
-    ) -> Result<Option<Message>, ProtocolError> {
+        reported: usize,
+        sink: Sink<'_>,
+    ) -> Result<Option<Message>, ReadError> {
         let Self::Receiving(partial) = self else {
-            return Err(ProtocolError::UnexpectedContinuation); // begin_frame always comes first
+            return Err(ReadError::broken("a data frame ended with no message begun"));
         };
-        let whole = match &partial.body {
-            Body::Plain(fragments) if fin && fragments.is_empty() && partial.frame_seen == 0 => {
-                // The common case: a message in one frame, seen whole. No
-                // copy, and text is validated once, by `Utf8Bytes`.
-                let kind = partial.kind;
+        let whole = match &mut partial.body {
+            Body::Plain(fragments) if fin && fragments.is_empty() => {
+                let opcode = partial.kind.opcode();
                 *self = Self::Idle;
-                return finish(kind, payload).map(Some);
+                return Self::one_frame_message(opcode, payload, sink.max_message_size).map(Some);
             }
-            Body::Plain(_) => partial.end_plain_frame(fin, &payload)?,
-            Body::Inflated(_) => {
-                partial.see(&payload[partial.frame_seen..], sink.reborrow())?;
-                partial.frame_seen = 0;
+            Body::Plain(fragments) => {
+                check_text(&mut partial.kind, &payload[reported..])?;
+                fragments.extend_from_slice(&payload);
                 if !fin {
                     return Ok(None);
                 }
-                partial.finish_inflating(sink)?
+                std::mem::take(fragments).freeze()
+            }
+            Body::Inflated(so_far) => {
+                let inflater = inflater(sink.inflater)?;
+                inflate_into(&mut partial.kind, so_far, |out| {
+                    inflater.inflate(&payload[reported..], out, sink.max_message_size)
+                })?;
+                if !fin {
+                    return Ok(None);
+                }
+                inflate_into(&mut partial.kind, so_far, |out| {
+                    inflater.finish_message(out, sink.max_message_size)
+                })?;
+                Bytes::from(std::mem::take(so_far))
             }
         };
-        let Some(whole) = whole else { return Ok(None) };
         let kind = partial.kind;
         *self = Self::Idle;
-        if let Kind::Text(validator) = kind {
-            validator.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-        }
-        finish(kind, whole).map(Some)
+        finish(kind, whole).map(Some).map_err(ReadError::from)
     }
 }
 
-impl Sink<'_> {
-    fn reborrow(&mut self) -> Sink<'_> {
-        Sink {
-            max_message_size: self.max_message_size,
-            inflater: self.inflater.as_deref_mut(),
+impl Kind {
+    #[inline]
+    fn of(opcode: OpCode) -> Self {
+        if opcode == OpCode::Text {
+            Self::Text(Utf8Validator::default())
+        } else {
+            Self::Binary
+        }
+    }
+
+    fn opcode(self) -> OpCode {
+        match self {
+            Self::Text(_) => OpCode::Text,
+            Self::Binary => OpCode::Binary,
         }
     }
 }
 
 impl Partial {
+    fn new(opcode: OpCode, compressed: bool) -> Self {
+        let kind = Kind::of(opcode);
+        let body = if compressed {
+            Body::Inflated(Vec::new())
+        } else {
+            Body::Plain(BytesMut::new())
+        };
+        Self { kind, body }
+    }
+
     /// Sees (and, when compressed, inflates) the next piece of payload.
-    fn see(&mut self, bytes: &[u8], sink: Sink<'_>) -> Result<(), ProtocolError> {
-        self.frame_seen += bytes.len();
-        let fresh = match &mut self.body {
-            Body::Plain(_) => bytes,
+    fn see(&mut self, bytes: &[u8], sink: Sink<'_>) -> Result<(), ReadError> {
+        match &mut self.body {
+            Body::Plain(_) => check_text(&mut self.kind, bytes),
             Body::Inflated(so_far) => {
-                let before = so_far.len();
-                let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
-                inflater.inflate(bytes, so_far, sink.max_message_size)?;
-                &so_far[before..]
+                let inflater = inflater(sink.inflater)?;
+                inflate_into(&mut self.kind, so_far, |out| {
+                    inflater.inflate(bytes, out, sink.max_message_size)
+                })
             }
-        };
-        check_text(&mut self.kind, fresh)
-    }
-
-    /// Ends a frame of an uncompressed fragmented message: the message, if
-    /// this frame was its last.
-    fn end_plain_frame(&mut self, fin: bool, payload: &Bytes) -> Result<Option<Bytes>, ProtocolError> {
-        check_text(&mut self.kind, &payload[self.frame_seen..])?;
-        self.frame_seen = 0;
-        let Body::Plain(fragments) = &mut self.body else {
-            return Ok(None);
-        };
-        if fin && fragments.is_empty() {
-            return Ok(Some(payload.clone()));
         }
-        fragments.extend_from_slice(payload);
-        Ok(fin.then(|| std::mem::take(fragments).freeze()))
     }
+}
 
-    /// Ends a compressed message: its inflated whole.
-    fn finish_inflating(&mut self, sink: Sink<'_>) -> Result<Option<Bytes>, ProtocolError> {
-        let Body::Inflated(so_far) = &mut self.body else {
-            return Ok(None);
-        };
-        let before = so_far.len();
-        let inflater = sink.inflater.ok_or(ProtocolError::ReservedBits)?;
-        inflater.finish_message(so_far, sink.max_message_size)?;
-        check_text(&mut self.kind, &so_far[before..])?;
-        Ok(Some(Bytes::from(std::mem::take(so_far))))
-    }
+/// The inflater of a compressed message: the decoder lets RSV1 through only
+/// where permessage-deflate was agreed, so there is always one.
+fn inflater(inflater: Option<&mut Inflater>) -> Result<&mut Inflater, ReadError> {
+    inflater.ok_or_else(|| ReadError::broken("a compressed message without an inflater"))
+}
+
+/// Inflates into `so_far` with `inflate`, and checks what came out as text.
+fn inflate_into(
+    kind: &mut Kind,
+    so_far: &mut Vec<u8>,
+    inflate: impl FnOnce(&mut Vec<u8>) -> Result<(), ProtocolError>,
+) -> Result<(), ReadError> {
+    let before = so_far.len();
+    inflate(so_far)?;
+    check_text(kind, &so_far[before..])
 }
 
 /// RFC 6455 §8.1: "When an endpoint is to interpret a byte stream as UTF-8
 /// but finds that the byte stream is not, in fact, a valid UTF-8 stream,
 /// that endpoint MUST _Fail the WebSocket Connection_"; checked as the
 /// bytes arrive.
-fn check_text(kind: &mut Kind, bytes: &[u8]) -> Result<(), ProtocolError> {
+fn check_text(kind: &mut Kind, bytes: &[u8]) -> Result<(), ReadError> {
     match kind {
-        Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8),
+        Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8.into()),
         Kind::Binary => Ok(()),
     }
 }
 
+/// The message: text validated whole (the pieces were checked as they came,
+/// to fail fast; this is the check `Utf8Bytes` itself makes).
 fn finish(kind: Kind, payload: Bytes) -> Result<Message, ProtocolError> {
     match kind {
         Kind::Binary => Ok(Message::Binary(payload)),

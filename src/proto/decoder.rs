@@ -22,8 +22,10 @@ pub(crate) enum Decoded<'a> {
     Header(FrameHeader),
     /// More unmasked payload of the data frame whose header came last.
     Chunk(&'a [u8]),
-    /// The rest of the frame whose header came last, now whole; its payload
-    /// is a slice of the read buffer, not a copy.
+    /// The frame whose header came last, now whole: its payload is a slice
+    /// of the read buffer, not a copy. How much of it went out as chunks
+    /// first is [`FrameDecoder::reported`]: the decoder alone counts that
+    /// (kept beside the variant, not in it, which keeps every step small).
     Frame(FrameHeader, Bytes),
     /// A frame that arrived whole at once: its header (checked here, but
     /// not yet by the connection) and payload together, in one step.
@@ -57,6 +59,8 @@ pub(crate) struct FrameDecoder {
     state: State,
     /// The payload length of the last whole frame: the likely size of the next.
     last_len: usize,
+    /// How much of the last `Frame` was reported as chunks before it.
+    reported: usize,
 }
 
 impl FrameDecoder {
@@ -68,6 +72,7 @@ impl FrameDecoder {
             compression: false,
             state: State::Header,
             last_len: 0,
+            reported: 0,
         }
     }
 
@@ -88,6 +93,11 @@ impl FrameDecoder {
             State::Payload { len, .. } => len.saturating_sub(buffered),
             State::Header | State::Skipping { .. } => 0,
         }
+    }
+
+    /// How much of the last `Decoded::Frame` was reported as chunks before it.
+    pub(crate) fn reported(&self) -> usize {
+        self.reported
     }
 
     /// The payload length of the last whole frame (0 before any).
@@ -174,6 +184,8 @@ impl FrameDecoder {
         if arrived == len {
             self.state = State::Header;
             self.last_len = len;
+            // Every unmasked byte of a data frame went out as a chunk.
+            self.reported = if header.opcode.is_control() { 0 } else { unmasked };
             return Some(Decoded::Frame(header, buf.split_to(len).freeze()));
         }
         self.state = State::Payload {

@@ -182,6 +182,9 @@ pub enum Error {
     /// A message this side tried to send was invalid; nothing was sent and
     /// the connection is still usable.
     InvalidMessage(SendError),
+    /// hyperws broke one of its own invariants (a bug: please report it,
+    /// with what it names). The peer was sent 1011, not blamed with 1002.
+    Internal(&'static str),
 }
 
 impl Error {
@@ -236,6 +239,7 @@ impl Error {
             Self::Io(e) => Self::Io(e.kind().into()),
             Self::Closed => Self::Closed,
             Self::InvalidMessage(e) => Self::InvalidMessage(e.clone()),
+            Self::Internal(what) => Self::Internal(what),
         }
     }
 }
@@ -255,6 +259,7 @@ impl fmt::Display for Error {
             Self::Io(e) => write!(f, "the WebSocket's transport failed: {e}"),
             Self::Closed => f.write_str("the WebSocket is closed; nothing more can be sent"),
             Self::InvalidMessage(e) => write!(f, "this message cannot be sent: {e}"),
+            Self::Internal(what) => write!(f, "hyperws broke its own invariant ({what}); closed with 1011"),
         }
     }
 }
@@ -279,5 +284,28 @@ impl From<ProtocolError> for Error {
 impl From<SendError> for Error {
     fn from(e: SendError) -> Self {
         Self::InvalidMessage(e)
+    }
+}
+
+/// Why reading failed: the peer broke the protocol, or we broke our own
+/// invariant (which must never be reported as the peer's fault).
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    Peer(ProtocolError),
+    Internal(&'static str),
+}
+
+impl From<ProtocolError> for ReadError {
+    fn from(e: ProtocolError) -> Self {
+        Self::Peer(e)
+    }
+}
+
+impl ReadError {
+    /// One of this crate's invariants is broken: loud in debug builds (the
+    /// tests and fuzzers), a 1011 close in release.
+    pub(crate) fn broken(what: &'static str) -> Self {
+        debug_assert!(false, "hyperws invariant broken: {what}");
+        Self::Internal(what)
     }
 }

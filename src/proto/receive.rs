@@ -11,7 +11,7 @@ use super::close::{CloseCode, CloseFrame};
 use super::connection::Connection;
 use super::decoder::Decoded;
 use super::deflate::PerMessageDeflate;
-use super::error::{Error, ProtocolError};
+use super::error::{Error, ProtocolError, ReadError};
 use super::frame::{FrameHeader, OpCode};
 use super::heartbeat::Beat;
 use super::message::Message;
@@ -50,9 +50,13 @@ impl Connection {
         let max_message_size = self.limits.max_message_size;
         let outcome = match self.decoder.decode(&mut self.input) {
             Ok(None) => return Step::NeedMore,
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
             Ok(Some(Decoded::Header(header))) if header.opcode.is_control() => Ok(None),
-            Ok(Some(Decoded::Header(header))) => self.assembler.begin_frame(&header, max_message_size).map(|()| None),
+            Ok(Some(Decoded::Header(header))) => self
+                .assembler
+                .begin_frame(&header, max_message_size)
+                .map(|()| None)
+                .map_err(ReadError::from),
             Ok(Some(Decoded::Chunk(chunk))) => {
                 let sink = Sink {
                     max_message_size,
@@ -60,18 +64,21 @@ impl Connection {
                 };
                 self.assembler.chunk(chunk, sink).map(|()| None)
             }
-            Ok(Some(Decoded::Frame(header, payload))) => self.on_frame(header, payload, now),
-            Ok(Some(Decoded::Whole(header, payload))) if header.opcode.is_control() => {
-                self.on_frame(header, payload, now)
+            Ok(Some(Decoded::Frame(header, payload))) => {
+                let reported = self.decoder.reported();
+                self.on_frame(header, payload, reported, now)
             }
-            Ok(Some(Decoded::Whole(header, payload))) if self.assembler.takes_single_frame(&header) => {
-                Assembler::single_frame(header.opcode, payload, max_message_size)
+            Ok(Some(Decoded::Whole(header, payload))) if header.opcode.is_control() => {
+                self.on_frame(header, payload, 0, now)
+            }
+            Ok(Some(Decoded::Whole(header, payload))) if self.assembler.is_message_by_itself(&header) => {
+                Assembler::one_frame_message(header.opcode, payload, max_message_size)
                     .map(|message| self.on_data_message(message, now))
             }
-            Ok(Some(Decoded::Whole(header, payload))) => self
-                .assembler
-                .begin_frame(&header, max_message_size)
-                .and_then(|()| self.on_frame(header, payload, now)),
+            Ok(Some(Decoded::Whole(header, payload))) => match self.assembler.begin_frame(&header, max_message_size) {
+                Ok(()) => self.on_frame(header, payload, 0, now),
+                Err(e) => Err(e.into()),
+            },
         };
         match outcome {
             Ok(Some(message)) => Step::Message(message),
@@ -84,15 +91,17 @@ impl Connection {
         }
     }
 
-    /// Returns the message a whole frame completes, if it is to be delivered.
+    /// Returns the message a whole frame completes, if it is to be
+    /// delivered; `reported` of its bytes were already seen as chunks.
     fn on_frame(
         &mut self,
         header: FrameHeader,
         payload: Bytes,
+        reported: usize,
         now: Instant,
-    ) -> Result<Option<Message>, ProtocolError> {
+    ) -> Result<Option<Message>, ReadError> {
         let message = match header.opcode {
-            OpCode::Close => return self.on_close(&payload, now),
+            OpCode::Close => return Ok(self.on_close(&payload, now)?),
             OpCode::Ping => {
                 // RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint
                 // MUST send a Pong frame in response, unless it already
@@ -111,7 +120,7 @@ impl Connection {
                 };
                 return Ok(self
                     .assembler
-                    .end_frame(header.fin, payload, sink)?
+                    .end_frame(header.fin, payload, reported, sink)?
                     .and_then(|message| self.on_data_message(message, now)));
             }
         };
@@ -145,7 +154,8 @@ impl Connection {
     /// RFC 6455 §7.1.7, "_Fail the WebSocket Connection_": send a close with
     /// the fault's code (unless a close was already sent), then wait for the
     /// peer's reply. Failing again, on input we cannot parse, only drains.
-    fn fail(&mut self, error: ProtocolError, now: Instant) {
+    /// Our own broken invariant is closed with 1011 and reported as ours.
+    pub(super) fn fail(&mut self, error: ReadError, now: Instant) {
         // The broken message is abandoned; later frames start afresh.
         if matches!(self.assembler, Assembler::Receiving(_)) {
             if let Some(deflate) = &mut self.deflate {
@@ -153,8 +163,12 @@ impl Connection {
             }
         }
         self.assembler = Assembler::Idle;
-        self.send_close_for(error.close_code(), now);
-        self.fault.record(Error::Protocol(error));
+        let (code, fault) = match error {
+            ReadError::Peer(e) => (e.close_code(), Error::Protocol(e)),
+            ReadError::Internal(what) => (CloseCode::ERROR, Error::Internal(what)),
+        };
+        self.send_close_for(code, now);
+        self.fault.record(fault);
     }
 
     fn send_close_for(&mut self, code: CloseCode, now: Instant) {

@@ -105,3 +105,27 @@ fn a_server_frame_must_not_be_masked() {
         Err(ProtocolError::MaskedFrame)
     );
 }
+
+/// Our own bug is not the peer's protocol error: it is closed with 1011
+/// and reported as `Error::Internal`.
+#[test]
+fn our_broken_invariant_closes_with_1011_and_is_reported_as_ours() {
+    use super::super::error::{Error, ReadError};
+    let now = Instant::now();
+    let mut server = Connection::new(Role::Server, &Config::default(), now);
+    server.fail(ReadError::Internal("a test's broken invariant"), now);
+    assert_eq!(close_sent_by(&mut server).unwrap().code, CloseCode::ERROR);
+    server.handle_eof();
+    match server.poll_end() {
+        Some(Err(Error::Internal(what))) => assert_eq!(what, "a test's broken invariant"),
+        other => panic!("expected our own fault, got {other:?}"),
+    }
+}
+
+/// In debug builds (tests, fuzzing) a broken invariant is loud.
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "hyperws invariant broken: on purpose")]
+fn a_broken_invariant_panics_in_debug_builds() {
+    let _ = super::super::error::ReadError::broken("on purpose");
+}
