@@ -15,8 +15,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 mod error;
+mod target;
+#[cfg(feature = "rustls")]
+mod tls;
 
 pub use self::error::{ConnectError, UrlError};
+use self::target::Target;
 use crate::handshake::client as handshake;
 use crate::proto::random::os_seed;
 use crate::{Config, Role, WebSocket};
@@ -308,36 +312,6 @@ impl ClientBuilder {
     }
 }
 
-/// Where to connect, read from the URL.
-struct Target {
-    uri: Uri,
-    secure: bool,
-    /// Without the brackets of an IPv6 literal.
-    host: String,
-    port: u16,
-}
-
-impl Target {
-    fn parse(url: &str) -> Result<Self, ConnectError> {
-        let invalid = ConnectError::InvalidUrl;
-        let uri: Uri = url.parse().map_err(|_| invalid(UrlError::Malformed))?;
-        let secure = match uri.scheme_str() {
-            Some("ws") => false,
-            Some("wss") => true,
-            _ => return Err(invalid(UrlError::UnsupportedScheme)),
-        };
-        let host = uri.host().ok_or(invalid(UrlError::MissingHost))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        Ok(Self {
-            uri,
-            secure,
-            host,
-            port,
-        })
-    }
-}
-
 /// A refusal, with up to 64 KiB of its body kept for the caller.
 async fn refusal(response: Response<hyper::body::Incoming>) -> ConnectError {
     let (parts, body) = response.into_parts();
@@ -354,52 +328,4 @@ fn random_bytes() -> [u8; 16] {
     bytes[..8].copy_from_slice(&os_seed().to_ne_bytes());
     bytes[8..].copy_from_slice(&os_seed().to_ne_bytes());
     bytes
-}
-
-#[cfg(feature = "rustls")]
-mod tls {
-    use std::io;
-    use std::sync::{Arc, OnceLock};
-
-    use rustls::crypto::CryptoProvider;
-    use rustls::{ClientConfig, RootCertStore};
-
-    /// The webpki roots and ALPN `http/1.1`, built once, with the process's
-    /// default crypto provider if the application installed one, else the
-    /// one a feature of ours names. Never rustls's guess from its crate
-    /// features, which fails (and makes other crates' rustls use panic)
-    /// when two providers are compiled in.
-    pub(super) fn default_config() -> io::Result<Arc<ClientConfig>> {
-        static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-        if let Some(config) = CONFIG.get() {
-            return Ok(Arc::clone(config));
-        }
-        let provider = provider().ok_or_else(|| {
-            io::Error::other(
-                "no rustls crypto provider: install one for the process \
-                 (`rustls::crypto::CryptoProvider::install_default`) or enable \
-                 hyperws's `rustls-ring` or `rustls-aws-lc-rs` feature",
-            )
-        })?;
-        let roots: RootCertStore = webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect();
-        let mut config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(io::Error::other)?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Arc::clone(CONFIG.get_or_init(|| Arc::new(config))))
-    }
-
-    fn provider() -> Option<Arc<CryptoProvider>> {
-        if let Some(installed) = CryptoProvider::get_default() {
-            return Some(Arc::clone(installed));
-        }
-        #[cfg(feature = "rustls-aws-lc-rs")]
-        return Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-        #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
-        return Some(Arc::new(rustls::crypto::ring::default_provider()));
-        #[allow(unreachable_code)]
-        None
-    }
 }

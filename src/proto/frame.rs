@@ -149,34 +149,11 @@ impl FrameHeader {
         let opcode = OpCode::from_u8(raw_opcode).ok_or(ProtocolError::ReservedOpcode(raw_opcode))?;
         let short_len = second & LEN_BITS;
         if opcode.is_control() {
-            // RFC 6455 §5.5: "Control frames themselves MUST NOT be fragmented."
-            if !fin {
-                return Err(ProtocolError::FragmentedControlFrame);
-            }
-            // RFC 6455 §5.5: control frames "MUST have a payload length of 125 bytes or less".
-            if usize::from(short_len) > MAX_CONTROL_PAYLOAD {
-                return Err(ProtocolError::ControlFrameTooLarge);
-            }
+            check_control(fin, short_len)?;
         }
-        let (payload_len, mut pos) = match short_len {
-            LEN_16 => match buf.get(2..4) {
-                Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
-                _ => return Ok(None),
-            },
-            LEN_64 => match buf.get(2..10).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
-                // RFC 6455 §5.2: "the most significant bit MUST be 0".
-                Some(bytes) if bytes[0] & 0x80 != 0 => return Err(ProtocolError::InvalidLength),
-                Some(bytes) => (u64::from_be_bytes(bytes), 10),
-                None => return Ok(None),
-            },
-            len => (u64::from(len), 2),
+        let Some((payload_len, mut pos)) = payload_len(buf, short_len)? else {
+            return Ok(None);
         };
-        // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode
-        // the length, for example, the length of a 124-byte-long string
-        // can't be encoded as the sequence 126, 0, 124."
-        if (pos == 4 && payload_len < 126) || (pos == 10 && payload_len <= 0xFFFF) {
-            return Err(non_minimal(payload_len));
-        }
         let mask = if second & MASK_BIT == 0 {
             None
         } else {
@@ -242,6 +219,46 @@ impl FrameHeader {
         }
         pos
     }
+}
+
+/// The rules a control frame's first two bytes carry.
+#[inline]
+fn check_control(fin: bool, short_len: u8) -> Result<(), ProtocolError> {
+    // RFC 6455 §5.5: "Control frames themselves MUST NOT be fragmented."
+    if !fin {
+        return Err(ProtocolError::FragmentedControlFrame);
+    }
+    // RFC 6455 §5.5: control frames "MUST have a payload length of 125 bytes or less".
+    if usize::from(short_len) > MAX_CONTROL_PAYLOAD {
+        return Err(ProtocolError::ControlFrameTooLarge);
+    }
+    Ok(())
+}
+
+/// The payload length and where the bytes after it start; `None` until the
+/// extended length has arrived.
+#[inline]
+fn payload_len(buf: &[u8], short_len: u8) -> Result<Option<(u64, usize)>, ProtocolError> {
+    let (len, pos) = match short_len {
+        LEN_16 => match buf.get(2..4) {
+            Some(&[a, b]) => (u64::from(u16::from_be_bytes([a, b])), 4),
+            _ => return Ok(None),
+        },
+        LEN_64 => match buf.get(2..10).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
+            // RFC 6455 §5.2: "the most significant bit MUST be 0".
+            Some(bytes) if bytes[0] & 0x80 != 0 => return Err(ProtocolError::InvalidLength),
+            Some(bytes) => (u64::from_be_bytes(bytes), 10),
+            None => return Ok(None),
+        },
+        len => (u64::from(len), 2),
+    };
+    // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode
+    // the length, for example, the length of a 124-byte-long string
+    // can't be encoded as the sequence 126, 0, 124."
+    if (pos == 4 && len < 126) || (pos == 10 && len <= 0xFFFF) {
+        return Err(non_minimal(len));
+    }
+    Ok(Some((len, pos)))
 }
 
 /// Kept out of line: [`FrameHeader::parse`] is the decoder's hottest code.

@@ -108,33 +108,9 @@ enum ProtocolChoice {
 /// ```
 pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
     let headers = head.headers;
-    let accept = match head.version {
-        // RFC 8441 §4: an extended CONNECT with `:protocol = websocket`, no key.
-        Version::HTTP_2 => {
-            if head.method != Method::CONNECT {
-                return Err(HandshakeError::MethodNotConnect);
-            }
-            if !head.protocol.is_some_and(|p| p.eq_ignore_ascii_case("websocket")) {
-                return Err(HandshakeError::MissingProtocolPseudoHeader);
-            }
-            None
-        }
-        Version::HTTP_11 => {
-            if head.method != Method::GET {
-                return Err(HandshakeError::MethodNotGet);
-            }
-            if !header_has_token(headers, &header::UPGRADE, "websocket") {
-                return Err(HandshakeError::MissingUpgradeWebSocket);
-            }
-            if !header_has_token(headers, &header::CONNECTION, "upgrade") {
-                return Err(HandshakeError::MissingConnectionUpgrade);
-            }
-            // RFC 6455 §4.1: "The request MUST contain a |Host| header field".
-            if !headers.contains_key(header::HOST) {
-                return Err(HandshakeError::MissingHost);
-            }
-            Some(())
-        }
+    let wants_key = match head.version {
+        Version::HTTP_2 => check_h2(head)?,
+        Version::HTTP_11 => check_h1(head)?,
         _ => return Err(HandshakeError::HttpVersionNotSupported),
     };
     // RFC 6455 §11.3.5: it "MUST NOT appear more than once in an HTTP request".
@@ -143,12 +119,9 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
     {
         return Err(HandshakeError::UnsupportedVersion);
     }
-    let accept = match accept {
-        Some(()) => Some(accept_header(headers)?),
-        None => None,
-    };
+    let key_answer = if wants_key { Some(accept_header(headers)?) } else { None };
     Ok(Accept {
-        key_answer: accept,
+        key_answer,
         origin: headers.get(header::ORIGIN).cloned(),
         authority: head.authority().map(str::to_owned),
         requested_protocols: header_tokens(headers.get_all(header::SEC_WEBSOCKET_PROTOCOL))
@@ -164,6 +137,38 @@ pub fn validate(head: &RequestHead<'_>) -> Result<Accept, HandshakeError> {
         #[cfg(feature = "deflate")]
         deflate: None,
     })
+}
+
+/// RFC 8441 §4: an extended CONNECT with `:protocol = websocket`; no key
+/// to answer (returns `false`).
+fn check_h2(head: &RequestHead<'_>) -> Result<bool, HandshakeError> {
+    if head.method != Method::CONNECT {
+        return Err(HandshakeError::MethodNotConnect);
+    }
+    if !head.protocol.is_some_and(|p| p.eq_ignore_ascii_case("websocket")) {
+        return Err(HandshakeError::MissingProtocolPseudoHeader);
+    }
+    Ok(false)
+}
+
+/// RFC 6455 §4.2.1: a `GET` with `Upgrade: websocket`, `Connection:
+/// upgrade` and a `Host`; its key is to be answered (returns `true`).
+fn check_h1(head: &RequestHead<'_>) -> Result<bool, HandshakeError> {
+    let headers = head.headers;
+    if head.method != Method::GET {
+        return Err(HandshakeError::MethodNotGet);
+    }
+    if !header_has_token(headers, &header::UPGRADE, "websocket") {
+        return Err(HandshakeError::MissingUpgradeWebSocket);
+    }
+    if !header_has_token(headers, &header::CONNECTION, "upgrade") {
+        return Err(HandshakeError::MissingConnectionUpgrade);
+    }
+    // RFC 6455 §4.1: "The request MUST contain a |Host| header field".
+    if !headers.contains_key(header::HOST) {
+        return Err(HandshakeError::MissingHost);
+    }
+    Ok(true)
 }
 
 /// Standard base64 that ignores the padding bits of the last character.
