@@ -1,6 +1,7 @@
 //! After the 101: every door runs a socket's handler through
-//! [`run_handler`], so what happens after the handshake is the same
-//! whichever door accepted it.
+//! [`run_handler`] (by way of `UpgradeFut::run`), so what happens after the
+//! handshake is the same whichever door accepted it. It knows the upgrade
+//! only as a future of the socket, so it imports no door.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -8,18 +9,21 @@ use std::task::Poll;
 
 use tracing::Instrument;
 
-use crate::{UpgradeFut, WebSocket};
+use crate::WebSocket;
 
 /// Runs a server door's handler once the upgrade completes, inside a span
 /// naming the peer, path and subprotocol. A failed upgrade is logged and
 /// goes to `on_failed`; a handler that panics is logged and its socket is
 /// closed with 1011, and the panic goes no further.
-pub(crate) async fn run_handler<H, Fut>(upgraded: UpgradeFut, handler: H, on_failed: impl FnOnce(hyper::Error))
-where
+pub(crate) async fn run_handler<H, Fut>(
+    upgraded: impl Future<Output = Result<WebSocket, hyper::Error>>,
+    path: Box<str>,
+    handler: H,
+    on_failed: impl FnOnce(hyper::Error),
+) where
     H: FnOnce(WebSocket) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let path = upgraded.path.clone();
     let ws = match upgraded.await {
         Ok(ws) => ws,
         Err(e) => {

@@ -207,7 +207,7 @@ pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
     config: ServerConfig,
     agreed: Negotiated,
-    pub(crate) path: Box<str>,
+    path: Box<str>,
     on_failed: FailedUpgradeHook,
 }
 
@@ -237,7 +237,18 @@ impl UpgradeFut {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_failed = std::mem::take(&mut self.on_failed);
-        tokio::spawn(run_handler(self, handler, move |e| on_failed.call(e)));
+        tokio::spawn(self.run(handler, move |e| on_failed.call(e)));
+    }
+
+    /// Runs `handler` on the socket once upgraded, as every door does
+    /// (see [`run_handler`]); a failed upgrade goes to `on_failed`.
+    pub(crate) fn run<H, Fut>(self, handler: H, on_failed: impl FnOnce(hyper::Error)) -> impl Future<Output = ()>
+    where
+        H: FnOnce(WebSocket) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let path = self.path.clone();
+        run_handler(self, path, handler, on_failed)
     }
 
     /// Calls `callback` if the connection cannot be taken over after the

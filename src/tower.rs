@@ -38,7 +38,6 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::handler::run_handler;
 use crate::handshake::Refusal;
 use crate::hyper::{head_of, Validated};
 use crate::{ServerConfig, WebSocket};
@@ -267,7 +266,7 @@ fn answer<H: WebSocketHandler, B: Default + From<String>>(
                     hook(e);
                 }
             };
-            tokio::spawn(run_handler(upgraded, move |ws| handler.call(ws), on_failed));
+            tokio::spawn(upgraded.run(move |ws| handler.call(ws), on_failed));
             response
         }
         Err(refused) => refused.to_response(),

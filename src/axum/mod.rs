@@ -21,6 +21,11 @@
 //!   axum's (the same variants, constructors and accessors), not axum's
 //!   values: an app that builds messages with `axum::extract::ws::Message`
 //!   elsewhere converts them;
+//! - a setter given a bad value (`max_message_size(0)`) cannot fail where
+//!   axum's signature returns `Self`: [`on_upgrade`](WebSocketUpgrade::on_upgrade)
+//!   answers 500 and logs the setting. To have the error up front, as the
+//!   other doors do, build a [`ServerConfig`](crate::ServerConfig) and pass it
+//!   with [`config`](WebSocketUpgrade::config);
 //! - [`WebSocket`] also reaches hyperws's whole socket through `Deref`
 //!   (`feed`, `flush`, `close`, topics), whose methods return the typed
 //!   [`hyperws::Error`](crate::Error); [`socket_error`] finds that typed error
@@ -103,7 +108,6 @@ mod socket;
 
 pub use self::rejection::WebSocketUpgradeRejection;
 pub use self::socket::{socket_error, WebSocket};
-use crate::handler::run_handler;
 use crate::hyper::Validated;
 pub use crate::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::{ConfigBuilder, ConfigError, ServerConfig, ServerConfigBuilder};
@@ -267,7 +271,7 @@ impl<F> WebSocketUpgrade<F> {
         };
         let on_failed = self.on_failed_upgrade;
         let callback = move |socket| callback(WebSocket::new(socket));
-        tokio::spawn(run_handler(upgraded, callback, move |e| {
+        tokio::spawn(upgraded.run(callback, move |e| {
             on_failed.call(axum_core::Error::new(e));
         }));
         response
