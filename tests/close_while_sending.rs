@@ -126,14 +126,23 @@ async fn tungstenite_sends_until_closed(url: String) -> u64 {
     sent
 }
 
+/// What the server's read side saw matches what the peer sent: every
+/// message, then the peer's close (both peers answer a close without a
+/// code with one without a code).
+async fn assert_all_read(sent: u64, seen: &mut mpsc::UnboundedReceiver<Seen>, what: &str) {
+    let seen = timeout(PATIENCE, seen.recv()).await.unwrap().unwrap();
+    assert!(
+        sent > 10,
+        "{what}: the peer was still sending when we closed ({sent} sent)"
+    );
+    assert_eq!(seen.counted, sent, "{what}: every message the peer sent was read");
+    assert_eq!(seen.closes, [None], "{what}: the peer's close was read");
+}
+
 async fn against_tungstenite(shape: Shape) {
     let (addr, mut seen) = server(shape).await;
     let sent = tungstenite_sends_until_closed(common::url(addr)).await;
-    let seen = timeout(PATIENCE, seen.recv()).await.unwrap().unwrap();
-    assert!(sent > 10, "the peer was still sending when we closed ({sent} sent)");
-    assert_eq!(seen.counted, sent, "{shape:?}: every message the peer sent was read");
-    // tungstenite answers a close without a code with one without a code.
-    assert_eq!(seen.closes, [None], "{shape:?}: the peer's close was read");
+    assert_all_read(sent, &mut seen, &format!("{shape:?}")).await;
 }
 
 #[tokio::test]
@@ -208,10 +217,7 @@ async fn axums_split_pattern_reads_everything_then_the_close_with_tungstenite() 
     for round in 0..3 {
         let (addr, mut seen) = axum_split_server().await;
         let sent = tungstenite_sends_until_closed(common::url(addr)).await;
-        let seen = timeout(PATIENCE, seen.recv()).await.unwrap().unwrap();
-        assert!(sent > 10, "round {round}: the peer was still sending ({sent} sent)");
-        assert_eq!(seen.counted, sent, "round {round}: every message read");
-        assert_eq!(seen.closes, [None], "round {round}: the peer's close read");
+        assert_all_read(sent, &mut seen, &format!("axum split, round {round}")).await;
     }
 }
 
@@ -247,18 +253,12 @@ async fn every_shape_reads_everything_then_the_close_with_python_websockets() {
     for shape in [Shape::FuturesSplit, Shape::IntoSplit, Shape::Whole] {
         let (addr, mut seen) = server(shape).await;
         let sent = python_sends_until_closed(common::url(addr)).await;
-        let seen = timeout(PATIENCE, seen.recv()).await.unwrap().unwrap();
-        assert!(sent > 10, "{shape:?}: the peer was still sending ({sent} sent)");
-        assert_eq!(seen.counted, sent, "{shape:?}: every message read");
-        // websockets answers a close without a code with one without a code.
-        assert_eq!(seen.closes, [None], "{shape:?}: the peer's close read");
+        assert_all_read(sent, &mut seen, &format!("{shape:?}")).await;
     }
     for round in 0..5 {
         let (addr, mut seen) = axum_split_server().await;
         let sent = python_sends_until_closed(common::url(addr)).await;
-        let seen = timeout(PATIENCE, seen.recv()).await.unwrap().unwrap();
-        assert_eq!(seen.counted, sent, "axum split, round {round}: every message read");
-        assert_eq!(seen.closes, [None], "axum split, round {round}: the peer's close read");
+        assert_all_read(sent, &mut seen, &format!("axum split, round {round}")).await;
     }
 }
 

@@ -2,7 +2,9 @@
 //! other (say `hyperws` and `hyperws-no-heartbeat`) in every scenario,
 //! alternating which goes first for ROUNDS rounds (default 6), so drift on
 //! a shared machine hits both alike. Prints each ratio A / B of the best
-//! rate, the median rate and the median server CPU per message.
+//! rate, the median rate and the median server CPU per message. A server
+//! named `NAME@PATH` runs from another build of this binary, so two
+//! versions of the code go head to head: `ab hyperws@/tmp/old/compare hyperws`.
 
 use crate::load::{Outcome, SCENARIOS};
 use crate::report::echo_once;

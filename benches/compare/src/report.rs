@@ -25,8 +25,13 @@ struct Server {
 }
 
 impl Server {
+    /// `name` is one of this binary's servers, or `NAME@PATH` for one of
+    /// another build's (to compare two versions of the code).
     fn start(name: &str) -> Self {
-        let exe = std::env::current_exe().unwrap();
+        let (name, exe) = match name.split_once('@') {
+            Some((name, path)) => (name, std::path::PathBuf::from(path)),
+            None => (name, std::env::current_exe().unwrap()),
+        };
         let mut child = Command::new("taskset")
             .args(["-c", "0"])
             .arg(exe)
