@@ -164,6 +164,12 @@ async fn halves_of_one_socket_reunite_and_work_whole() {
     let (reader, mut writer) = ws.into_split();
     writer.send(Message::text("before")).await.unwrap();
     let mut ws = reader.reunite(writer).expect("halves of one socket");
+    // Whole again: the transport is reachable, for its settings.
+    ws.get_mut()
+        .tcp_stream()
+        .expect("a TCP client")
+        .set_nodelay(true)
+        .unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("before"));
     ws.send(Message::text("after")).await.unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("after"));
