@@ -68,11 +68,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Like [`from_raw_socket`](Self::from_raw_socket), for a transport from
     /// which `read` (bytes after the handshake) was already taken.
     pub fn from_partially_read(io: IO, read: &[u8], role: Role, config: &Config) -> Self {
-        let conn = Driver::<IO>::connection(role, config);
-        Self {
-            driver: Driver::new(io, conn, read, None),
-            protocol: None,
-        }
+        Self::from_negotiated(io, read, role, config, Negotiated::default())
     }
 
     /// A socket set up as a handshake you ran yourself agreed — a custom
@@ -114,11 +110,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
         }
     }
 
-    /// A server door's socket: `config`'s socket limits, its unmasked-frame
-    /// setting and shutdown signal, and the subprotocol selected.
+    /// A server door's socket: [`from_negotiated`](Self::from_negotiated)'s,
+    /// plus the server-only settings, which must be in force before the
+    /// bytes hyper read ahead are decoded: unmasked frames, the shutdown signal.
     pub(crate) fn server(io: IO, read: &[u8], config: &ServerConfig, agreed: Negotiated) -> Self {
-        let conn = Driver::<IO>::connection(Role::Server, config.socket());
-        let mut conn = agreed.apply(conn, config.socket());
+        let mut conn = agreed.apply(Driver::<IO>::connection(Role::Server, config.socket()), config.socket());
         if config.accepts_unmasked_frames() {
             conn.accept_unmasked_frames();
         }
