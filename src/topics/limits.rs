@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::ConfigError;
+
 /// Default longest topic name, in bytes.
 pub(super) const MAX_TOPIC_LEN: usize = 256;
 /// Default most topics one socket joins (of one `Topics`).
@@ -27,6 +29,19 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Checks the limits as configured: a zero one would let no topic be
+    /// joined. The first such setting, named.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let nonzero = [
+            ("max_topic_len", self.max_topic_len),
+            ("max_subscriptions", self.max_subscriptions),
+        ];
+        match nonzero.iter().find(|(_, limit)| *limit == 0) {
+            Some((setting, _)) => Err(ConfigError::Zero(setting)),
+            None => Ok(()),
+        }
+    }
+
     /// Checks that a socket already in `joined` topics may join `topic`.
     pub(crate) fn check(&self, topic: &str, joined: usize) -> Result<(), SubscribeError> {
         if topic.len() > self.max_topic_len {

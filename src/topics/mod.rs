@@ -110,7 +110,6 @@ impl Topics {
         TopicsBuilder {
             broker: Box::new(InProcess),
             slow_consumer: SlowConsumer::default(),
-            invalid: None,
             limits: Limits::default(),
         }
     }
@@ -185,8 +184,6 @@ pub struct TopicsBuilder {
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
     limits: Limits,
-    /// The first invalid setting, reported by `build`.
-    invalid: Option<ConfigError>,
 }
 
 impl TopicsBuilder {
@@ -210,7 +207,6 @@ impl TopicsBuilder {
     /// 0 (no topic could be joined) makes [`build`](Self::build) fail.
     #[must_use]
     pub fn max_topic_len(mut self, bytes: usize) -> Self {
-        self.check_nonzero(bytes, "max_topic_len");
         self.limits.max_topic_len = bytes;
         self
     }
@@ -221,7 +217,6 @@ impl TopicsBuilder {
     /// joined) makes [`build`](Self::build) fail.
     #[must_use]
     pub fn max_subscriptions(mut self, count: usize) -> Self {
-        self.check_nonzero(count, "max_subscriptions");
         self.limits.max_subscriptions = count;
         self
     }
@@ -231,16 +226,8 @@ impl TopicsBuilder {
     /// # Errors
     /// The first invalid setting, named.
     pub fn build(self) -> Result<Topics, ConfigError> {
-        match self.invalid {
-            Some(e) => Err(e),
-            None => Ok(self.start()),
-        }
-    }
-
-    fn check_nonzero(&mut self, value: usize, setting: &'static str) {
-        if value == 0 && self.invalid.is_none() {
-            self.invalid = Some(ConfigError::Zero(setting));
-        }
+        self.limits.validate()?;
+        Ok(self.start())
     }
 
     fn start(self) -> Topics {
