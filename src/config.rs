@@ -32,6 +32,8 @@ use crate::proto::HeartbeatConfig;
 pub struct Config {
     max_frame_size: usize,
     max_message_size: usize,
+    max_streamed_message_size: u64,
+    streamed_frame_size: usize,
     read_buffer_size: usize,
     write_buffer_size: usize,
     max_write_buffer_size: usize,
@@ -47,6 +49,8 @@ impl Default for Config {
         Self {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
+            max_streamed_message_size: 1 << 30,
+            streamed_frame_size: 64 << 10,
             read_buffer_size: 64 << 10,
             write_buffer_size: 128 << 10,
             max_write_buffer_size: 4 << 20,
@@ -83,6 +87,18 @@ impl Config {
     #[must_use]
     pub const fn max_message_size(&self) -> usize {
         self.max_message_size
+    }
+
+    /// See [`ConfigBuilder::max_streamed_message_size`].
+    #[must_use]
+    pub const fn max_streamed_message_size(&self) -> u64 {
+        self.max_streamed_message_size
+    }
+
+    /// See [`ConfigBuilder::streamed_frame_size`].
+    #[must_use]
+    pub const fn streamed_frame_size(&self) -> usize {
+        self.streamed_frame_size
     }
 
     /// See [`ConfigBuilder::read_buffer_size`].
@@ -151,6 +167,27 @@ impl ConfigBuilder {
     /// closes the connection with 1009. Default: 64 MiB.
     pub const fn max_message_size(mut self, bytes: usize) -> Self {
         self.0.max_message_size = bytes;
+        self
+    }
+
+    /// The largest message accepted by a [`MessageReader`](crate::MessageReader)
+    /// (`recv_streaming`), counting all its frames (inflated, when
+    /// compressed); a larger one closes the connection with 1009. A streamed
+    /// message is never held whole, so this bounds how long a stream may
+    /// run, not memory; its frames may be as large as this too (a browser
+    /// sends a message as one frame). Whole messages keep
+    /// `max_message_size`. Default: 1 GiB.
+    pub const fn max_streamed_message_size(mut self, bytes: u64) -> Self {
+        self.0.max_streamed_message_size = bytes;
+        self
+    }
+
+    /// The payload size a [`MessageWriter`](crate::MessageWriter) gathers
+    /// before it sends a fragment (`flush` sends a smaller one). Like any
+    /// message, a fragment waits for room under `max_write_buffer_size`.
+    /// Default: 64 KiB.
+    pub const fn streamed_frame_size(mut self, bytes: usize) -> Self {
+        self.0.streamed_frame_size = bytes;
         self
     }
 
@@ -243,6 +280,11 @@ impl ConfigBuilder {
             ("max_frame_size", c.max_frame_size),
             ("max_message_size", c.max_message_size),
             ("read_buffer_size", c.read_buffer_size),
+            ("streamed_frame_size", c.streamed_frame_size),
+            (
+                "max_streamed_message_size",
+                usize::from(c.max_streamed_message_size != 0),
+            ),
         ];
         if let Some((setting, _)) = nonzero_sizes.iter().find(|(_, size)| *size == 0) {
             return Err(ConfigError::Zero(setting));

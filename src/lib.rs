@@ -31,9 +31,11 @@ pub use crate::proto::close::{CloseCode, CloseFrame};
 #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub use crate::proto::deflate::{DeflateConfig, DeflateParams};
 pub use crate::proto::error::{Error, ProtocolError, SendError};
-pub use crate::proto::message::{Message, Utf8Bytes};
+pub use crate::proto::message::{Message, MessageKind, Utf8Bytes};
 pub use crate::proto::Role;
 pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;
-pub use crate::socket::{ReuniteError, WebSocket, WebSocketReader, WebSocketWriter};
+pub use crate::socket::{
+    Incoming, MessageReader, MessageWriter, ReuniteError, WebSocket, WebSocketReader, WebSocketWriter,
+};

@@ -10,7 +10,8 @@ use bytes::{Bytes, BytesMut};
 use super::deflate::Inflater;
 use super::error::{ProtocolError, ReadError};
 use super::frame::{FrameHeader, OpCode, RSV1};
-use super::message::{Message, Utf8Bytes};
+use super::message::{Message, MessageKind, Utf8Bytes};
+use super::streamed::Arriving;
 use super::utf8::Utf8Validator;
 
 /// What kind of message is arriving; text carries its validator, which
@@ -41,8 +42,12 @@ enum Body {
 pub(crate) enum Assembler {
     /// Between messages.
     Idle,
-    /// A message is arriving.
+    /// A message is arriving, to be delivered whole.
     Receiving(Partial),
+    /// Between messages; the next is to be handed on in pieces.
+    IdleStreamed,
+    /// A message is arriving in pieces, handed on as they come.
+    Streaming(Arriving),
 }
 
 /// What joining frames needs besides the frames: the limit, and the
@@ -83,18 +88,41 @@ impl Assembler {
         finish(Kind::of(opcode), payload).map_err(ReadError::Peer)
     }
 
+    /// Whether messages are handed on in pieces now.
+    #[inline]
+    pub(crate) fn streams(&self) -> bool {
+        matches!(self, Self::IdleStreamed | Self::Streaming(_))
+    }
+
+    /// Whether a message is part-way through arriving.
+    pub(crate) fn is_mid_message(&self) -> bool {
+        matches!(self, Self::Receiving(_) | Self::Streaming(_))
+    }
+
     /// Checks a data frame's header against the message it starts or
-    /// continues, and the message-size limit.
-    pub(crate) fn begin_frame(&mut self, header: &FrameHeader, max_message_size: usize) -> Result<(), ProtocolError> {
+    /// continues, and the size limits (a streamed message's is `max_streamed`).
+    pub(crate) fn begin_frame(
+        &mut self,
+        header: &FrameHeader,
+        max_message_size: usize,
+        max_streamed: u64,
+    ) -> Result<(), ProtocolError> {
         let so_far = match (header.opcode, &mut *self) {
             // RFC 6455 §5.4: fragments are a first frame then continuations, in order.
-            (OpCode::Continuation, Self::Idle) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Self::Idle | Self::IdleStreamed) => {
+                return Err(ProtocolError::UnexpectedContinuation)
+            }
+            (OpCode::Continuation, Self::Streaming(streamed)) => return streamed.next_frame(header),
+            (_, Self::IdleStreamed) => {
+                *self = Self::Streaming(Arriving::begin(header, max_streamed)?);
+                return Ok(());
+            }
             (OpCode::Continuation, Self::Receiving(partial)) => match &partial.body {
                 Body::Plain(fragments) => fragments.len() as u64,
                 // Checked on the inflated size, as it is inflated.
                 Body::Inflated(_) => return Ok(()),
             },
-            (_, Self::Receiving(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (_, Self::Receiving(_) | Self::Streaming(_)) => return Err(ProtocolError::ExpectedContinuation),
             (opcode, Self::Idle) => {
                 // RFC 7692 §6: RSV1 on the first frame marks a compressed message
                 // (the decoder allowed it only where it was negotiated).
@@ -120,7 +148,7 @@ impl Assembler {
     pub(crate) fn chunk(&mut self, chunk: &[u8], sink: Sink<'_>) -> Result<(), ReadError> {
         match self {
             Self::Receiving(partial) => partial.see(chunk, sink),
-            Self::Idle => Err(ReadError::broken("payload reported with no message begun")),
+            _ => Err(ReadError::broken("payload reported with no whole message begun")),
         }
     }
 
@@ -135,7 +163,7 @@ impl Assembler {
         sink: Sink<'_>,
     ) -> Result<Option<Message>, ReadError> {
         let Self::Receiving(partial) = self else {
-            return Err(ReadError::broken("a data frame ended with no message begun"));
+            return Err(ReadError::broken("a data frame ended with no whole message begun"));
         };
         let whole = match &mut partial.body {
             Body::Plain(fragments) if fin && fragments.is_empty() => {
@@ -173,7 +201,7 @@ impl Assembler {
 
 impl Kind {
     #[inline]
-    fn of(opcode: OpCode) -> Self {
+    pub(crate) fn of(opcode: OpCode) -> Self {
         if opcode == OpCode::Text {
             Self::Text(Utf8Validator::default())
         } else {
@@ -188,6 +216,13 @@ impl Kind {
         match self {
             Self::Text(_) => OpCode::Text,
             Self::Binary => OpCode::Binary,
+        }
+    }
+
+    pub(crate) fn message_kind(self) -> MessageKind {
+        match self {
+            Self::Text(_) => MessageKind::Text,
+            Self::Binary => MessageKind::Binary,
         }
     }
 }
@@ -238,7 +273,7 @@ fn inflate_into(
 /// but finds that the byte stream is not, in fact, a valid UTF-8 stream,
 /// that endpoint MUST _Fail the WebSocket Connection_"; checked as the
 /// bytes arrive.
-fn check_text(kind: &mut Kind, bytes: &[u8]) -> Result<(), ReadError> {
+pub(crate) fn check_text(kind: &mut Kind, bytes: &[u8]) -> Result<(), ReadError> {
     match kind {
         Kind::Text(validator) => validator.feed(bytes).map_err(|_| ProtocolError::InvalidUtf8.into()),
         Kind::Binary => Ok(()),

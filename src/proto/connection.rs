@@ -26,6 +26,7 @@ use super::mask::MaskKeys;
 use super::message::Message;
 use super::outbox::Outbox;
 use super::reading::ReadRoom;
+use super::send_streamed::Outgoing;
 use super::Role;
 use crate::Config;
 
@@ -72,6 +73,9 @@ pub struct Connection {
     /// permessage-deflate, when the handshake agreed it; boxed, so that a
     /// connection without it stays small (idle sockets are mostly this struct).
     pub(super) deflate: Option<Box<PerMessageDeflate>>,
+    /// A message being sent in fragments (`start_streamed`); boxed, as most
+    /// connections never stream one.
+    pub(super) outgoing: Option<Box<Outgoing>>,
     /// The time of the latest input that carried one: what the frames
     /// being decoded were received at.
     pub(super) now: Instant,
@@ -81,6 +85,8 @@ pub struct Connection {
 #[derive(Debug)]
 pub(super) struct Limits {
     pub(super) max_message_size: usize,
+    pub(super) max_streamed_message_size: u64,
+    pub(super) streamed_frame_size: usize,
     pub(super) write_buffer_size: usize,
     pub(super) max_write_buffer_size: usize,
     pub(super) close_timeout: Duration,
@@ -94,6 +100,8 @@ impl Connection {
             role,
             limits: Limits {
                 max_message_size: config.max_message_size(),
+                max_streamed_message_size: config.max_streamed_message_size(),
+                streamed_frame_size: config.streamed_frame_size(),
                 write_buffer_size: config.write_buffer_size(),
                 max_write_buffer_size: config.max_write_buffer_size(),
                 close_timeout: config.close_timeout(),
@@ -110,6 +118,7 @@ impl Connection {
             heartbeat: Heartbeat::new(config.heartbeat(), now),
             idle: IdleClock::new(config.idle_timeout(), now),
             deflate: None,
+            outgoing: None,
             now,
         }
     }
@@ -242,6 +251,9 @@ impl Connection {
                 return Err(SendError::ControlFrameTooLarge(payload.len()).into());
             }
         } else {
+            if self.outgoing.is_some() {
+                return Err(SendError::StreamedMessageInProgress.into());
+            }
             self.idle.message_sent();
             if may_compress && self.deflate.is_some() && self.push_compressed(opcode, &payload) {
                 return Ok(());
@@ -263,16 +275,7 @@ impl Connection {
         if self.role == Role::Client {
             header.mask = Some(self.mask_keys.next_key());
         }
-        match deflater.compress(payload) {
-            Compressed::Borrowed(bytes) => {
-                header.payload_len = bytes.len() as u64;
-                self.outbox.push_frame_copy(&header, bytes);
-            }
-            Compressed::Owned(bytes) => {
-                header.payload_len = bytes.len() as u64;
-                self.outbox.push_frame(&header, Bytes::from(bytes));
-            }
-        }
+        queue_deflated(&mut self.outbox, header, deflater.compress(payload));
         true
     }
 
@@ -363,5 +366,19 @@ impl Connection {
             header.mask = Some(self.mask_keys.next_key());
         }
         self.outbox.push_frame(&header, payload);
+    }
+}
+
+/// Queues one frame of compressed payload under `header` (its length set here).
+pub(super) fn queue_deflated(outbox: &mut Outbox, mut header: FrameHeader, compressed: Compressed<'_>) {
+    match compressed {
+        Compressed::Borrowed(bytes) => {
+            header.payload_len = bytes.len() as u64;
+            outbox.push_frame_copy(&header, bytes);
+        }
+        Compressed::Owned(bytes) => {
+            header.payload_len = bytes.len() as u64;
+            outbox.push_frame(&header, Bytes::from(bytes));
+        }
     }
 }

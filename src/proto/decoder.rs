@@ -30,6 +30,10 @@ pub(crate) enum Decoded<'a> {
     /// A frame that arrived whole at once: its header (checked here, but
     /// not yet by the connection) and payload together, in one step.
     Whole(FrameHeader, Bytes),
+    /// While data is streamed: the unmasked payload of the data frame whose
+    /// header came last, taken out of the buffer as it arrived; `true` once
+    /// it ends the frame.
+    Piece(Bytes, bool),
 }
 
 /// Where the decoder stands in the byte stream.
@@ -39,10 +43,13 @@ enum State {
     Header,
     /// The header was consumed; its payload is arriving at the front of
     /// the buffer, the first `unmasked` bytes of it already unmasked.
+    /// `len` is what remains of it, which starts `offset` bytes into the
+    /// payload (more than 0 only once streamed pieces were taken).
     Payload {
         header: FrameHeader,
         len: usize,
         unmasked: usize,
+        offset: usize,
     },
     /// The rest of a frame that broke a rule, dropped as it arrives so the
     /// frames after it (the peer's close reply) can still be read.
@@ -53,6 +60,11 @@ enum State {
 pub(crate) struct FrameDecoder {
     role: Role,
     max_frame_size: usize,
+    /// The largest data frame accepted: `max_frame_size`, or while data is
+    /// streamed the streamed message limit (a streamed frame is never held whole).
+    max_data_frame: usize,
+    /// Data payload is handed out as it arrives (`Piece`), not held until its frame is whole.
+    streams_data: bool,
     accept_unmasked: bool,
     /// permessage-deflate was agreed: RSV1 may mark a compressed message.
     compression: bool,
@@ -68,6 +80,8 @@ impl FrameDecoder {
         Self {
             role,
             max_frame_size,
+            max_data_frame: max_frame_size,
+            streams_data: false,
             accept_unmasked: false,
             compression: false,
             state: State::Header,
@@ -85,6 +99,14 @@ impl FrameDecoder {
     #[cfg(feature = "deflate")]
     pub(crate) fn allow_compressed_messages(&mut self) {
         self.compression = true;
+    }
+
+    /// Streams data payload as `Piece`s, frames up to `max` bytes
+    /// (`Some`), or holds each frame until it is whole (`None`). Switched
+    /// only between messages, by the connection.
+    pub(crate) fn stream_data(&mut self, max: Option<u64>) {
+        self.streams_data = max.is_some();
+        self.max_data_frame = max.map_or(self.max_frame_size, |max| usize::try_from(max).unwrap_or(usize::MAX));
     }
 
     /// Bytes still missing from the frame being read (0 between frames).
@@ -123,7 +145,15 @@ impl FrameDecoder {
         }
         match self.state {
             State::Header => self.decode_header(buf),
-            State::Payload { header, len, unmasked } => Ok(self.decode_payload(buf, header, len, unmasked)),
+            State::Payload { header, .. } if self.streams_data && !header.opcode.is_control() => {
+                Ok(self.take_piece(buf))
+            }
+            State::Payload {
+                header,
+                len,
+                unmasked,
+                offset: _,
+            } => Ok(self.decode_payload(buf, header, len, unmasked)),
             State::Skipping { .. } => Ok(None),
         }
     }
@@ -158,6 +188,7 @@ impl FrameDecoder {
                     header,
                     len,
                     unmasked: 0,
+                    offset: 0,
                 };
                 Ok(Some(Decoded::Header(header)))
             }
@@ -192,9 +223,39 @@ impl FrameDecoder {
             header,
             len,
             unmasked: arrived,
+            offset: 0,
         };
         // Control frames are at most 125 bytes: nothing to stream.
         (arrived > unmasked && !header.opcode.is_control()).then(|| Decoded::Chunk(&buf[unmasked..arrived]))
+    }
+
+    /// Takes what arrived of a streamed data frame out of the buffer, unmasked.
+    fn take_piece<'b>(&mut self, buf: &mut BytesMut) -> Option<Decoded<'b>> {
+        let State::Payload {
+            header, len, offset, ..
+        } = self.state
+        else {
+            return None;
+        };
+        let arrived = buf.len().min(len);
+        if arrived == 0 {
+            return None;
+        }
+        if let Some(key) = header.mask {
+            apply_mask(&mut buf[..arrived], key, offset);
+        }
+        let ends_frame = arrived == len;
+        self.state = if ends_frame {
+            State::Header
+        } else {
+            State::Payload {
+                header,
+                len: len - arrived,
+                unmasked: 0,
+                offset: offset + arrived,
+            }
+        };
+        Some(Decoded::Piece(buf.split_to(arrived).freeze(), ends_frame))
     }
 
     /// The rules that depend on this connection: returns the payload length.
@@ -217,11 +278,12 @@ impl FrameDecoder {
             (Role::Client, Some(_)) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
+        // Control frames are at most 125 bytes (checked as they are parsed).
         match usize::try_from(header.payload_len) {
-            Ok(len) if len <= self.max_frame_size => Ok(len),
+            Ok(len) if len <= self.max_data_frame => Ok(len),
             _ => Err(ProtocolError::FrameTooLarge {
                 size: header.payload_len,
-                max: self.max_frame_size,
+                max: self.max_data_frame,
             }),
         }
     }

@@ -49,13 +49,17 @@ impl PerMessageDeflate {
         match *self {}
     }
 
-    pub(crate) fn release_when_quiet(&mut self, _mid_message: bool) {
+    pub(crate) fn release_when_quiet(&mut self, _mid_message: bool, _sending_streamed: bool) {
         match *self {}
     }
 }
 
 impl Deflater {
     pub(crate) fn compress(&mut self, _payload: &[u8]) -> Compressed<'_> {
+        match *self {}
+    }
+
+    pub(crate) fn compress_fragment(&mut self, _payload: &[u8], _first: bool, _last: bool) -> Compressed<'_> {
         match *self {}
     }
 }
@@ -72,4 +76,15 @@ impl Inflater {
     pub(crate) fn abandon_message(&mut self) {
         match *self {}
     }
+
+    pub(crate) fn inflate_some(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<usize, ProtocolError> {
+        match *self {}
+    }
+
+    pub(crate) fn end_message(&mut self) {
+        match *self {}
+    }
 }
+
+/// The end of a sync flush (unused without the feature).
+pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];

@@ -115,6 +115,14 @@ pub enum SendError {
     /// Only text and binary messages can be shared between connections
     /// ([`SharedMessage`](crate::proto::SharedMessage)); control frames belong to one.
     NotShareable,
+    /// A text or binary message was sent while a streamed message
+    /// ([`MessageWriter`](crate::MessageWriter)) was unfinished: RFC 6455
+    /// §5.4 lets only control frames come between its fragments.
+    StreamedMessageInProgress,
+    /// Streamed bytes were written with no streamed message begun (or after it finished).
+    NoStreamedMessage,
+    /// A streamed text message was not valid UTF-8.
+    InvalidUtf8,
 }
 
 impl fmt::Display for SendError {
@@ -124,6 +132,11 @@ impl fmt::Display for SendError {
             Self::CloseReasonTooLong(len) => write!(f, "close reason of {len} bytes exceeds {MAX_CLOSE_REASON}"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             Self::NotShareable => f.write_str("only text and binary messages can be shared"),
+            Self::StreamedMessageInProgress => {
+                f.write_str("a streamed message is unfinished: finish it before sending another message")
+            }
+            Self::NoStreamedMessage => f.write_str("no streamed message is in progress"),
+            Self::InvalidUtf8 => f.write_str("a streamed text message was not valid UTF-8"),
         }
     }
 }
@@ -185,6 +198,9 @@ pub enum Error {
     /// hyperws broke one of its own invariants (a bug: please report it,
     /// with what it names). The peer was sent 1011, not blamed with 1002.
     Internal(&'static str),
+    /// The peer closed before the streamed message being read
+    /// ([`MessageReader`](crate::MessageReader)) ended: the message is cut short.
+    MessageUnfinished,
 }
 
 impl Error {
@@ -198,7 +214,10 @@ impl Error {
     /// without closing.
     #[must_use]
     pub fn is_peer_fault(&self) -> bool {
-        matches!(self, Self::Protocol(_) | Self::AbnormalClosure)
+        matches!(
+            self,
+            Self::Protocol(_) | Self::AbnormalClosure | Self::MessageUnfinished
+        )
     }
 
     /// Whether the peer broke the protocol.
@@ -240,6 +259,7 @@ impl Error {
             Self::Closed => Self::Closed,
             Self::InvalidMessage(e) => Self::InvalidMessage(e.clone()),
             Self::Internal(what) => Self::Internal(what),
+            Self::MessageUnfinished => Self::MessageUnfinished,
         }
     }
 }
@@ -260,6 +280,7 @@ impl fmt::Display for Error {
             Self::Closed => f.write_str("the WebSocket is closed; nothing more can be sent"),
             Self::InvalidMessage(e) => write!(f, "this message cannot be sent: {e}"),
             Self::Internal(what) => write!(f, "hyperws broke its own invariant ({what}); closed with 1011"),
+            Self::MessageUnfinished => f.write_str("the peer closed before the streamed message ended"),
         }
     }
 }

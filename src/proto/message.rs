@@ -35,6 +35,16 @@ pub enum Message {
     Close(Option<CloseFrame>),
 }
 
+/// Whether a streamed message is text or binary (see
+/// [`MessageReader`](crate::MessageReader), [`MessageWriter`](crate::MessageWriter)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Binary data.
+    Binary,
+}
+
 impl Message {
     /// A text message.
     pub fn text(text: impl Into<Utf8Bytes>) -> Self {

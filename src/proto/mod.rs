@@ -28,15 +28,20 @@ mod outbox;
 pub(crate) mod random;
 mod reading;
 mod receive;
+mod receive_streamed;
+mod send_streamed;
 mod shared;
 mod status;
+mod streamed;
 mod utf8;
 
 #[cfg(test)]
 mod tests;
 
 pub use connection::Connection;
+pub use message::MessageKind;
 pub use shared::SharedMessage;
+pub use streamed::{Piece, Streamed};
 
 pub(crate) use close::{CloseCode, CloseFrame};
 pub(crate) use error::Error;

@@ -15,14 +15,17 @@ use super::error::{Error, ProtocolError, ReadError};
 use super::frame::{FrameHeader, OpCode};
 use super::heartbeat::Beat;
 use super::message::Message;
+use super::streamed::Piece;
 
 /// What one decoding step produced.
-enum Step {
+pub(super) enum Step {
     /// The buffer holds nothing more to decode.
     NeedMore,
     /// Something was consumed; decode on.
     Continue,
     Message(Message),
+    /// A piece of a message being streamed.
+    Piece(Piece),
 }
 
 impl Connection {
@@ -32,12 +35,18 @@ impl Connection {
     /// sent the matching close code; the error is reported by
     /// [`poll_end`](Self::poll_end) once its close reply (or the transport's
     /// end) arrives.
+    ///
+    /// A message being streamed ([`poll_streamed`](Self::poll_streamed))
+    /// is read to its end and dropped first.
     pub fn poll_message(&mut self) -> Option<Message> {
+        if self.assembler.streams() {
+            self.stop_streaming();
+        }
         let now = self.now;
         while self.state.parses_input() {
             match self.decode_step(now) {
                 Step::NeedMore => return None,
-                Step::Continue => {}
+                Step::Continue | Step::Piece(_) => {}
                 Step::Message(message) => return Some(message),
             }
         }
@@ -46,15 +55,16 @@ impl Connection {
         None
     }
 
-    fn decode_step(&mut self, now: Instant) -> Step {
+    pub(super) fn decode_step(&mut self, now: Instant) -> Step {
         let max_message_size = self.limits.max_message_size;
+        let max_streamed = self.limits.max_streamed_message_size;
         let outcome = match self.decoder.decode(&mut self.input) {
             Ok(None) => return Step::NeedMore,
             Err(e) => Err(e.into()),
             Ok(Some(Decoded::Header(header))) if header.opcode.is_control() => Ok(None),
             Ok(Some(Decoded::Header(header))) => self
                 .assembler
-                .begin_frame(&header, max_message_size)
+                .begin_frame(&header, max_message_size, max_streamed)
                 .map(|()| None)
                 .map_err(ReadError::from),
             Ok(Some(Decoded::Chunk(chunk))) => {
@@ -75,20 +85,33 @@ impl Connection {
                 Assembler::one_frame_message(header.opcode, payload, max_message_size)
                     .map(|message| self.on_data_message(message, now))
             }
-            Ok(Some(Decoded::Whole(header, payload))) => match self.assembler.begin_frame(&header, max_message_size) {
-                Ok(()) => self.on_frame(header, payload, 0, now),
-                Err(e) => Err(e.into()),
-            },
+            Ok(Some(Decoded::Piece(data, ends_frame))) => {
+                let piece = self.on_piece(data, ends_frame, now);
+                return self.piece_step(piece, now);
+            }
+            Ok(Some(Decoded::Whole(header, payload))) => {
+                match self.assembler.begin_frame(&header, max_message_size, max_streamed) {
+                    Ok(()) if self.assembler.streams() => {
+                        let piece = self.on_piece(payload, true, now);
+                        return self.piece_step(piece, now);
+                    }
+                    Ok(()) => self.on_frame(header, payload, 0, now),
+                    Err(e) => Err(e.into()),
+                }
+            }
         };
         match outcome {
             Ok(Some(message)) => Step::Message(message),
             Ok(None) => Step::Continue,
-            Err(e) => {
-                self.decoder.skip_frame(&mut self.input);
-                self.fail(e, now);
-                Step::Continue
-            }
+            Err(e) => self.failed(e, now),
         }
+    }
+
+    /// The input broke a rule: the rest of its frame is skipped, the connection failed.
+    pub(super) fn failed(&mut self, error: ReadError, now: Instant) -> Step {
+        self.decoder.skip_frame(&mut self.input);
+        self.fail(error, now);
+        Step::Continue
     }
 
     /// Returns the message a whole frame completes, if it is to be
@@ -157,12 +180,12 @@ impl Connection {
     /// Our own broken invariant is closed with 1011 and reported as ours.
     pub(super) fn fail(&mut self, error: ReadError, now: Instant) {
         // The broken message is abandoned; later frames start afresh.
-        if matches!(self.assembler, Assembler::Receiving(_)) {
+        if self.assembler.is_mid_message() {
             if let Some(deflate) = &mut self.deflate {
                 deflate.inflater().abandon_message();
             }
         }
-        self.assembler = Assembler::Idle;
+        self.stream_pieces(false);
         let (code, fault) = match error {
             ReadError::Peer(e) => (e.close_code(), Error::Protocol(e)),
             ReadError::Internal(what) => (CloseCode::ERROR, Error::Internal(what)),
@@ -187,7 +210,7 @@ impl Connection {
         }
         self.release_idle_outbox();
         if let Some(deflate) = &mut self.deflate {
-            deflate.release_when_quiet(matches!(self.assembler, Assembler::Receiving(_)));
+            deflate.release_when_quiet(self.assembler.is_mid_message(), self.outgoing.is_some());
         }
         match self.heartbeat.on_timeout(now) {
             Beat::Wait => {}

@@ -143,6 +143,9 @@ impl super::Connection {
     /// ended, why nothing more can be sent.
     pub fn send_shared(&mut self, message: &SharedMessage) -> Result<(), Error> {
         self.check_can_send()?;
+        if self.outgoing.is_some() {
+            return Err(SendError::StreamedMessageInProgress.into());
+        }
         self.idle.message_sent();
         if self.deflate.is_some() && self.push_shared_compressed(message) {
             return Ok(());

@@ -24,7 +24,7 @@ use super::membership::Membership;
 use super::timer::Timer;
 use super::wakers::{WakeMode, Wakers};
 use super::write_out::poll_write_out;
-use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role};
+use crate::proto::{CloseCode, CloseFrame, Connection, Error, Message, Role, Streamed};
 use crate::shutdown::ShutdownGuard;
 use crate::Config;
 
@@ -112,12 +112,27 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// The next message, the final error, or `None` once the connection is closed.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         self.notice_shutdown();
-        self.with_waker(Side::Reader, cx, Self::recv_loop)
+        self.with_waker(Side::Reader, cx, |this, cx| {
+            this.recv_loop(cx, Connection::poll_message)
+        })
     }
 
-    fn recv_loop(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    /// The next piece of a streamed message or control message, as [`poll_recv`](Self::poll_recv).
+    pub(crate) fn poll_streamed(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Streamed, Error>>> {
+        self.notice_shutdown();
+        self.with_waker(Side::Reader, cx, |this, cx| {
+            this.recv_loop(cx, Connection::poll_streamed)
+        })
+    }
+
+    /// Takes what `take` decodes, reading (and writing what is queued) until it has some.
+    fn recv_loop<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        take: impl Fn(&mut Connection) -> Option<T>,
+    ) -> Poll<Option<Result<T, Error>>> {
         loop {
-            if let Some(message) = self.conn.poll_message() {
+            if let Some(message) = take(&mut self.conn) {
                 if self.conn.has_urgent_output() {
                     // A close reply goes out now: the application may never call again.
                     let _ = self.write_out_or_fail(cx);
@@ -333,6 +348,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 }
 
+impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+    /// Writes what is queued as far as the transport takes it without
+    /// waiting: for a close queued where nothing can wait (a `Drop`).
+    pub(crate) fn write_without_waiting(&mut self) {
+        let noop = &mut Context::from_waker(Waker::noop());
+        let _ = poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, noop);
+    }
+}
+
 impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
     /// A socket dropped while its task unwinds from a panic (an `async fn`
     /// drops its locals as the panic passes through it) tells the peer with
@@ -345,8 +369,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
                 .close(Some(CloseFrame::from_code(CloseCode::ERROR)), now())
                 .is_ok()
         {
-            let noop = &mut Context::from_waker(Waker::noop());
-            let _ = poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, noop);
+            self.write_without_waiting();
         }
     }
 }

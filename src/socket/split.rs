@@ -15,19 +15,20 @@ use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::{Driver, Side};
+use super::streaming::{Handle, Incoming, MessageWriter};
 use super::WebSocket;
-use crate::proto::{CloseFrame, Error, Message};
+use crate::proto::{CloseFrame, Error, Message, MessageKind};
 use crate::UpgradedIo;
 
 /// What both halves hold: the one driver, and what the handshake agreed
 /// (fixed for the socket's life, so read without the lock).
 #[derive(Debug)]
-struct Shared<IO: AsyncRead + AsyncWrite + Unpin> {
+pub(super) struct Shared<IO: AsyncRead + AsyncWrite + Unpin> {
     driver: Mutex<Driver<IO>>,
     protocol: Option<HeaderValue>,
 }
 
-fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
+pub(super) fn lock<IO: AsyncRead + AsyncWrite + Unpin>(shared: &Shared<IO>) -> MutexGuard<'_, Driver<IO>> {
     // The driver's invariants hold between polls, so a panic elsewhere
     // while the lock was held leaves nothing half-done.
     shared.driver.lock().unwrap_or_else(PoisonError::into_inner)
@@ -116,6 +117,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
         poll_fn(|cx| lock(&self.shared).poll_recv(cx)).await
     }
 
+    /// Receives the next message as it arrives; see
+    /// [`WebSocket::recv_streaming`](super::WebSocket::recv_streaming).
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as `WebSocket::recv_streaming`.
+    pub async fn recv_streaming(&mut self) -> Option<Result<Incoming<'_, IO>, Error>> {
+        let streamed = poll_fn(|cx| lock(&self.shared).poll_streamed(cx)).await?;
+        Some(streamed.map(|streamed| Incoming::new(streamed, Handle::Half(&self.shared))))
+    }
+
     /// Puts the two halves of one socket back together, as tokio's
     /// `OwnedReadHalf::reunite` does.
     ///
@@ -161,6 +172,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketReader<IO> {
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<IO> {
     pub(super) fn driver(&self) -> MutexGuard<'_, Driver<IO>> {
         lock(&self.shared)
+    }
+
+    /// Begins a message sent as it is produced; see
+    /// [`WebSocket::send_streaming`](super::WebSocket::send_streaming).
+    ///
+    /// # Errors
+    /// Nothing more can be sent.
+    pub fn send_streaming(&mut self, kind: MessageKind) -> Result<MessageWriter<'_, IO>, Error> {
+        MessageWriter::start(Handle::Half(&self.shared), kind, true)
     }
 
     /// Sends a message and writes out everything queued; see

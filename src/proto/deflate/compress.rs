@@ -44,6 +44,14 @@ impl Deflater {
 
     /// Compresses one whole message.
     pub(crate) fn compress(&mut self, payload: &[u8]) -> Compressed<'_> {
+        self.compress_fragment(payload, true, true)
+    }
+
+    /// Compresses one fragment of a message, each ended with a sync flush
+    /// so the peer can inflate it as it comes. RFC 7692 §7.2.1's tail is
+    /// cut from the last fragment only: the earlier ones keep theirs, which
+    /// is DEFLATE data (an empty stored block) like any other.
+    pub(crate) fn compress_fragment(&mut self, payload: &[u8], first: bool, last: bool) -> Compressed<'_> {
         let (level, bits) = (self.level, self.window_bits);
         let stream = self
             .stream
@@ -63,10 +71,14 @@ impl Deflater {
             }
             self.out.reserve(self.out.capacity().max(1 << 10));
         }
-        if self.reset_each_message {
+        if self.reset_each_message && last {
             stream.reset();
         }
-        if self.out.is_empty() {
+        if !last {
+            // Keeps its tail (or nothing, when nothing was new).
+        } else if self.out.is_empty() && !first {
+            // The fragments before ended at a flush: nothing more is needed.
+        } else if self.out.is_empty() {
             // Nothing new since the last flush (an empty message): zlib
             // writes nothing. RFC 7692 §7.2.3.6 sends an empty message as one
             // 0x00 byte, which the tail completes into an empty stored block.

@@ -79,6 +79,45 @@ impl Inflater {
         }
     }
 
+    /// Inflates from `input` onto `out` until `out` is full (its capacity:
+    /// a streamed message's output leaves in bounded pieces) or the input is
+    /// used up; returns how much input it took. The inflater may hold more
+    /// output when `out` came back full, even with all the input taken.
+    ///
+    /// # Errors
+    /// `InvalidCompressedData`.
+    pub fn inflate_some(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<usize, ProtocolError> {
+        let bits = self.window_bits;
+        let stream = self
+            .stream
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let offered = input.len();
+        while out.len() < out.capacity() {
+            let (taken_before, made_before) = (stream.total_in(), out.len());
+            let status = stream
+                .decompress_vec(input, out, FlushDecompress::None)
+                .map_err(|_| ProtocolError::InvalidCompressedData)?;
+            input = &input[(stream.total_in() - taken_before) as usize..];
+            if status == Status::StreamEnd {
+                stream.reset(false); // BFINAL: what follows starts a new stream
+            } else if out.len() == made_before && stream.total_in() == taken_before {
+                break; // no progress possible until more input
+            }
+        }
+        Ok(offered - input.len())
+    }
+
+    /// A streamed message ended (its tail was inflated with
+    /// [`inflate_some`](Self::inflate_some)): resets the context if the
+    /// peer does not keep it.
+    pub(crate) fn end_message(&mut self) {
+        if self.reset_each_message {
+            if let Some(stream) = &mut self.stream {
+                stream.reset(false);
+            }
+        }
+    }
+
     /// Ends the current message: RFC 7692 §7.2.2, "Append 4 octets of 0x00
     /// 0x00 0xff 0xff to the tail end of the payload of the message."
     ///
@@ -86,11 +125,7 @@ impl Inflater {
     /// As [`inflate`](Self::inflate).
     pub fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         self.inflate(&TAIL, out, max)?;
-        if self.reset_each_message {
-            if let Some(stream) = &mut self.stream {
-                stream.reset(false);
-            }
-        }
+        self.end_message();
         Ok(())
     }
 

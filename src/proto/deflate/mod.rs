@@ -24,7 +24,7 @@ use super::Role;
 
 /// The end of every sync flush, cut off by the sender and put back by the
 /// receiver (RFC 7692 §7.2.1, §7.2.2).
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// permessage-deflate as agreed for one connection.
 #[derive(Debug)]
@@ -71,9 +71,11 @@ impl PerMessageDeflate {
     }
 
     /// Drops whatever need not outlive this quiet moment: the compressor
-    /// always, the inflater when the peer does not keep its context.
-    pub(crate) fn release_when_quiet(&mut self, mid_message: bool) {
-        if let Some(deflater) = &mut self.deflater {
+    /// unless a streamed message is being sent (its fragments are one
+    /// stream), the inflater when the peer does not keep its context and
+    /// no message is arriving.
+    pub(crate) fn release_when_quiet(&mut self, mid_message: bool, sending_streamed: bool) {
+        if let Some(deflater) = self.deflater.as_mut().filter(|_| !sending_streamed) {
             deflater.release();
         }
         if !mid_message {

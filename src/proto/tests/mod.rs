@@ -9,6 +9,7 @@ mod deflate;
 mod faults;
 mod reading;
 mod shared;
+mod streaming;
 
 use std::time::{Duration, Instant};
 
