@@ -50,10 +50,15 @@ async fn a_message_past_every_whole_message_limit_streams_in_from_tungstenite() 
     .await;
     let (mut peer, _) = connect_async(format!("ws://{addr}/")).await.unwrap();
     peer.send(T::binary(pattern(len))).await.unwrap();
-    let Some(Ok(T::Text(reply))) = peer.next().await else { panic!() };
+    let Some(Ok(T::Text(reply))) = peer.next().await else {
+        panic!()
+    };
     let [size, pieces, intact]: [&str; 3] = reply.split(' ').collect::<Vec<_>>().try_into().unwrap();
     assert_eq!((size, intact), ("104857600", "true"));
-    assert!(pieces.parse::<usize>().unwrap() > 100, "handed on as it arrived: {pieces} pieces");
+    assert!(
+        pieces.parse::<usize>().unwrap() > 100,
+        "handed on as it arrived: {pieces} pieces"
+    );
 }
 
 #[tokio::test]
@@ -72,7 +77,9 @@ async fn tungstenite_receives_a_message_we_stream_from_an_async_reader() {
     let (mut peer, _) = tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), Some(config), false)
         .await
         .unwrap();
-    let Some(Ok(T::Binary(data))) = peer.next().await else { panic!() };
+    let Some(Ok(T::Binary(data))) = peer.next().await else {
+        panic!()
+    };
     assert!(data == pattern(len), "the message arrived whole and intact");
     assert_eq!(peer.next().await.unwrap().unwrap(), T::text("after"));
 }
@@ -80,20 +87,29 @@ async fn tungstenite_receives_a_message_we_stream_from_an_async_reader() {
 #[tokio::test]
 async fn a_reader_dropped_part_way_leaves_the_next_message_readable() {
     let addr = common::serve(Config::default(), |mut ws| async move {
-        let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else { panic!() };
+        let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else {
+            panic!()
+        };
         let mut first = [0; 10];
         reader.read_exact(&mut first).await.unwrap();
         drop(reader); // the other ~8 MiB are dropped as they arrive
         let next = ws.recv().await.unwrap().unwrap();
-        ws.send(Message::text(format!("{first:?} then {next:?}"))).await.unwrap();
+        ws.send(Message::text(format!("{first:?} then {next:?}")))
+            .await
+            .unwrap();
         let _ = ws.close(None).await;
     })
     .await;
     let (mut peer, _) = connect_async(format!("ws://{addr}/")).await.unwrap();
     peer.send(T::binary(pattern(8 << 20))).await.unwrap();
     peer.send(T::text("next")).await.unwrap();
-    let Some(Ok(T::Text(reply))) = peer.next().await else { panic!() };
-    assert_eq!(reply.as_str(), format!("{:?} then {:?}", &pattern(10)[..], Message::text("next")));
+    let Some(Ok(T::Text(reply))) = peer.next().await else {
+        panic!()
+    };
+    assert_eq!(
+        reply.as_str(),
+        format!("{:?} then {:?}", &pattern(10)[..], Message::text("next"))
+    );
 }
 
 #[tokio::test]
@@ -108,7 +124,9 @@ async fn a_writer_dropped_after_a_fragment_closes_with_1011_and_nothing_whole_ar
     .await;
     let (mut peer, _) = connect_async(format!("ws://{addr}/")).await.unwrap();
     let received = tokio::time::timeout(Duration::from_secs(5), peer.next()).await.unwrap();
-    let Some(Ok(T::Close(Some(frame)))) = received else { panic!("{received:?}") };
+    let Some(Ok(T::Close(Some(frame)))) = received else {
+        panic!("{received:?}")
+    };
     assert_eq!(u16::from(frame.code), 1011);
 }
 
@@ -121,7 +139,9 @@ async fn split_halves_stream_both_ways_at_once_compressed() {
     let addr = common::serve(config.clone(), |ws| async move {
         // Echoes one message piece by piece while it is still arriving.
         let (mut reader, mut writer) = ws.into_split();
-        let Some(Ok(Incoming::Message(mut incoming))) = reader.recv_streaming().await else { panic!() };
+        let Some(Ok(Incoming::Message(mut incoming))) = reader.recv_streaming().await else {
+            panic!()
+        };
         let mut outgoing = writer.send_streaming(incoming.kind()).unwrap();
         while let Some(piece) = incoming.next_piece().await {
             outgoing.write_all(&piece.unwrap()).await.unwrap();
@@ -145,7 +165,9 @@ async fn split_halves_stream_both_ways_at_once_compressed() {
         message.finish().await.unwrap();
         writer
     });
-    let Some(Ok(Incoming::Message(mut echo))) = reader.recv_streaming().await else { panic!() };
+    let Some(Ok(Incoming::Message(mut echo))) = reader.recv_streaming().await else {
+        panic!()
+    };
     let (bytes, pieces) = read_pieces(&mut echo).await.unwrap();
     drop(echo);
     let mut writer = sending.await.unwrap();
@@ -183,7 +205,9 @@ async fn stall_mid_message(answer_pings: bool) -> (Result<Vec<u8>, Error>, usize
         let _ = message.finish().await;
         std::future::pending::<()>().await; // keep the socket open
     });
-    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else { panic!() };
+    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else {
+        panic!()
+    };
     let received = read_pieces(&mut reader).await.map(|(bytes, _)| bytes);
     drop(reader);
     drop(server);
@@ -208,7 +232,9 @@ async fn a_peer_that_closes_mid_message_fails_the_reader() {
     writer.flush().await.unwrap();
     std::mem::forget(writer); // neither finished nor abandoned: the close cuts it
     client.send(Message::Close(None)).await.unwrap();
-    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else { panic!() };
+    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else {
+        panic!()
+    };
     let mut bytes = Vec::new();
     let failed = reader.read_to_end(&mut bytes).await.unwrap_err();
     assert_eq!(bytes.len(), 1000);

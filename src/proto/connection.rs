@@ -27,6 +27,7 @@ use super::message::Message;
 use super::outbox::Outbox;
 use super::reading::ReadRoom;
 use super::send_streamed::Outgoing;
+use super::streamed::Piece;
 use super::Role;
 use crate::Config;
 
@@ -76,6 +77,9 @@ pub struct Connection {
     /// A message being sent in fragments (`start_streamed`); boxed, as most
     /// connections never stream one.
     pub(super) outgoing: Option<Box<Outgoing>>,
+    /// A streamed message's piece decoded and not yet handed on (kept here,
+    /// not returned through the decoding step the whole-message path shares).
+    pub(super) piece: Option<Box<Piece>>,
     /// The time of the latest input that carried one: what the frames
     /// being decoded were received at.
     pub(super) now: Instant,
@@ -119,6 +123,7 @@ impl Connection {
             idle: IdleClock::new(config.idle_timeout(), now),
             deflate: None,
             outgoing: None,
+            piece: None,
             now,
         }
     }

@@ -109,6 +109,13 @@ impl FrameDecoder {
         self.max_data_frame = max.map_or(self.max_frame_size, |max| usize::try_from(max).unwrap_or(usize::MAX));
     }
 
+    /// Whether data payload is streamed (`Piece`s): exactly while the
+    /// assembler streams messages.
+    #[inline]
+    pub(crate) fn streams_data(&self) -> bool {
+        self.streams_data
+    }
+
     /// Bytes still missing from the frame being read (0 between frames).
     pub(crate) fn bytes_needed(&self, buffered: usize) -> usize {
         match self.state {

@@ -15,6 +15,7 @@ use super::assembler::Assembler;
 use super::connection::Connection;
 use super::deflate::PerMessageDeflate;
 use super::error::ReadError;
+use super::message::Message;
 use super::receive::Step;
 use super::streamed::{Piece, Streamed};
 
@@ -53,8 +54,11 @@ impl Connection {
             let step = match &mut self.assembler {
                 Assembler::Streaming(arriving) if arriving.has_backlog() => {
                     let inflater = self.deflate.as_deref_mut().map(PerMessageDeflate::inflater);
-                    let piece = arriving.inflate_backlog(inflater).map(|piece| self.hand_on(piece, now));
-                    self.piece_step(piece, now)
+                    match arriving.inflate_backlog(inflater) {
+                        Ok(piece) => self.piece = self.hand_on(piece, now).map(Box::new),
+                        Err(e) => _ = self.failed(e, now),
+                    }
+                    Step::Continue
                 }
                 Assembler::Idle => {
                     self.stream_pieces(true);
@@ -62,11 +66,13 @@ impl Connection {
                 }
                 _ => self.decode_step(now),
             };
+            if let Some(piece) = self.piece.take() {
+                return Some(Streamed::Piece(*piece));
+            }
             match step {
                 Step::NeedMore => return None,
                 Step::Continue => {}
                 Step::Message(message) => return Some(Streamed::from_message(message)),
-                Step::Piece(piece) => return Some(Streamed::Piece(piece)),
             }
         }
         self.input.clear();
@@ -84,6 +90,7 @@ impl Connection {
 
     /// Whole messages wanted again: at once between messages, after the
     /// one being streamed (dropped) otherwise.
+    #[cold]
     pub(super) fn stop_streaming(&mut self) {
         match &mut self.assembler {
             Assembler::Streaming(arriving) => arriving.deliver = false,
@@ -98,14 +105,25 @@ impl Connection {
         self.decoder.stream_data(limit);
     }
 
-    /// A piece of payload of the message being streamed.
-    pub(super) fn on_piece(&mut self, data: Bytes, ends_frame: bool, now: Instant) -> Result<Option<Piece>, ReadError> {
+    /// A piece of payload of the message being streamed: kept for
+    /// `poll_streamed` to hand on. Never inlined: the whole-message path
+    /// shares `decode_step` and must stay small (returning the piece through
+    /// it cost that path ~18 instructions per message; a piece is a read's
+    /// worth of payload, to which one call is nothing).
+    #[inline(never)]
+    pub(super) fn take_piece(
+        &mut self,
+        data: Bytes,
+        ends_frame: bool,
+        now: Instant,
+    ) -> Result<Option<Message>, ReadError> {
         let Assembler::Streaming(arriving) = &mut self.assembler else {
             return Err(ReadError::broken("a streamed piece with no streamed message begun"));
         };
         let inflater = self.deflate.as_deref_mut().map(PerMessageDeflate::inflater);
         let piece = arriving.take(data, ends_frame, inflater)?;
-        Ok(self.hand_on(piece, now))
+        self.piece = self.hand_on(piece, now).map(Box::new);
+        Ok(None)
     }
 
     /// What of `piece` the application sees: nothing of a message it gave
@@ -118,14 +136,5 @@ impl Connection {
         }
         let worth = piece.first || piece.last || !piece.data.is_empty();
         (deliver && worth && self.state.delivers_input()).then_some(piece)
-    }
-
-    /// The step a piece (or the error taking it) makes.
-    pub(super) fn piece_step(&mut self, piece: Result<Option<Piece>, ReadError>, now: Instant) -> Step {
-        match piece {
-            Ok(Some(piece)) => Step::Piece(piece),
-            Ok(None) => Step::Continue,
-            Err(e) => self.failed(e, now),
-        }
     }
 }

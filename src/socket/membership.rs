@@ -52,8 +52,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// rest); closes the socket if its slow-consumer policy evicted it.
     pub(super) fn take_mail(&mut self) {
         let Some(membership) = &self.membership else { return };
-        // RFC 6455 §5.4: no other message between a streamed one's fragments.
-        while !self.conn.is_write_buffer_filled() && !self.conn.is_sending_streamed() {
+        if self.conn.is_sending_streamed() {
+            return; // RFC 6455 §5.4: no other message between a streamed one's fragments.
+        }
+        while !self.conn.is_write_buffer_filled() {
             match membership.mailbox.take() {
                 None => return,
                 Some(Mail::Message(message)) => {
