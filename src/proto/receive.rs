@@ -55,6 +55,7 @@ impl Connection {
 
     // Inlined into both callers: out of line, `poll_message` (the hot path)
     // cost ~50 more instructions per message.
+    #[allow(clippy::inline_always)] // measured: see above
     #[inline(always)]
     pub(super) fn decode_step(&mut self, now: Instant) -> Step {
         let max_message_size = self.limits.max_message_size;
