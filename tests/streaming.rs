@@ -187,14 +187,16 @@ async fn stall_mid_message(answer_pings: bool) -> (Result<Vec<u8>, Error>, usize
     let (mut client_reader, mut client_writer) = client.into_split();
     let pings = tokio::spawn(async move {
         let mut pings = 0;
-        while answer_pings {
+        if !answer_pings {
+            return pings; // the reader half is dropped: nothing answers
+        }
+        loop {
             match client_reader.recv().await {
                 Some(Ok(Message::Ping(_))) => pings += 1,
                 Some(Ok(_)) => {}
-                _ => break,
+                _ => return pings,
             }
         }
-        pings
     });
     tokio::spawn(async move {
         let mut message = client_writer.send_streaming(MessageKind::Binary).unwrap();
