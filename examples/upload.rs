@@ -7,7 +7,7 @@
 //!
 //! - `ws://ADDR/upload/NAME`: send one binary message (any size, any number
 //!   of fragments); it is written to `DIR/NAME` as it arrives (under a
-//!   `.part` name until it is whole), then the server sends the text
+//!   hidden `.NAME.part` until it is whole), then the server sends the text
 //!   `ok <bytes> <sha256 hex>` and closes with 1000.
 //! - `ws://ADDR/download/NAME`: the server sends `DIR/NAME` as one binary
 //!   message streamed from disk, then closes with 1000.
@@ -17,6 +17,7 @@
 //! Names are `[A-Za-z0-9._-]`, not starting with a dot; others get 400.
 //! permessage-deflate is accepted when a client offers it.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -102,7 +103,8 @@ async fn receive_file(mut ws: WebSocket, path: &Path) -> Result<(), Failure> {
         drop(reader);
         return close(ws, CloseCode::UNSUPPORTED, "send the file as one binary message").await;
     }
-    let part = path.with_extension("part");
+    // Hidden (a leading dot) until whole: never listed, never downloadable.
+    let part = path.with_file_name(format!(".{}.part", path.file_name().unwrap_or_default().display()));
     let mut file = tokio::fs::File::create(&part).await?;
     let (mut hasher, mut bytes) = (Sha256::new(), 0u64);
     while let Some(piece) = reader.next_piece().await {
@@ -114,7 +116,10 @@ async fn receive_file(mut ws: WebSocket, path: &Path) -> Result<(), Failure> {
     drop(reader);
     file.flush().await?;
     tokio::fs::rename(&part, path).await?;
-    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = hasher.finalize().iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
     ws.send(Message::text(format!("ok {bytes} {digest}"))).await?;
     close(ws, CloseCode::NORMAL, "").await
 }
@@ -157,8 +162,8 @@ async fn list(State(dir): State<Arc<PathBuf>>) -> Response {
     if let Ok(mut entries) = tokio::fs::read_dir(dir.as_ref()).await {
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let size = entry.metadata().await.map(|m| m.len()).unwrap_or(0);
-            if valid_name(&name) && !name.ends_with(".part") {
+            let size = entry.metadata().await.map_or(0, |m| m.len());
+            if valid_name(&name) {
                 files.push(format!("{{\"name\":\"{name}\",\"size\":{size}}}"));
             }
         }
