@@ -186,6 +186,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         })
     }
 
+    /// Ready when less than `write_buffer_size` is queued: what a streamed
+    /// message's writer waits for before it gathers more. It produces on
+    /// demand, so queueing up to `max_write_buffer_size` (as `poll_ready`
+    /// allows whole messages) would only hold memory.
+    pub(crate) fn poll_drained(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
+        self.notice_shutdown();
+        self.with_waker(side, cx, |this, cx| loop {
+            if let Some(e) = this.conn.send_error() {
+                return Poll::Ready(Err(e));
+            }
+            if !this.conn.is_write_buffer_filled() || this.write_out_or_fail(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            // Waiting for the peer to read: the heartbeat may declare it dead.
+            if !this.poll_events(cx) {
+                return Poll::Pending;
+            }
+        })
+    }
+
     /// Queues a message (call after [`poll_ready`](Self::poll_ready)).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         match message {

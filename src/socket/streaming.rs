@@ -162,7 +162,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for MessageReader<'_, IO> {
 /// (`tokio::io::copy` a file into it), end with [`finish`](Self::finish)
 /// (or `AsyncWriteExt::shutdown`). What is written is gathered into
 /// fragments of `Config::streamed_frame_size` (`flush` sends a smaller one
-/// now), and waits for room under `Config::max_write_buffer_size`.
+/// now); while `Config::write_buffer_size` is queued it waits for the peer
+/// to read (the message is produced on demand: queueing up to
+/// `max_write_buffer_size`, as whole messages may, would only hold memory).
 /// Compressed when permessage-deflate was agreed: one compressed message
 /// across its fragments. A text message's bytes must be UTF-8 (checked as
 /// written; a piece may end inside a character).
@@ -228,7 +230,7 @@ impl<'a, IO: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, IO> {
 
     fn poll_write_some(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<Result<usize, Error>> {
         self.handle.with(|driver| {
-            ready!(driver.poll_ready(cx, Side::Writer))?;
+            ready!(driver.poll_drained(cx, Side::Writer))?;
             Poll::Ready(driver.conn.write_streamed(data))
         })
     }

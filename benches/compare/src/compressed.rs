@@ -39,7 +39,7 @@ const CYCLE: usize = 64;
 const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
 
 /// JSON-like records about `size` bytes long, each different.
-fn messages(size: usize) -> Vec<String> {
+pub(crate) fn messages(size: usize) -> Vec<String> {
     let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
     (0..CYCLE)
         .map(|m| {

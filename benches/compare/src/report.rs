@@ -19,15 +19,15 @@ struct Settings {
 }
 
 /// One server process, pinned to core 0.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Server {
     /// `name` is one of this binary's servers, or `NAME@PATH` for one of
     /// another build's (to compare two versions of the code).
-    fn start(name: &str) -> Self {
+    pub(crate) fn start(name: &str) -> Self {
         let (name, exe) = match name.split_once('@') {
             Some((name, path)) => (name, std::path::PathBuf::from(path)),
             None => (name, std::env::current_exe().unwrap()),
@@ -43,7 +43,7 @@ impl Server {
         Self { child, addr }
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }

@@ -47,7 +47,7 @@ pub async fn run(name: &str, listener: TcpListener) {
     }
 }
 
-async fn accept_loop<F, Fut>(listener: TcpListener, serve: F)
+pub(crate) async fn accept_loop<F, Fut>(listener: TcpListener, serve: F)
 where
     F: Fn(TcpStream) -> Fut,
     Fut: Future<Output = ()> + 'static,
@@ -59,7 +59,7 @@ where
     }
 }
 
-async fn hyper_conn<F, Fut, B>(tcp: TcpStream, upgrade: F)
+pub(crate) async fn hyper_conn<F, Fut, B>(tcp: TcpStream, upgrade: F)
 where
     F: Fn(Request<Incoming>) -> Fut + Copy + 'static,
     Fut: Future<Output = Response<B>> + 'static,
