@@ -17,8 +17,6 @@ mod fanout;
 mod load;
 mod report;
 mod servers;
-mod transfer;
-mod transfer_report;
 mod wire;
 
 use std::net::SocketAddr;
@@ -48,16 +46,8 @@ fn main() {
         ),
         Some("fanout-load") => local.block_on(&runtime, fanout_load(&args[1..])),
         Some("cidle") => local.block_on(&runtime, compressed_idle(&args[1..])),
-        Some("transfer") => transfer_report::run(
-            args.get(1).map_or(1024, |m| m.parse().unwrap()),
-            args.get(2).map_or(2, |r| r.parse().unwrap()),
-        ),
-        Some("transfer-load") => local.block_on(
-            &runtime,
-            transfer::load(&args[1], args[2] == "up", args[3].parse().unwrap(), args[4] == "compressed"),
-        ),
         _ => eprintln!(
-            "usage: compare run [--quick] | ab SERVER_A SERVER_B [ROUNDS] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N | transfer [MIB] [ROUNDS]"
+            "usage: compare run [--quick] | ab SERVER_A SERVER_B [ROUNDS] | server NAME | load SCENARIO ADDR PID WARMUP_MS WINDOW_MS | idle ADDR N"
         ),
     }
 }
@@ -66,9 +56,6 @@ fn main() {
 async fn serve(name: &str) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap());
-    if name.starts_with("transfer-") {
-        return transfer::serve(name, listener).await;
-    }
     servers::run(name, listener).await;
 }
 

@@ -1,4 +1,4 @@
-//! `compare transfer`: one large message each way over one connection,
+//! `transfer` (a binary of its own): one large message each way over one connection,
 //! plain and compressed: hyperws streaming (`recv_streaming` /
 //! `send_streaming`) against hyperws whole (`recv` / `send` with the limits
 //! raised), yawc's streaming API (`into_streaming`, fragment by fragment)

@@ -1,4 +1,4 @@
-//! `compare transfer [MIB] [ROUNDS]`: runs `transfer.rs`'s servers and load
+//! `transfer run [MIB] [ROUNDS]`: runs `transfer.rs`'s servers and load
 //! as pinned processes, in interleaved rounds (every server once a round),
 //! and prints one table per direction and compression.
 
@@ -57,7 +57,7 @@ fn once(server: &str, up: bool, size: usize, compressed: bool) -> Sample {
     let output = Command::new("taskset")
         .args(["-c", "1"])
         .arg(std::env::current_exe().unwrap())
-        .arg("transfer-load")
+        .arg("load")
         .arg(&running.addr)
         .arg(if up { "up" } else { "down" })
         .arg(size.to_string())
