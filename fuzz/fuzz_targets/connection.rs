@@ -1,7 +1,8 @@
 //! `Connection` in either role, with arbitrary settings, fed arbitrary bytes
 //! (raw, or as frames a peer of the other role would write) in arbitrary
-//! chunks, interleaved with sends, closes, partial writes, EOF, transport
-//! errors and time passing. After every step:
+//! chunks, interleaved with sends (whole or streamed in fragments), closes,
+//! partial writes, EOF, transport errors and time passing; read whole or in
+//! streamed pieces (given up at times). After every step:
 //!
 //! - messages and buffers stay within the configured limits;
 //! - what it writes is well-formed for its role (read back by a reader
@@ -15,8 +16,8 @@
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
-use hyperws::proto::{internals, Connection, Role, SharedMessage};
-use hyperws::{CloseCode, CloseFrame, Error, Message};
+use hyperws::proto::{internals, Connection, Role, SharedMessage, Streamed};
+use hyperws::{CloseCode, CloseFrame, Error, Message, MessageKind};
 use hyperws_fuzz::{pending_output, read_frames, take_output, write_frame, Settings};
 use libfuzzer_sys::fuzz_target;
 
@@ -44,6 +45,18 @@ enum Op {
     Write(u16),
     Eof,
     TransportError,
+    /// From now on read with `poll_streamed` (true) or `poll_message`.
+    Stream(bool),
+    /// Give up the message being streamed in.
+    Discard,
+    /// One message sent in fragments (`parts`, each written whole then
+    /// flushed when `flush`), then finished, or given up when `abandon`.
+    SendStreamed {
+        text: bool,
+        parts: Vec<Vec<u8>>,
+        flush: bool,
+        abandon: bool,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -67,6 +80,9 @@ struct Run {
     max_message: usize,
     read_chunk: usize,
     deflate: bool,
+    streaming: bool,
+    /// A streamed message's first piece was seen, its last not yet.
+    open_piece: bool,
 }
 
 fuzz_target!(|input: Input| {
@@ -91,6 +107,8 @@ fuzz_target!(|input: Input| {
         max_message: config.max_message_size(),
         read_chunk: config.read_buffer_size(),
         deflate: deflate.is_some(),
+        streaming: false,
+        open_piece: false,
     };
     let peer = input.settings.peer_role();
     for op in input.ops.into_iter().take(200) {
@@ -142,6 +160,17 @@ impl Run {
                 let taken = take_output(&mut self.conn, usize::from(limit));
                 self.written.extend_from_slice(&taken);
             }
+            Op::Stream(on) => self.streaming = on,
+            Op::Discard => {
+                self.conn.discard_streamed();
+                self.open_piece = false;
+            }
+            Op::SendStreamed {
+                text,
+                parts,
+                flush,
+                abandon,
+            } => self.send_streamed(text, parts, flush, abandon),
             Op::Eof => self.conn.handle_eof(),
             Op::TransportError => self
                 .conn
@@ -179,7 +208,37 @@ impl Run {
         assert!(could_send || result.is_err(), "message accepted after the close");
     }
 
+    fn send_streamed(&mut self, text: bool, parts: Vec<Vec<u8>>, flush: bool, abandon: bool) {
+        let kind = if text { MessageKind::Text } else { MessageKind::Binary };
+        if self.conn.start_streamed(kind, true).is_err() {
+            return;
+        }
+        for part in parts.iter().take(8) {
+            let part = if text { String::from_utf8_lossy(part).into_owned().into_bytes() } else { part.clone() };
+            let mut rest = &part[..];
+            while !rest.is_empty() {
+                match self.conn.write_streamed(rest) {
+                    Ok(taken) => rest = &rest[taken..],
+                    Err(_) => return self.conn.abandon_streamed(),
+                }
+            }
+            if flush {
+                self.conn.flush_streamed();
+            }
+            let refused = self.conn.send(Message::binary(vec![1]));
+            assert!(refused.is_err(), "a data message between fragments");
+        }
+        if abandon || self.conn.finish_streamed().is_err() {
+            self.conn.abandon_streamed();
+        }
+        assert!(!self.conn.is_sending_streamed());
+    }
+
     fn drain_messages(&mut self) {
+        if self.streaming {
+            return self.drain_streamed();
+        }
+        self.open_piece = false; // `poll_message` drops the rest of a streamed message
         while let Some(message) = self.conn.poll_message() {
             match message {
                 Message::Text(text) => assert!(text.len() <= self.max_message),
@@ -188,6 +247,22 @@ impl Run {
                 Message::Close(frame) => {
                     assert!(frame.is_none_or(|f| f.reason.len() <= 123 && f.code.is_sendable()));
                 }
+            }
+        }
+    }
+
+    fn drain_streamed(&mut self) {
+        while let Some(streamed) = self.conn.poll_streamed() {
+            match streamed {
+                Streamed::Piece(piece) => {
+                    assert_eq!(piece.first, !self.open_piece, "first exactly on a message's first piece");
+                    self.open_piece = !piece.last;
+                    if piece.kind == MessageKind::Text && piece.first && piece.last {
+                        assert!(std::str::from_utf8(&piece.data).is_ok(), "a whole text piece is UTF-8");
+                    }
+                }
+                Streamed::Control(Message::Ping(data) | Message::Pong(data)) => assert!(data.len() <= 125),
+                Streamed::Control(_) => {}
             }
         }
     }
