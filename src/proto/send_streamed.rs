@@ -9,7 +9,7 @@
 //! waits. With permessage-deflate the message is one compressed stream:
 //! RSV1 on the first frame only (RFC 7692 §6.1), a sync flush per fragment.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use super::close::{CloseCode, CloseFrame};
 use super::connection::{queue_deflated, Connection};
@@ -106,6 +106,40 @@ impl Connection {
         Ok(taken)
     }
 
+    /// Adds payload the caller already holds as `Bytes`: whole fragments of
+    /// it are queued by reference (no copy, unless masked or compressed);
+    /// only a remainder shorter than `Config::streamed_frame_size` is
+    /// gathered (copied) to be sent with what comes next. Takes all of it.
+    ///
+    /// # Errors
+    /// As [`write_streamed`](Self::write_streamed) (nothing is taken).
+    pub fn write_streamed_bytes(&mut self, mut data: Bytes) -> Result<(), Error> {
+        self.check_can_send()?;
+        let frame_size = self.limits.streamed_frame_size;
+        let outgoing = self.outgoing.as_mut().ok_or(SendError::NoStreamedMessage)?;
+        if let Some(text) = &mut outgoing.text {
+            let mut checked = *text;
+            checked.feed(&data).map_err(|_| SendError::InvalidUtf8)?;
+            *text = checked;
+        }
+        if !outgoing.gathered.is_empty() {
+            // Tops up what is gathered first, keeping the bytes in order.
+            let taken = data.len().min(frame_size - outgoing.gathered.len());
+            outgoing.gathered.extend_from_slice(&data.split_to(taken));
+            if outgoing.gathered.len() < frame_size {
+                return Ok(());
+            }
+            self.send_fragment(false);
+        }
+        while data.len() >= frame_size {
+            self.send_payload(data.split_to(frame_size), false);
+        }
+        if let Some(outgoing) = self.outgoing.as_mut().filter(|_| !data.is_empty()) {
+            outgoing.gathered.extend_from_slice(&data);
+        }
+        Ok(())
+    }
+
     /// Sends what was gathered of the streamed message as a fragment now.
     pub fn flush_streamed(&mut self) {
         if self.outgoing.as_ref().is_some_and(|o| !o.gathered.is_empty()) && self.state.can_send() {
@@ -154,14 +188,20 @@ impl Connection {
     /// Queues what was gathered as the next fragment.
     fn send_fragment(&mut self, last: bool) {
         let Some(outgoing) = self.outgoing.as_mut() else { return };
+        let payload = outgoing.gathered.split().freeze();
+        self.send_payload(payload, last);
+    }
+
+    /// Queues `payload` as the next fragment.
+    fn send_payload(&mut self, payload: Bytes, last: bool) {
+        let Some(outgoing) = self.outgoing.as_mut() else { return };
         let first = outgoing.opcode != OpCode::Continuation;
-        let mut header = FrameHeader::new(outgoing.opcode, outgoing.gathered.len() as u64);
+        let mut header = FrameHeader::new(outgoing.opcode, payload.len() as u64);
         header.fin = last;
         outgoing.opcode = OpCode::Continuation;
         if self.role == Role::Client {
             header.mask = Some(self.mask_keys.next_key());
         }
-        let payload = outgoing.gathered.split().freeze();
         let deflater = self.deflate.as_mut().and_then(|d| d.deflater_for(usize::MAX));
         match deflater.filter(|_| outgoing.compressed) {
             Some(deflater) => {

@@ -206,6 +206,27 @@ impl<'a, IO: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, IO> {
         Ok(())
     }
 
+    /// Writes `data`, which the caller already holds as `Bytes`: its whole
+    /// fragments are queued by reference, not copied (a server's, when
+    /// uncompressed; a client masks a copy). Waits for room first.
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket, chunks: Vec<bytes::Bytes>) -> Result<(), hyperws::Error> {
+    /// let mut writer = ws.send_streaming(hyperws::MessageKind::Binary)?;
+    /// for chunk in chunks {
+    ///     writer.write_bytes(chunk).await?;
+    /// }
+    /// writer.finish().await
+    /// # }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropped while waiting for room, nothing of `data` was taken.
+    pub async fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        std::future::poll_fn(|cx| self.handle.with(|driver| driver.poll_drained(cx, Side::Writer))).await?;
+        self.handle.with(|driver| driver.conn.write_streamed_bytes(data))
+    }
+
     /// Sends what was written so far as a fragment and writes everything out.
     pub async fn flush(&mut self) -> Result<(), Error> {
         std::future::poll_fn(|cx| self.poll_flush_all(cx)).await

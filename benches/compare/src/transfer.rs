@@ -94,9 +94,11 @@ async fn hyperws_upgrade(mut request: Request<Body>, streaming: bool) -> Respons
                 let _ = ws.send(Message::text(format!("ok {}", data.len()))).await;
             }
             (Some(size), true) => {
+                // `write_bytes`: the block is queued by reference, as yawc's
+                // frames of `Bytes` are.
                 let mut writer = ws.send_streaming(MessageKind::Binary).unwrap();
                 for len in chunks(size) {
-                    writer.write_all(&block()[..len]).await.unwrap();
+                    writer.write_bytes(block().slice(..len)).await.unwrap();
                 }
                 writer.finish().await.unwrap();
             }

@@ -271,3 +271,32 @@ fn a_compressed_streamed_message_sets_rsv1_on_its_first_frame_only() {
         vec![Message::binary(&b"aaaabbbbcccc"[..])]
     );
 }
+
+proptest! {
+    #[test]
+    fn bytes_written_by_reference_and_by_copy_arrive_in_order(
+        parts in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..9000), any::<bool>()), 1..6),
+        compressed: bool,
+        server_sends: bool,
+    ) {
+        let config = config(|c| c.streamed_frame_size(4096));
+        let (mut client, mut server) = streaming_pair(compressed, &config);
+        let (from, to) = if server_sends { (&mut server, &mut client) } else { (&mut client, &mut server) };
+        from.start_streamed(MessageKind::Binary, true).unwrap();
+        let mut sent = Vec::new();
+        for (part, as_bytes) in &parts {
+            sent.extend_from_slice(part);
+            if *as_bytes {
+                from.write_streamed_bytes(Bytes::from(part.clone())).unwrap();
+            } else {
+                let mut rest = &part[..];
+                while !rest.is_empty() {
+                    rest = &rest[from.write_streamed(rest).unwrap()..];
+                }
+            }
+        }
+        from.finish_streamed().unwrap();
+        let wire = take_output(from);
+        prop_assert_eq!(read_all(to, &wire, Instant::now()).unwrap(), vec![Message::binary(sent)]);
+    }
+}
