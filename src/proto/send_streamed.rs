@@ -31,6 +31,19 @@ pub(crate) struct Outgoing {
     text: Option<Utf8Validator>,
 }
 
+impl Outgoing {
+    /// RFC 6455 §5.6: a text message is UTF-8 — checked as it is written;
+    /// bytes that break it are not taken.
+    fn check_text(&mut self, data: &[u8]) -> Result<(), SendError> {
+        if let Some(text) = &mut self.text {
+            let mut checked = *text;
+            checked.feed(data).map_err(|_| SendError::InvalidUtf8)?;
+            *text = checked;
+        }
+        Ok(())
+    }
+}
+
 impl Connection {
     /// Begins a message of `kind` to be sent in fragments: write its payload
     /// with [`write_streamed`](Self::write_streamed), end it with
@@ -91,11 +104,7 @@ impl Connection {
         let frame_size = self.limits.streamed_frame_size;
         let outgoing = self.outgoing.as_mut().ok_or(SendError::NoStreamedMessage)?;
         let taken = data.len().min(frame_size - outgoing.gathered.len());
-        if let Some(text) = &mut outgoing.text {
-            let mut checked = *text;
-            checked.feed(&data[..taken]).map_err(|_| SendError::InvalidUtf8)?;
-            *text = checked;
-        }
+        outgoing.check_text(&data[..taken])?;
         if outgoing.gathered.capacity() == 0 {
             outgoing.gathered.reserve(frame_size);
         }
@@ -117,11 +126,7 @@ impl Connection {
         self.check_can_send()?;
         let frame_size = self.limits.streamed_frame_size;
         let outgoing = self.outgoing.as_mut().ok_or(SendError::NoStreamedMessage)?;
-        if let Some(text) = &mut outgoing.text {
-            let mut checked = *text;
-            checked.feed(&data).map_err(|_| SendError::InvalidUtf8)?;
-            *text = checked;
-        }
+        outgoing.check_text(&data)?;
         if !outgoing.gathered.is_empty() {
             // Tops up what is gathered first, keeping the bytes in order.
             let taken = data.len().min(frame_size - outgoing.gathered.len());

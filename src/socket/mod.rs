@@ -20,11 +20,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::driver::{Driver, Side};
 pub use self::split::{ReuniteError, WebSocketReader, WebSocketWriter};
-use self::streaming::Handle;
 pub use self::streaming::{Incoming, MessageReader, MessageWriter};
 
 use crate::handshake::Negotiated;
-use crate::proto::{CloseFrame, Error, Message, MessageKind, Role};
+use crate::proto::{CloseFrame, Error, Message, Role};
 use crate::{Config, ServerConfig, UpgradedIo};
 
 /// A WebSocket connection.
@@ -188,54 +187,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// is lost; the next call returns it. Use it in `tokio::select!` freely.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         poll_fn(|cx| self.driver.poll_recv(cx)).await
-    }
-
-    /// Receives the next message as it arrives, without gathering it:
-    /// `Incoming::Message` holds a [`MessageReader`] (`AsyncRead`, or a
-    /// `Stream` of `Bytes`) that yields its payload as frames arrive, for
-    /// messages of any size (up to `Config::max_streamed_message_size`) in
-    /// bounded memory; pings, pongs and the close come as `Incoming::Control`.
-    /// `None` once the connection is closed, as [`recv`](Self::recv).
-    ///
-    /// ```no_run
-    /// # async fn run(mut ws: hyperws::WebSocket, mut file: tokio::fs::File) -> Result<(), Box<dyn std::error::Error>> {
-    /// use hyperws::Incoming;
-    /// while let Some(incoming) = ws.recv_streaming().await {
-    ///     match incoming? {
-    ///         Incoming::Message(mut reader) => {
-    ///             tokio::io::copy(&mut reader, &mut file).await?;
-    ///         }
-    ///         Incoming::Control(message) => println!("{message:?}"),
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Cancel safety
-    /// Cancel safe, as `recv`. A message that `recv` had begun to gather
-    /// (cancelled part-way) is finished whole and handed on in one piece.
-    pub async fn recv_streaming(&mut self) -> Option<Result<Incoming<'_, IO>, Error>> {
-        let streamed = poll_fn(|cx| self.driver.poll_streamed(cx)).await?;
-        Some(streamed.map(|streamed| Incoming::new(streamed, Handle::Whole(&mut self.driver))))
-    }
-
-    /// Begins a message of `kind` to be sent as it is produced: the
-    /// [`MessageWriter`] sends fragments as it is written (an `AsyncWrite`),
-    /// and ends the message on [`finish`](MessageWriter::finish).
-    ///
-    /// ```no_run
-    /// # async fn run(mut ws: hyperws::WebSocket, mut file: tokio::fs::File) -> Result<(), Box<dyn std::error::Error>> {
-    /// use hyperws::MessageKind;
-    /// let mut writer = ws.send_streaming(MessageKind::Binary)?;
-    /// tokio::io::copy(&mut file, &mut writer).await?;
-    /// writer.finish().await?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// Nothing more can be sent (the connection is closing or closed).
-    pub fn send_streaming(&mut self, kind: MessageKind) -> Result<MessageWriter<'_, IO>, Error> {
-        MessageWriter::start(Handle::Whole(&mut self.driver), kind, true)
     }
 
     /// Sends a message and writes out everything queued.

@@ -11,14 +11,67 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use std::future::poll_fn;
+
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::driver::{Driver, Side};
 use super::split::{lock, Shared};
+use super::WebSocket;
 use crate::proto::{Error, Message, MessageKind, Streamed};
 use crate::UpgradedIo;
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
+    /// Receives the next message as it arrives, without gathering it:
+    /// `Incoming::Message` holds a [`MessageReader`] (`AsyncRead`, or a
+    /// `Stream` of `Bytes`) that yields its payload as frames arrive, for
+    /// messages of any size (up to `Config::max_streamed_message_size`) in
+    /// bounded memory; pings, pongs and the close come as `Incoming::Control`.
+    /// `None` once the connection is closed, as [`recv`](Self::recv).
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket, mut file: tokio::fs::File) -> Result<(), Box<dyn std::error::Error>> {
+    /// use hyperws::Incoming;
+    /// while let Some(incoming) = ws.recv_streaming().await {
+    ///     match incoming? {
+    ///         Incoming::Message(mut reader) => {
+    ///             tokio::io::copy(&mut reader, &mut file).await?;
+    ///         }
+    ///         Incoming::Control(message) => println!("{message:?}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as `recv`. A message that `recv` had begun to gather
+    /// (cancelled part-way) is finished whole and handed on in one piece.
+    pub async fn recv_streaming(&mut self) -> Option<Result<Incoming<'_, IO>, Error>> {
+        let streamed = poll_fn(|cx| self.driver.poll_streamed(cx)).await?;
+        Some(streamed.map(|streamed| Incoming::new(streamed, Handle::Whole(&mut self.driver))))
+    }
+
+    /// Begins a message of `kind` to be sent as it is produced: the
+    /// [`MessageWriter`] sends fragments as it is written (an `AsyncWrite`),
+    /// and ends the message on [`finish`](MessageWriter::finish).
+    ///
+    /// ```no_run
+    /// # async fn run(mut ws: hyperws::WebSocket, mut file: tokio::fs::File) -> Result<(), Box<dyn std::error::Error>> {
+    /// use hyperws::MessageKind;
+    /// let mut writer = ws.send_streaming(MessageKind::Binary)?;
+    /// tokio::io::copy(&mut file, &mut writer).await?;
+    /// writer.finish().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Nothing more can be sent (the connection is closing or closed).
+    pub fn send_streaming(&mut self, kind: MessageKind) -> Result<MessageWriter<'_, IO>, Error> {
+        MessageWriter::start(Handle::Whole(&mut self.driver), kind, true)
+    }
+}
 
 /// The socket a reader or writer works on: a whole one, or one half's share.
 #[derive(Debug)]

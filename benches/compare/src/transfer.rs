@@ -50,6 +50,9 @@ fn hyperws_config() -> Config {
         .max_message_size(LIMIT)
         .max_frame_size(LIMIT)
         .max_streamed_message_size(LIMIT as u64)
+        // Fragments of 1 MiB, as yawc's server sends (one frame per MiB) and
+        // the load writes: the same frames on the wire for every library.
+        .streamed_frame_size(CHUNK)
         .build()
         .unwrap()
 }
@@ -125,8 +128,10 @@ fn whole(size: usize) -> Bytes {
 
 async fn yawc_upgrade(mut request: Request<Body>) -> Response<Empty<Bytes>> {
     let down = wanted(request.uri().path());
+    // Level 1, hyperws's default, so a compressed transfer compares the
+    // libraries, not zlib's levels (yawc's default is 6).
     let options = yawc::Options::default()
-        .with_compression_level(yawc::CompressionLevel::default())
+        .with_compression_level(yawc::CompressionLevel::fast())
         .with_max_payload_read(LIMIT);
     let (response, upgraded) = yawc::WebSocket::upgrade_with_options(&mut request, options).unwrap();
     tokio::task::spawn_local(async move {
@@ -198,7 +203,7 @@ async fn tungstenite_conn(tcp: TcpStream) {
 pub async fn load(addr: &str, up: bool, size: usize, compressed: bool) {
     // One offer, with client_no_context_takeover (one message: nothing to
     // keep): yawc 0.5 declines a header holding two offers.
-    let builder = hyperws_config().to_builder().streamed_frame_size(CHUNK);
+    let builder = hyperws_config().to_builder();
     let deflate = DeflateConfig::default().context_takeover(false);
     let builder = if compressed {
         builder.deflate(deflate)

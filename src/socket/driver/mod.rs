@@ -13,6 +13,8 @@
 //! passes while bytes keep coming is handled by `handle_read` itself, and
 //! the shutdown flag is glanced at on every `recv` and `feed`.
 
+mod shutdown_signal;
+
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
@@ -118,7 +120,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         })
     }
 
-    /// The next piece of a streamed message or control message, as [`poll_recv`](Self::poll_recv).
+    /// The next piece of a streamed message, or a control message.
     pub(crate) fn poll_streamed(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Streamed, Error>>> {
         self.notice_shutdown();
         self.with_waker(Side::Reader, cx, |this, cx| {
@@ -127,7 +129,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     /// Takes what `take` decodes, reading (and writing what is queued) until it has some.
-    #[inline]
     fn recv_loop<T>(
         &mut self,
         cx: &mut Context<'_>,
@@ -189,9 +190,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     /// Ready when less than `write_buffer_size` is queued: what a streamed
-    /// message's writer waits for before it gathers more. It produces on
-    /// demand, so queueing up to `max_write_buffer_size` (as `poll_ready`
-    /// allows whole messages) would only hold memory.
+    /// message's writer waits for (it produces on demand: queueing up to
+    /// `max_write_buffer_size`, as `poll_ready` allows, would only hold memory).
     pub(crate) fn poll_drained(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.notice_shutdown();
         self.with_waker(side, cx, |this, cx| loop {
@@ -270,9 +270,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
-    /// Reads once and reports what happened to the connection. Inlined: it
-    /// is the socket read of every `recv` (out of line, ~40 instructions
-    /// more per message once `recv_loop` had two instances).
+    /// Reads once and reports what happened to the connection (inlined: out
+    /// of line it cost ~40 instructions per `recv` once `recv_loop` had two instances).
     #[inline]
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let read = if self.conn.has_read_buffer() {
@@ -312,37 +311,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         changed || self.poll_mail(cx)
     }
 
-    /// A cheap look at the shutdown flag, for sockets too busy to wait.
-    fn notice_shutdown(&mut self) {
-        if self.shutdown.as_ref().is_some_and(ShutdownGuard::is_pending_trigger) {
-            self.close_for_shutdown();
-        }
-    }
-
-    /// Closes with 1001 once the server's shutdown is triggered.
-    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(guard) = &mut self.shutdown else { return false };
-        let Some(trigger) = guard.trigger_mut() else {
-            return false;
-        };
-        if trigger.as_mut().poll(cx).is_pending() {
-            return false;
-        }
-        self.close_for_shutdown()
-    }
-
-    fn close_for_shutdown(&mut self) -> bool {
-        if let Some(guard) = &mut self.shutdown {
-            guard.fired();
-        }
-        let frame = CloseFrame {
-            code: CloseCode::AWAY,
-            reason: "server shutting down".into(),
-        };
-        // Refused if a close is already under way, which is as good.
-        self.conn.close(Some(frame), now()).is_ok()
-    }
-
     /// Arms the timer at the connection's deadline; returns `true` if it
     /// fired (the connection has then been told).
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
@@ -375,11 +343,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
-    /// Writes what is queued as far as the transport takes it without
-    /// waiting: for a close queued where nothing can wait (a `Drop`).
+    /// Writes what is queued, as far as the transport takes it without waiting (in a `Drop`).
     pub(crate) fn write_without_waiting(&mut self) {
-        let noop = &mut Context::from_waker(Waker::noop());
-        let _ = poll_write_out(&mut self.io, &mut self.conn, &mut self.unflushed, noop);
+        let _ = poll_write_out(
+            &mut self.io,
+            &mut self.conn,
+            &mut self.unflushed,
+            &mut Context::from_waker(Waker::noop()),
+        );
     }
 }
 
@@ -401,6 +372,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Drop for Driver<IO> {
 }
 
 /// The protocol's clock: tokio's, so tests can pause and advance it.
-pub(super) fn now() -> Instant {
+pub(crate) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
