@@ -59,13 +59,13 @@ async fn main() -> std::io::Result<()> {
     hyperws::serve(listener, app, &ServerConfig::default()).await
 }
 
-/// The sockets' settings: compression when offered, messages up to 64 GiB,
-/// and at most 1 MiB queued for a slow downloader (the default is 4 MiB).
+/// The sockets' settings: compression when offered, and messages up to
+/// 64 GiB. (A streamed download queues at most about `write_buffer_size`,
+/// 128 KiB, for a slow downloader.)
 fn config() -> Config {
     Config::builder()
         .deflate(DeflateConfig::default())
         .max_streamed_message_size(64 << 30)
-        .max_write_buffer_size(1 << 20)
         .build()
         .expect("valid settings")
 }
