@@ -27,7 +27,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use hyperws::axum::WebSocketUpgrade;
-use hyperws::{CloseCode, CloseFrame, Config, DeflateConfig, Incoming, Message, MessageKind, ServerConfig, WebSocket};
+use hyperws::{CloseCode, CloseFrame, Config, DeflateConfig, Message, MessageKind, Received, ServerConfig, WebSocket};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufReader};
 
@@ -95,8 +95,8 @@ async fn upload(ws: WebSocketUpgrade, UrlPath(name): UrlPath<String>, State(dir)
 async fn receive_file(mut ws: WebSocket, path: &Path) -> Result<(), Failure> {
     let mut reader = loop {
         match ws.recv_streaming().await {
-            Some(Ok(Incoming::Message(reader))) => break reader,
-            Some(Ok(Incoming::Control(_))) => {}
+            Some(Ok(Received::Message(reader))) => break reader,
+            Some(Ok(Received::Control(_))) => {}
             Some(Err(e)) => return Err(e.into()),
             None => return Ok(()),
         }

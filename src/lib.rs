@@ -37,5 +37,5 @@ pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;
 pub use crate::socket::{
-    Incoming, MessageReader, MessageWriter, ReuniteError, WebSocket, WebSocketReader, WebSocketWriter,
+    MessageReader, MessageWriter, Received, ReuniteError, WebSocket, WebSocketReader, WebSocketWriter,
 };

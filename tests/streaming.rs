@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hyperws::{Config, Error, Incoming, Message, MessageKind, WebSocket};
+use hyperws::{Config, Error, Message, MessageKind, Received, WebSocket};
 use tokio::io::AsyncReadExt;
 use tokio_tungstenite::connect_async;
 use tungstenite::protocol::WebSocketConfig;
@@ -35,7 +35,7 @@ async fn read_pieces<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 async fn a_message_past_every_whole_message_limit_streams_in_from_tungstenite() {
     let len = 100 << 20; // one frame: over max_frame_size (16 MiB) and max_message_size (64 MiB)
     let addr = common::serve(Config::default(), |mut ws| async move {
-        let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else {
+        let Some(Ok(Received::Message(mut reader))) = ws.recv_streaming().await else {
             panic!("expected a message")
         };
         assert_eq!(reader.kind(), MessageKind::Binary);
@@ -87,7 +87,7 @@ async fn tungstenite_receives_a_message_we_stream_from_an_async_reader() {
 #[tokio::test]
 async fn a_reader_dropped_part_way_leaves_the_next_message_readable() {
     let addr = common::serve(Config::default(), |mut ws| async move {
-        let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else {
+        let Some(Ok(Received::Message(mut reader))) = ws.recv_streaming().await else {
             panic!()
         };
         let mut first = [0; 10];
@@ -139,7 +139,7 @@ async fn split_halves_stream_both_ways_at_once_compressed() {
     let addr = common::serve(config.clone(), |ws| async move {
         // Echoes one message piece by piece while it is still arriving.
         let (mut reader, mut writer) = ws.into_split();
-        let Some(Ok(Incoming::Message(mut incoming))) = reader.recv_streaming().await else {
+        let Some(Ok(Received::Message(mut incoming))) = reader.recv_streaming().await else {
             panic!()
         };
         let mut outgoing = writer.send_streaming(incoming.kind()).unwrap();
@@ -165,7 +165,7 @@ async fn split_halves_stream_both_ways_at_once_compressed() {
         message.finish().await.unwrap();
         writer
     });
-    let Some(Ok(Incoming::Message(mut echo))) = reader.recv_streaming().await else {
+    let Some(Ok(Received::Message(mut echo))) = reader.recv_streaming().await else {
         panic!()
     };
     let (bytes, pieces) = read_pieces(&mut echo).await.unwrap();
@@ -207,7 +207,7 @@ async fn stall_mid_message(answer_pings: bool) -> (Result<Vec<u8>, Error>, usize
         let _ = message.finish().await;
         std::future::pending::<()>().await; // keep the socket open
     });
-    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else {
+    let Some(Ok(Received::Message(mut reader))) = server.recv_streaming().await else {
         panic!()
     };
     let received = read_pieces(&mut reader).await.map(|(bytes, _)| bytes);
@@ -234,7 +234,7 @@ async fn a_peer_that_closes_mid_message_fails_the_reader() {
     writer.flush().await.unwrap();
     std::mem::forget(writer); // neither finished nor abandoned: the close cuts it
     client.send(Message::Close(None)).await.unwrap();
-    let Some(Ok(Incoming::Message(mut reader))) = server.recv_streaming().await else {
+    let Some(Ok(Received::Message(mut reader))) = server.recv_streaming().await else {
         panic!()
     };
     let mut bytes = Vec::new();

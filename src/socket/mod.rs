@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::driver::{Driver, Side};
 pub use self::split::{ReuniteError, WebSocketReader, WebSocketWriter};
-pub use self::streaming::{Incoming, MessageReader, MessageWriter};
+pub use self::streaming::{MessageReader, MessageWriter, Received};
 
 use crate::handshake::Negotiated;
 use crate::proto::{CloseFrame, Error, Message, Role};

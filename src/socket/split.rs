@@ -15,7 +15,7 @@ use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::driver::{Driver, Side};
-use super::streaming::{Handle, Incoming, MessageWriter};
+use super::streaming::{Handle, MessageWriter, Received};
 use super::WebSocket;
 use crate::proto::{CloseFrame, Error, Message, MessageKind};
 use crate::UpgradedIo;
@@ -122,9 +122,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocketReader<IO> {
     ///
     /// # Cancel safety
     /// Cancel safe, as `WebSocket::recv_streaming`.
-    pub async fn recv_streaming(&mut self) -> Option<Result<Incoming<'_, IO>, Error>> {
+    pub async fn recv_streaming(&mut self) -> Option<Result<Received<'_, IO>, Error>> {
         let streamed = poll_fn(|cx| lock(&self.shared).poll_streamed(cx)).await?;
-        Some(streamed.map(|streamed| Incoming::new(streamed, Handle::Half(&self.shared))))
+        Some(streamed.map(|streamed| Received::new(streamed, Handle::Half(&self.shared))))
     }
 
     /// Puts the two halves of one socket back together, as tokio's

@@ -25,21 +25,21 @@ use crate::UpgradedIo;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// Receives the next message as it arrives, without gathering it:
-    /// `Incoming::Message` holds a [`MessageReader`] (`AsyncRead`, or a
+    /// `Received::Message` holds a [`MessageReader`] (`AsyncRead`, or a
     /// `Stream` of `Bytes`) that yields its payload as frames arrive, for
     /// messages of any size (up to `Config::max_streamed_message_size`) in
-    /// bounded memory; pings, pongs and the close come as `Incoming::Control`.
+    /// bounded memory; pings, pongs and the close come as `Received::Control`.
     /// `None` once the connection is closed, as [`recv`](Self::recv).
     ///
     /// ```no_run
     /// # async fn run(mut ws: hyperws::WebSocket, mut file: tokio::fs::File) -> Result<(), Box<dyn std::error::Error>> {
-    /// use hyperws::Incoming;
+    /// use hyperws::Received;
     /// while let Some(incoming) = ws.recv_streaming().await {
     ///     match incoming? {
-    ///         Incoming::Message(mut reader) => {
+    ///         Received::Message(mut reader) => {
     ///             tokio::io::copy(&mut reader, &mut file).await?;
     ///         }
-    ///         Incoming::Control(message) => println!("{message:?}"),
+    ///         Received::Control(message) => println!("{message:?}"),
     ///     }
     /// }
     /// # Ok(()) }
@@ -48,9 +48,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> WebSocket<IO> {
     /// # Cancel safety
     /// Cancel safe, as `recv`. A message that `recv` had begun to gather
     /// (cancelled part-way) is finished whole and handed on in one piece.
-    pub async fn recv_streaming(&mut self) -> Option<Result<Incoming<'_, IO>, Error>> {
+    pub async fn recv_streaming(&mut self) -> Option<Result<Received<'_, IO>, Error>> {
         let streamed = poll_fn(|cx| self.driver.poll_streamed(cx)).await?;
-        Some(streamed.map(|streamed| Incoming::new(streamed, Handle::Whole(&mut self.driver))))
+        Some(streamed.map(|streamed| Received::new(streamed, Handle::Whole(&mut self.driver))))
     }
 
     /// Begins a message of `kind` to be sent as it is produced: the
@@ -91,7 +91,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Handle<'_, IO> {
 
 /// What [`WebSocket::recv_streaming`](super::WebSocket::recv_streaming) received.
 #[derive(Debug)]
-pub enum Incoming<'a, IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
+pub enum Received<'a, IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
     /// A text or binary message, to be read as it arrives.
     Message(MessageReader<'a, IO>),
     /// A ping, pong or close (a ping is answered already; after a close
@@ -99,7 +99,7 @@ pub enum Incoming<'a, IO: AsyncRead + AsyncWrite + Unpin = UpgradedIo> {
     Control(Message),
 }
 
-impl<'a, IO: AsyncRead + AsyncWrite + Unpin> Incoming<'a, IO> {
+impl<'a, IO: AsyncRead + AsyncWrite + Unpin> Received<'a, IO> {
     pub(super) fn new(streamed: Streamed, handle: Handle<'a, IO>) -> Self {
         match streamed {
             Streamed::Control(message) => Self::Control(message),

@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use http_body_util::{Empty, Full};
 use hyper::body::Incoming as Body;
 use hyper::{Request, Response};
-use hyperws::{Config, DeflateConfig, Incoming, Message, MessageKind};
+use hyperws::{Config, DeflateConfig, Message, MessageKind, Received};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::servers::{accept_loop, hyper_conn};
@@ -80,7 +80,7 @@ async fn hyperws_upgrade(mut request: Request<Body>, streaming: bool) -> Respons
         let Ok(mut ws) = upgraded.await else { return };
         match (down, streaming) {
             (None, true) => {
-                let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else {
+                let Some(Ok(Received::Message(mut reader))) = ws.recv_streaming().await else {
                     return;
                 };
                 let mut size = 0;
@@ -230,7 +230,7 @@ pub async fn load(addr: &str, up: bool, size: usize, compressed: bool) {
         };
         reply.as_str().strip_prefix("ok ").unwrap().parse::<usize>().unwrap()
     } else {
-        let Some(Ok(Incoming::Message(mut reader))) = ws.recv_streaming().await else {
+        let Some(Ok(Received::Message(mut reader))) = ws.recv_streaming().await else {
             panic!("no message")
         };
         let mut received = 0;
