@@ -285,12 +285,18 @@ impl FrameDecoder {
             (Role::Client, Some(_)) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
-        // Control frames are at most 125 bytes (checked as they are parsed).
+        // A streamed message's frames may pass `max_frame_size`; control
+        // frames never may, whichever way messages are read.
+        let max = if header.opcode.is_control() {
+            self.max_frame_size
+        } else {
+            self.max_data_frame
+        };
         match usize::try_from(header.payload_len) {
-            Ok(len) if len <= self.max_data_frame => Ok(len),
+            Ok(len) if len <= max => Ok(len),
             _ => Err(ProtocolError::FrameTooLarge {
                 size: header.payload_len,
-                max: self.max_data_frame,
+                max,
             }),
         }
     }

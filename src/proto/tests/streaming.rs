@@ -300,3 +300,22 @@ proptest! {
         prop_assert_eq!(read_all(to, &wire, Instant::now()).unwrap(), vec![Message::binary(sent)]);
     }
 }
+
+#[test]
+fn a_control_frame_over_max_frame_size_is_refused_however_messages_are_read() {
+    // Found by the `connection` fuzz target: streaming used to accept it.
+    let config = config(|c| c.max_frame_size(4));
+    for streaming in [false, true] {
+        let (_, mut server) = streaming_pair(false, &config);
+        server.handle_bytes(&client_frame(true, 0x9, b"a ping of 20 bytes!!"), Instant::now());
+        if streaming {
+            while server.poll_streamed().is_some() {}
+        } else {
+            while server.poll_message().is_some() {}
+        }
+        assert!(
+            matches!(failure(&server), Some(ProtocolError::FrameTooLarge { max: 4, .. })),
+            "streaming: {streaming}"
+        );
+    }
+}
