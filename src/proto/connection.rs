@@ -277,9 +277,7 @@ impl Connection {
         // RFC 7692 §6: RSV1 set on the first frame of a compressed message.
         let mut header = FrameHeader::new(opcode, 0);
         header.rsv = RSV1;
-        if self.role == Role::Client {
-            header.mask = Some(self.mask_keys.next_key());
-        }
+        self.mask_keys.mask_if_client(self.role, &mut header);
         queue_deflated(&mut self.outbox, header, deflater.compress(payload));
         true
     }
@@ -365,11 +363,7 @@ impl Connection {
 
     pub(super) fn push(&mut self, opcode: OpCode, payload: Bytes) {
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
-        if self.role == Role::Client {
-            // RFC 6455 §5.3: "The masking key is a 32-bit value chosen at
-            // random by the client ... a fresh masking key for each frame".
-            header.mask = Some(self.mask_keys.next_key());
-        }
+        self.mask_keys.mask_if_client(self.role, &mut header);
         self.outbox.push_frame(&header, payload);
     }
 }

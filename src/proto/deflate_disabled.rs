@@ -45,6 +45,10 @@ impl PerMessageDeflate {
         match *self {}
     }
 
+    pub(crate) fn deflater(&mut self) -> Option<&mut Deflater> {
+        match *self {}
+    }
+
     pub(crate) fn holds_memory(&self) -> bool {
         match *self {}
     }

@@ -102,6 +102,17 @@ impl MaskKeys {
         Self(super::random::os_seed() | 1) // xorshift must not start at zero
     }
 
+    /// Masks `header`'s frame if `role` is the client's: RFC 6455 §5.3, "The
+    /// masking key is a 32-bit value chosen at random by the client ... a
+    /// fresh masking key for each frame"; a server masks nothing (§5.1), and
+    /// its headers are left untouched (no store on the hot path).
+    #[inline]
+    pub(crate) fn mask_if_client(&mut self, role: super::Role, header: &mut super::frame::FrameHeader) {
+        if role == super::Role::Client {
+            header.mask = Some(self.next_key());
+        }
+    }
+
     pub(crate) fn next_key(&mut self) -> [u8; 4] {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;

@@ -17,7 +17,6 @@ use super::error::{Error, SendError};
 use super::frame::{FrameHeader, OpCode, RSV1};
 use super::message::MessageKind;
 use super::utf8::Utf8Validator;
-use super::Role;
 
 /// A message being sent in fragments.
 #[derive(Debug)]
@@ -72,11 +71,7 @@ impl Connection {
         if self.outgoing.is_some() {
             return Err(SendError::StreamedMessageInProgress.into());
         }
-        let compressed = may_compress
-            && self
-                .deflate
-                .as_mut()
-                .is_some_and(|d| d.deflater_for(usize::MAX).is_some());
+        let compressed = may_compress && self.deflate.as_mut().is_some_and(|d| d.deflater().is_some());
         let (opcode, text) = match kind {
             MessageKind::Text => (OpCode::Text, Some(Utf8Validator::default())),
             MessageKind::Binary => (OpCode::Binary, None),
@@ -204,10 +199,8 @@ impl Connection {
         let mut header = FrameHeader::new(outgoing.opcode, payload.len() as u64);
         header.fin = last;
         outgoing.opcode = OpCode::Continuation;
-        if self.role == Role::Client {
-            header.mask = Some(self.mask_keys.next_key());
-        }
-        let deflater = self.deflate.as_mut().and_then(|d| d.deflater_for(usize::MAX));
+        self.mask_keys.mask_if_client(self.role, &mut header);
+        let deflater = self.deflate.as_mut().and_then(|d| d.deflater());
         match deflater.filter(|_| outgoing.compressed) {
             Some(deflater) => {
                 if first {

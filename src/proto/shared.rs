@@ -170,9 +170,7 @@ impl super::Connection {
                 // RFC 7692 §6: RSV1 set on the first frame of a compressed message.
                 let mut header = FrameHeader::new(message.opcode(), payload.len() as u64);
                 header.rsv = super::frame::RSV1;
-                if self.role == super::Role::Client {
-                    header.mask = Some(self.mask_keys.next_key());
-                }
+                self.mask_keys.mask_if_client(self.role, &mut header);
                 self.outbox.push_frame(&header, payload);
                 true
             }

@@ -70,6 +70,12 @@ impl PerMessageDeflate {
         self.deflater.as_mut().filter(|_| len >= self.threshold)
     }
 
+    /// Our compressor, whatever the size: a streamed message's size is not
+    /// known when it begins, so the threshold cannot apply.
+    pub(crate) fn deflater(&mut self) -> Option<&mut Deflater> {
+        self.deflater.as_mut()
+    }
+
     /// Drops whatever need not outlive this quiet moment: the compressor
     /// unless a streamed message is being sent (its fragments are one
     /// stream), the inflater when the peer does not keep its context and
