@@ -13,7 +13,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::assembler::{check_text, Kind};
 use super::deflate::{Inflater, TAIL};
 use super::error::{ProtocolError, ReadError};
-use super::frame::{FrameHeader, OpCode, RSV1};
+use super::frame::{FrameHeader, RSV1};
 use super::message::{Message, MessageKind};
 
 /// The most inflated bytes one piece carries.
@@ -190,8 +190,8 @@ impl Streamed {
     /// A message delivered whole, as what streaming hands on.
     pub(crate) fn from_message(message: Message) -> Self {
         match message {
-            Message::Text(text) => Self::Piece(Piece::whole(OpCode::Text, text.into_bytes())),
-            Message::Binary(data) => Self::Piece(Piece::whole(OpCode::Binary, data)),
+            Message::Text(text) => Self::Piece(Piece::whole(MessageKind::Text, text.into_bytes())),
+            Message::Binary(data) => Self::Piece(Piece::whole(MessageKind::Binary, data)),
             control => Self::Control(control),
         }
     }
@@ -200,12 +200,7 @@ impl Streamed {
 impl Piece {
     /// A whole message as its one piece (a message that began before
     /// streaming was asked for is finished whole).
-    pub(crate) fn whole(opcode: OpCode, data: Bytes) -> Self {
-        let kind = if opcode == OpCode::Text {
-            MessageKind::Text
-        } else {
-            MessageKind::Binary
-        };
+    fn whole(kind: MessageKind, data: Bytes) -> Self {
         Self {
             kind,
             first: true,
