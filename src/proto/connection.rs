@@ -278,7 +278,8 @@ impl Connection {
         let mut header = FrameHeader::new(opcode, 0);
         header.rsv = RSV1;
         self.mask_keys.mask_if_client(self.role, &mut header);
-        queue_deflated(&mut self.outbox, header, deflater.compress(payload));
+        let outbox = &mut self.outbox;
+        deflater.compress(payload, |compressed| queue_deflated(outbox, header, compressed));
         true
     }
 

@@ -49,21 +49,27 @@ impl PerMessageDeflate {
         match *self {}
     }
 
-    pub(crate) fn holds_memory(&self) -> bool {
+    pub(crate) fn held_bytes(&self) -> usize {
         match *self {}
     }
 
-    pub(crate) fn release_when_quiet(&mut self, _mid_message: bool, _sending_streamed: bool) {
+    pub(crate) fn release_when_quiet(&mut self, _sending_streamed: bool) {
         match *self {}
     }
 }
 
 impl Deflater {
-    pub(crate) fn compress(&mut self, _payload: &[u8]) -> Compressed<'_> {
+    pub(crate) fn compress<R>(&mut self, _payload: &[u8], _queue: impl FnOnce(Compressed<'_>) -> R) -> R {
         match *self {}
     }
 
-    pub(crate) fn compress_fragment(&mut self, _payload: &[u8], _first: bool, _last: bool) -> Compressed<'_> {
+    pub(crate) fn compress_fragment<R>(
+        &mut self,
+        _payload: &[u8],
+        _first: bool,
+        _last: bool,
+        _queue: impl FnOnce(Compressed<'_>) -> R,
+    ) -> R {
         match *self {}
     }
 }

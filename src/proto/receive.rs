@@ -207,7 +207,7 @@ impl Connection {
         }
         self.release_idle_outbox();
         if let Some(deflate) = &mut self.deflate {
-            deflate.release_when_quiet(self.assembler.is_mid_message(), self.outgoing.is_some());
+            deflate.release_when_quiet(self.outgoing.is_some());
         }
         match self.heartbeat.on_timeout(now) {
             Beat::Wait => {}

@@ -206,11 +206,10 @@ impl Connection {
                 if first {
                     header.rsv = RSV1;
                 }
-                queue_deflated(
-                    &mut self.outbox,
-                    header,
-                    deflater.compress_fragment(&payload, first, last),
-                );
+                let outbox = &mut self.outbox;
+                deflater.compress_fragment(&payload, first, last, |compressed| {
+                    queue_deflated(outbox, header, compressed);
+                });
             }
             None => self.outbox.push_frame(&header, payload),
         }

@@ -5,7 +5,6 @@ use bytes::BytesMut;
 
 use super::closing::{CloseState, Fault};
 use super::connection::Connection;
-use super::deflate::PerMessageDeflate;
 use super::error::Error;
 use super::Role;
 
@@ -82,11 +81,12 @@ impl Connection {
         self.state == CloseState::Closed && !matches!(self.fault, Fault::Unreported(_))
     }
 
-    /// Whether a permessage-deflate compressor or inflater holds memory now.
-    /// Both go when the socket is quiet (at the heartbeat's interval), except
-    /// an inflater whose peer keeps its context between messages.
+    /// Whether permessage-deflate holds memory for this socket now: a
+    /// compressor or inflater of its own, or a parked context. Our context
+    /// goes when the socket is quiet (at the heartbeat's interval); the
+    /// peer's, when it keeps one, stays.
     #[must_use]
     pub fn holds_deflate_memory(&self) -> bool {
-        self.deflate.as_deref().is_some_and(PerMessageDeflate::holds_memory)
+        self.deflate.as_deref().is_some_and(|d| d.held_bytes() > 0)
     }
 }

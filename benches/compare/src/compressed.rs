@@ -20,10 +20,12 @@ use tokio::net::TcpStream;
 use crate::wire::{masked_frame_with, parse_header};
 
 /// Servers with compression on, by command-line name (see `servers.rs`).
-pub const SERVERS: [&str; 5] = [
+pub const SERVERS: [&str; 7] = [
     "hyperws-deflate",
     "hyperws-deflate-level6",
     "hyperws-deflate-defaults",
+    "hyperws-least-memory",
+    "hyperws-smallest-on-wire",
     "yawc",
     "sockudo-ws-deflate",
 ];

@@ -38,6 +38,7 @@ fn main() {
         Some("run") => report::run(args.iter().any(|a| a == "--quick")),
         Some("ab") => ab::run(&args[1], &args[2], args.get(3).map_or(6, |n| n.parse().unwrap())),
         Some("deflate") => report::run_compressed(args.iter().any(|a| a == "--quick")),
+        Some("cmemory") => report::run_compressed_memory(&args[1..]),
         Some("cload") => local.block_on(&runtime, compressed_load(&args[1..])),
         Some("fanout") => fanout::run(args.iter().any(|a| a == "--quick")),
         Some("fanout-server") => local.block_on(

@@ -287,6 +287,30 @@ pub fn run_compressed(quick: bool) {
     }
 }
 
+/// `compare cmemory [SERVER...]`: the RSS a compressed connection adds
+/// over an uncompressed one (hyperws's), 6 s after one echoed 1 KiB JSON
+/// message, 1 000 connections: the shape issue #24 measures. A server named
+/// `NAME@PATH` is started from PATH (e.g. the Python `websockets` server).
+pub fn run_compressed_memory(extra: &[String]) {
+    use crate::compressed::SERVERS as CSERVERS;
+    let (held, quiet) = (1000, Duration::from_secs(6));
+    let plain = rss_per_connection("hyperws", "cidle", held, quiet);
+    println!("\n## RSS per connection 6 s after one 1 KiB JSON echo ({held} connections)\n");
+    println!("| server | KB per connection | over uncompressed hyperws |");
+    println!("|---|---|---|");
+    println!("| hyperws (uncompressed) | {:.1} | — |", plain / 1000.0);
+    let names = CSERVERS.iter().map(|s| (*s).to_owned()).chain(extra.iter().cloned());
+    for server in names {
+        let bytes = rss_per_connection(&server, "cidle", held, quiet);
+        let name = server.split('@').next().unwrap_or(&server);
+        println!(
+            "| {name} | {:.1} | {:+.1} KiB |",
+            bytes / 1000.0,
+            (bytes - plain) / 1024.0
+        );
+    }
+}
+
 fn compressed_measure(server: &str, scenario: usize, warmup: u64, window: u64) -> [f64; 3] {
     run_load(server, "cload", scenario, warmup, window, |line| {
         let mut fields = line.strip_prefix("CRESULT ")?.split(' ').map(|f| f.parse::<f64>().ok());

@@ -41,6 +41,8 @@ pub async fn run(name: &str, listener: TcpListener) {
         "hyperws-deflate" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate)).await,
         "hyperws-deflate-level6" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate_level6)).await,
         "hyperws-deflate-defaults" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_deflate_defaults)).await,
+        "hyperws-least-memory" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_least_memory)).await,
+        "hyperws-smallest-on-wire" => accept_loop(listener, |tcp| hyper_conn(tcp, hyperws_smallest_on_wire)).await,
         "yawc" => accept_loop(listener, |tcp| hyper_conn(tcp, yawc_upgrade)).await,
         "sockudo-ws-deflate" => accept_loop(listener, sockudo_deflate_conn).await,
         other => panic!("unknown server {other}; one of {SERVERS:?}"),
@@ -98,9 +100,20 @@ async fn hyperws_deflate_level6(request: Request<Incoming>) -> Response<Full<Byt
     hyperws_deflating(request, settings)
 }
 
-/// hyperws's own defaults: the server asks clients not to keep context.
+/// hyperws's own defaults (the `balanced` preset): the server asks clients
+/// not to keep context.
 async fn hyperws_deflate_defaults(request: Request<Incoming>) -> Response<Full<Bytes>> {
     hyperws_deflating(request, hyperws::DeflateConfig::default())
+}
+
+/// The `least_memory` preset: no context kept either way.
+async fn hyperws_least_memory(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    hyperws_deflating(request, hyperws::DeflateConfig::least_memory())
+}
+
+/// The `smallest_on_wire` preset: level 6, a compressor per socket.
+async fn hyperws_smallest_on_wire(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    hyperws_deflating(request, hyperws::DeflateConfig::smallest_on_wire())
 }
 
 fn hyperws_deflating(request: Request<Incoming>, settings: hyperws::DeflateConfig) -> Response<Full<Bytes>> {

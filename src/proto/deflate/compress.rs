@@ -1,118 +1,207 @@
 //! The sending half of permessage-deflate (RFC 7692 §7.2.1): one raw
 //! DEFLATE stream across messages, each ended with a sync flush whose
 //! `00 00 ff ff` tail is cut off.
+//!
+//! Between messages a socket keeps its context in one of three ways
+//! ([`Context`]); only a held one costs a whole compressor.
 
-use flate2::{Compress, Compression, FlushCompress};
+use flate2::FlushCompress;
 
+use super::history::History;
+use super::pool::{self, Setting, Workspace};
 use super::TAIL;
 
 /// Compressed output at least this large leaves as its own buffer (no copy);
 /// smaller output is copied into the outbox and the buffer is reused.
 const HAND_OVER_AT: usize = 8 << 10;
 
-/// Our compressor: created by the first message that needs it and dropped
-/// when the socket is quiet. Dropping it is always allowed: RFC 7692 §7.2.1
-/// lets a sender start afresh at any message, whose output then refers to
-/// nothing the peer's (larger) window lacks.
+/// Where the compression context lives between messages.
+#[derive(Debug)]
+enum Context {
+    /// Nowhere (no context takeover): every message is a fresh stream from
+    /// the thread's shared compressor.
+    Fresh,
+    /// As the last bytes sent: the next message primes the thread's shared
+    /// compressor with them.
+    Parked(History),
+    /// In a compressor of the socket's own, dropped when the socket is quiet.
+    Held,
+}
+
+/// Our compressor. Starting afresh is always allowed: RFC 7692 §7.2.1 lets
+/// a sender reset at any message, whose output then refers to nothing the
+/// peer's window lacks; a parked context is a shorter window, equally so.
 #[derive(Debug)]
 pub(crate) struct Deflater {
-    level: u32,
-    window_bits: u8,
-    reset_each_message: bool,
-    stream: Option<Compress>,
-    out: Vec<u8>,
+    setting: Setting,
+    context: Context,
+    /// The compressor in use across calls: a streamed message's, or a held one.
+    live: Option<Box<Workspace>>,
 }
 
 /// One compressed message's payload, RSV1 to be set on its frame.
 pub(crate) enum Compressed<'a> {
-    /// Small: to be copied out before the next message.
+    /// Small: to be copied out now.
     Borrowed(&'a [u8]),
     /// Large: handed over whole.
     Owned(Vec<u8>),
 }
 
+/// How a socket keeps its compression context between messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeptContext {
+    /// None: every message starts afresh.
+    None,
+    /// The last this many bytes sent.
+    Parked(usize),
+    /// The socket's own compressor.
+    Held,
+}
+
 impl Deflater {
-    pub(crate) fn new(level: u32, window_bits: u8, reset_each_message: bool) -> Self {
+    pub(crate) fn new(level: u32, window_bits: u8, kept: KeptContext) -> Self {
+        let context = match kept {
+            KeptContext::None => Context::Fresh,
+            KeptContext::Parked(bytes) => Context::Parked(History::new(bytes.min(1 << window_bits))),
+            KeptContext::Held => Context::Held,
+        };
         Self {
-            level,
-            window_bits,
-            reset_each_message,
-            stream: None,
-            out: Vec::new(),
+            setting: (level, window_bits),
+            context,
+            live: None,
         }
     }
 
-    /// Compresses one whole message.
-    pub(crate) fn compress(&mut self, payload: &[u8]) -> Compressed<'_> {
-        self.compress_fragment(payload, true, true)
+    /// Compresses one whole message and hands its payload to `queue`.
+    pub(crate) fn compress<R>(&mut self, payload: &[u8], queue: impl FnOnce(Compressed<'_>) -> R) -> R {
+        self.compress_fragment(payload, true, true, queue)
     }
 
     /// Compresses one fragment of a message, each ended with a sync flush
     /// so the peer can inflate it as it comes. RFC 7692 §7.2.1's tail is
     /// cut from the last fragment only: the earlier ones keep theirs, which
     /// is DEFLATE data (an empty stored block) like any other.
-    pub(crate) fn compress_fragment(&mut self, payload: &[u8], first: bool, last: bool) -> Compressed<'_> {
-        let (level, bits) = (self.level, self.window_bits);
-        let stream = self
-            .stream
-            .get_or_insert_with(|| Compress::new_with_window_bits(Compression::new(level), false, bits));
-        self.out.clear();
-        self.out.reserve(payload.len() / 2 + 64);
-        let mut input = payload;
-        loop {
-            let before = stream.total_in();
-            let status = stream.compress_vec(input, &mut self.out, FlushCompress::Sync);
-            input = &input[(stream.total_in() - before) as usize..];
-            // The flush is complete once everything was taken and room was
-            // left over. (Only a misused stream fails; ours never is.)
-            let flushed = input.is_empty() && self.out.len() < self.out.capacity();
-            if flushed || status.is_err() {
-                break;
+    pub(crate) fn compress_fragment<R>(
+        &mut self,
+        payload: &[u8],
+        first: bool,
+        last: bool,
+        queue: impl FnOnce(Compressed<'_>) -> R,
+    ) -> R {
+        let mut workspace = match self.live.take() {
+            Some(workspace) => workspace,
+            None => self.begin_stream(),
+        };
+        deflate_sync(&mut workspace, payload);
+        cut_tail(&mut workspace.out, first, last);
+        if let Context::Parked(history) = &mut self.context {
+            history.record(payload);
+        }
+        let queued = if workspace.out.len() >= HAND_OVER_AT {
+            queue(Compressed::Owned(std::mem::take(&mut workspace.out)))
+        } else {
+            queue(Compressed::Borrowed(&workspace.out))
+        };
+        if last && !matches!(self.context, Context::Held) {
+            pool::give_back_compressor(workspace);
+        } else {
+            self.live = Some(workspace);
+        }
+        queued
+    }
+
+    /// A compressor for the next message: the thread's, primed with the
+    /// parked context if there is one.
+    fn begin_stream(&mut self) -> Box<Workspace> {
+        let mut workspace = pool::lend_compressor(self.setting);
+        if let Context::Parked(history) = &mut self.context {
+            if !history.bytes().is_empty() && workspace.stream.set_dictionary(history.bytes()).is_err() {
+                // Not primed: the message starts afresh, which is always allowed.
+                history.clear();
             }
-            self.out.reserve(self.out.capacity().max(1 << 10));
         }
-        if self.reset_each_message && last {
-            stream.reset();
-        }
-        if !last {
-            // Keeps its tail (or nothing, when nothing was new).
-        } else if self.out.is_empty() && !first {
-            // The fragments before ended at a flush: nothing more is needed.
-        } else if self.out.is_empty() {
-            // Nothing new since the last flush (an empty message): zlib
-            // writes nothing. RFC 7692 §7.2.3.6 sends an empty message as one
-            // 0x00 byte, which the tail completes into an empty stored block.
-            self.out.push(0x00);
-        } else {
-            // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff)
-            // from the tail end." A sync flush always ends with them.
-            debug_assert!(
-                self.out.ends_with(&TAIL),
-                "a sync flush ends with an empty stored block"
-            );
-            self.out.truncate(self.out.len().saturating_sub(TAIL.len()));
-        }
-        if self.out.len() >= HAND_OVER_AT {
-            Compressed::Owned(std::mem::take(&mut self.out))
-        } else {
-            Compressed::Borrowed(&self.out)
+        workspace
+    }
+
+    /// The setting whose fresh-stream output this socket can send, if it
+    /// keeps no compressor of its own: a shared message is then compressed
+    /// once for every such socket. Records the message as sent.
+    pub(crate) fn share(&mut self, payload: &[u8]) -> Option<Setting> {
+        match &mut self.context {
+            Context::Held => None,
+            Context::Parked(history) => {
+                // The peer's window now holds it, so our next message may refer to it.
+                history.record(payload);
+                Some(self.setting)
+            }
+            Context::Fresh => Some(self.setting),
         }
     }
 
-    /// Level and window bits, if every message is compressed from a fresh
-    /// stream (so its output depends on nothing else).
-    pub(crate) fn stateless_setting(&self) -> Option<(u32, u8)> {
-        self.reset_each_message.then_some((self.level, self.window_bits))
+    /// Bytes this socket holds for compressing now (context, compressor).
+    pub(crate) fn held_bytes(&self) -> usize {
+        let parked = match &self.context {
+            Context::Parked(history) => history.capacity(),
+            Context::Fresh | Context::Held => 0,
+        };
+        parked + usize::from(self.live.is_some())
     }
 
-    /// Whether a compressor is allocated now.
-    pub(crate) fn is_allocated(&self) -> bool {
-        self.stream.is_some() || self.out.capacity() > 0
-    }
-
-    /// Gives the compressor's memory back; the next message starts a fresh stream.
+    /// Gives the compressor and the context back; the next message starts
+    /// a fresh stream.
     pub(crate) fn release(&mut self) {
-        self.stream = None;
-        self.out = Vec::new();
+        if let Some(workspace) = self.live.take() {
+            pool::give_back_compressor(workspace);
+        }
+        if let Context::Parked(history) = &mut self.context {
+            history.clear();
+        }
+    }
+}
+
+impl Drop for Deflater {
+    /// A closing socket's compressor serves the thread's next message.
+    fn drop(&mut self) {
+        if let Some(workspace) = self.live.take() {
+            pool::give_back_compressor(workspace);
+        }
+    }
+}
+
+/// Compresses `input` onto `workspace.out` (cleared first), ended with a
+/// sync flush.
+fn deflate_sync(workspace: &mut Workspace, mut input: &[u8]) {
+    let Workspace { stream, out, .. } = workspace;
+    out.clear();
+    out.reserve(input.len() / 2 + 64);
+    loop {
+        let before = stream.total_in();
+        let status = stream.compress_vec(input, out, FlushCompress::Sync);
+        input = &input[(stream.total_in() - before) as usize..];
+        // The flush is complete once everything was taken and room was
+        // left over. (Only a misused stream fails; ours never is.)
+        let flushed = input.is_empty() && out.len() < out.capacity();
+        if flushed || status.is_err() {
+            break;
+        }
+        out.reserve(out.capacity().max(1 << 10));
+    }
+}
+
+/// RFC 7692 §7.2.1, "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from
+/// the tail end", on a message's last fragment.
+fn cut_tail(out: &mut Vec<u8>, first: bool, last: bool) {
+    if !last {
+        // Keeps its tail (or nothing, when nothing was new).
+    } else if out.is_empty() && !first {
+        // The fragments before ended at a flush: nothing more is needed.
+    } else if out.is_empty() {
+        // Nothing new since the last flush (an empty message): zlib writes
+        // nothing. RFC 7692 §7.2.3.6 sends an empty message as one 0x00
+        // byte, which the tail completes into an empty stored block.
+        out.push(0x00);
+    } else {
+        debug_assert!(out.ends_with(&TAIL), "a sync flush ends with an empty stored block");
+        out.truncate(out.len().saturating_sub(TAIL.len()));
     }
 }

@@ -4,7 +4,9 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::history::History;
 use super::params::MIN_COMPRESS_WINDOW;
+use super::pool;
 use super::TAIL;
 use crate::proto::error::ProtocolError;
 
@@ -15,13 +17,16 @@ use crate::proto::error::ProtocolError;
 const MAX_STEP: usize = 256 << 10;
 const MIN_STEP: usize = 256;
 
-/// Our inflater: created by the first compressed message; when the peer
-/// resets its context after each message, reset with ours and dropped when
-/// the socket is quiet.
+/// Our inflater: one of the thread's, lent while a message arrives and
+/// given back when it ends. When the peer keeps its context, what its next
+/// message may refer to (the last 2^window bytes inflated) is parked here
+/// between messages and primes the next inflater.
 #[derive(Debug)]
 pub struct Inflater {
     window_bits: u8,
-    reset_each_message: bool,
+    /// The peer's context, when it keeps one between messages.
+    context: Option<History>,
+    /// Lent for the message arriving now.
     stream: Option<Decompress>,
 }
 
@@ -30,11 +35,33 @@ impl Inflater {
     /// (8 is read with 9: a larger window reads any smaller one's output).
     #[must_use]
     pub fn new(peer_window_bits: u8, reset_each_message: bool) -> Self {
+        let window_bits = peer_window_bits.max(MIN_COMPRESS_WINDOW);
         Self {
-            window_bits: peer_window_bits.max(MIN_COMPRESS_WINDOW),
-            reset_each_message,
+            window_bits,
+            context: (!reset_each_message).then(|| History::new(1 << window_bits)),
             stream: None,
         }
+    }
+
+    /// The inflater for the message arriving, and the context to record its
+    /// output in.
+    fn stream(&mut self) -> (&mut Decompress, Option<&mut History>) {
+        let Self {
+            window_bits,
+            context,
+            stream,
+        } = self;
+        let stream = stream.get_or_insert_with(|| {
+            let mut stream = pool::lend_inflater(*window_bits);
+            if let Some(history) = context.as_mut().filter(|h| !h.bytes().is_empty()) {
+                // Raw inflate takes a dictionary at any time; only a broken stream refuses.
+                if stream.set_dictionary(history.bytes()).is_err() {
+                    history.clear();
+                }
+            }
+            stream
+        });
+        (stream, context.as_mut())
     }
 
     /// Inflates more of the current message's payload onto `out`.
@@ -43,10 +70,7 @@ impl Inflater {
     /// `MessageTooLarge` as soon as `out` would pass `max` bytes (having
     /// room for at most one byte more), or `InvalidCompressedData`.
     pub fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
-        let bits = self.window_bits;
-        let stream = self
-            .stream
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let (stream, mut context) = self.stream();
         loop {
             // One byte past the limit is room enough to see it broken.
             let allowed = (max - out.len()).saturating_add(1);
@@ -68,6 +92,7 @@ impl Inflater {
                     max,
                 });
             }
+            record(context.as_deref_mut(), &out[made_before..], status);
             if status == Status::StreamEnd {
                 // The peer ended its stream (BFINAL): what follows starts a new one.
                 stream.reset(false);
@@ -87,10 +112,7 @@ impl Inflater {
     /// # Errors
     /// `InvalidCompressedData`.
     pub fn inflate_some(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<usize, ProtocolError> {
-        let bits = self.window_bits;
-        let stream = self
-            .stream
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let (stream, mut context) = self.stream();
         let offered = input.len();
         while out.len() < out.capacity() {
             let (taken_before, made_before) = (stream.total_in(), out.len());
@@ -98,6 +120,7 @@ impl Inflater {
                 .decompress_vec(input, out, FlushDecompress::None)
                 .map_err(|_| ProtocolError::InvalidCompressedData)?;
             input = &input[(stream.total_in() - taken_before) as usize..];
+            record(context.as_deref_mut(), &out[made_before..], status);
             if status == Status::StreamEnd {
                 stream.reset(false); // BFINAL: what follows starts a new stream
             } else if out.len() == made_before && stream.total_in() == taken_before {
@@ -107,14 +130,12 @@ impl Inflater {
         Ok(offered - input.len())
     }
 
-    /// A streamed message ended (its tail was inflated with
-    /// [`inflate_some`](Self::inflate_some)): resets the context if the
-    /// peer does not keep it.
+    /// A message ended (a streamed one's tail inflated with
+    /// [`inflate_some`](Self::inflate_some)): the inflater goes back to the
+    /// thread; the context, if the peer keeps one, stays parked.
     pub(crate) fn end_message(&mut self) {
-        if self.reset_each_message {
-            if let Some(stream) = &mut self.stream {
-                stream.reset(false);
-            }
+        if let Some(stream) = self.stream.take() {
+            pool::give_back_inflater(self.window_bits, stream);
         }
     }
 
@@ -129,21 +150,36 @@ impl Inflater {
         Ok(())
     }
 
-    /// Whether an inflater is allocated now.
-    pub(crate) fn is_allocated(&self) -> bool {
-        self.stream.is_some()
+    /// Bytes this socket holds for inflating now (parked context, inflater).
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.context.as_ref().map_or(0, History::capacity) + usize::from(self.stream.is_some())
     }
 
-    /// Gives the inflater's memory back between messages, when the peer's
-    /// next message cannot refer to earlier ones.
-    pub(crate) fn release_if_stateless(&mut self) {
-        if self.reset_each_message {
-            self.stream = None;
-        }
-    }
-
-    /// Forgets a message that failed part-way.
+    /// Forgets a message that failed part-way, and the context with it.
     pub(crate) fn abandon_message(&mut self) {
         self.stream = None;
+        if let Some(history) = &mut self.context {
+            history.clear();
+        }
+    }
+}
+
+impl Drop for Inflater {
+    /// A closing socket's inflater serves the thread's next message.
+    fn drop(&mut self) {
+        self.end_message();
+    }
+}
+
+/// Parks what was just inflated as context (the peer may refer back to it),
+/// or forgets the context when the peer ended its stream (BFINAL): what
+/// follows refers to nothing before.
+fn record(context: Option<&mut History>, inflated: &[u8], status: Status) {
+    if let Some(history) = context {
+        if status == Status::StreamEnd {
+            history.clear();
+        } else {
+            history.record(inflated);
+        }
     }
 }

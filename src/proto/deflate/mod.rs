@@ -10,14 +10,20 @@
 #![cfg(feature = "deflate")]
 
 mod compress;
+mod config;
+mod history;
+mod pool;
 // Visible to the crate so `proto::internals` can re-export `Inflater` for the fuzz targets.
 pub(crate) mod inflate;
 pub(crate) mod params;
 mod shared;
+#[cfg(test)]
+mod tests;
 
-pub(crate) use self::compress::{Compressed, Deflater};
+pub(crate) use self::compress::{Compressed, Deflater, KeptContext};
+pub use self::config::DeflateConfig;
 pub(crate) use self::inflate::Inflater;
-pub use self::params::{DeflateConfig, DeflateParams};
+pub use self::params::DeflateParams;
 pub(crate) use self::shared::{SharedCompressed, SharedCompression};
 
 use super::Role;
@@ -45,8 +51,13 @@ impl PerMessageDeflate {
             Role::Client => Role::Server,
         };
         let own_bits = params.max_window_bits(role).min(config.own_window_bits());
+        let kept = if params.no_context_takeover(role) {
+            KeptContext::None
+        } else {
+            config.kept_context()
+        };
         let deflater = (own_bits >= params::MIN_COMPRESS_WINDOW)
-            .then(|| Deflater::new(config.compression_level(), own_bits, params.no_context_takeover(role)));
+            .then(|| Deflater::new(config.compression_level(), own_bits, kept));
         Self {
             params,
             threshold: config.compression_threshold(),
@@ -76,21 +87,19 @@ impl PerMessageDeflate {
         self.deflater.as_mut()
     }
 
-    /// Drops whatever need not outlive this quiet moment: the compressor
-    /// unless a streamed message is being sent (its fragments are one
-    /// stream), the inflater when the peer does not keep its context and
-    /// no message is arriving.
-    pub(crate) fn release_when_quiet(&mut self, mid_message: bool, sending_streamed: bool) {
+    /// Drops whatever need not outlive this quiet moment: our compressor
+    /// and its context, unless a streamed message is being sent (its
+    /// fragments are one stream). The inflater is already given back after
+    /// each message; the peer's context must stay, as the peer may refer to it.
+    pub(crate) fn release_when_quiet(&mut self, sending_streamed: bool) {
         if let Some(deflater) = self.deflater.as_mut().filter(|_| !sending_streamed) {
             deflater.release();
         }
-        if !mid_message {
-            self.inflater.release_if_stateless();
-        }
     }
 
-    /// Whether a compressor or inflater is allocated now.
-    pub(crate) fn holds_memory(&self) -> bool {
-        self.inflater.is_allocated() || self.deflater.as_ref().is_some_and(Deflater::is_allocated)
+    /// Bytes held for compression now: parked contexts, and one for each
+    /// compressor or inflater the socket has (each is hundreds of KB).
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.inflater.held_bytes() + self.deflater.as_ref().map_or(0, Deflater::held_bytes)
     }
 }

@@ -1,22 +1,21 @@
 //! Compressing a [`SharedMessage`] once for every connection that would
 //! compress it the same way.
 //!
-//! A connection that resets its compressor after each message (the server
-//! side of `server_no_context_takeover`) produces, for a given payload, the
-//! same bytes as any other with the same level and window: so the first of
-//! them compresses and the rest reuse its output. A connection that keeps
-//! its context compresses with its own stream, whose window the peer mirrors.
+//! Output compressed from a fresh stream depends only on the payload, level
+//! and window, and any peer can inflate it, whether or not it keeps our
+//! context (it refers to nothing before it). So every connection that holds
+//! no compressor of its own sends the same bytes: the first compresses and
+//! the rest reuse its output. A connection that holds its compressor
+//! compresses with it, for the better ratio its full context gives.
 
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 
-use super::compress::{Compressed, Deflater};
+use super::compress::{Compressed, Deflater, KeptContext};
+use super::pool::Setting;
 use super::PerMessageDeflate;
 use crate::proto::shared::SharedMessage;
-
-/// Compression level and window bits: what decides a fresh stream's output.
-type Setting = (u32, u8);
 
 /// A shared message's compressed copies, one per setting (almost always one).
 #[derive(Debug, Default)]
@@ -34,11 +33,11 @@ impl SharedCompressed {
         if let Some((_, bytes)) = copies.iter().find(|(s, _)| *s == setting) {
             return bytes.clone();
         }
-        let mut deflater = Deflater::new(setting.0, setting.1, true);
-        let bytes = match deflater.compress(payload) {
+        let mut deflater = Deflater::new(setting.0, setting.1, KeptContext::None);
+        let bytes = deflater.compress(payload, |compressed| match compressed {
             Compressed::Borrowed(small) => Bytes::copy_from_slice(small),
             Compressed::Owned(large) => Bytes::from(large),
-        };
+        });
         copies.push((setting, bytes.clone()));
         bytes
     }
@@ -50,7 +49,8 @@ pub(crate) enum SharedCompression {
     Plain,
     /// With the connection's own stream, which keeps its context.
     PerConnection,
-    /// This payload, compressed once for every connection with the same setting.
+    /// This payload, compressed once (from a fresh stream) for every
+    /// connection with the same setting.
     Shared(Bytes),
 }
 
@@ -60,11 +60,10 @@ impl PerMessageDeflate {
         let Some(deflater) = self.deflater_for(message.payload_len()) else {
             return SharedCompression::Plain;
         };
-        match deflater.stateless_setting() {
+        let payload = message.payload();
+        match deflater.share(&payload) {
             None => SharedCompression::PerConnection,
-            Some(setting) => {
-                SharedCompression::Shared(message.compressed().get_or_compress(setting, &message.payload()))
-            }
+            Some(setting) => SharedCompression::Shared(message.compressed().get_or_compress(setting, &payload)),
         }
     }
 }
