@@ -38,11 +38,21 @@ async fn case_count(addr: &str) -> Result<u32, Box<dyn std::error::Error>> {
     Ok(count)
 }
 
+/// `DEFLATE=least_memory`, `balanced` (the default) or `smallest_on_wire`.
+fn deflate_preset() -> DeflateConfig {
+    match std::env::var("DEFLATE").as_deref() {
+        Ok("least_memory") => DeflateConfig::least_memory(),
+        Ok("smallest_on_wire") => DeflateConfig::smallest_on_wire(),
+        Ok("balanced") | Err(_) => DeflateConfig::balanced(),
+        Ok(other) => panic!("DEFLATE={other}: least_memory, balanced or smallest_on_wire"),
+    }
+}
+
 /// Echoes every text and binary message until the server closes.
 async fn run_case(addr: &str, case: u32, agent: &str) -> Result<(), Box<dyn std::error::Error>> {
     // The heartbeat's own pings would show up in the cases' transcripts.
     // Offer permessage-deflate and compress every message (groups 12 and 13).
-    let deflate = DeflateConfig::default().threshold(0);
+    let deflate = deflate_preset().threshold(0);
     let config = Config::builder().no_heartbeat().deflate(deflate).build().unwrap();
     let url = format!("ws://{addr}/runCase?case={case}&agent={agent}");
     let (mut ws, _) = ClientBuilder::new(url).config(config).connect().await?;

@@ -6,6 +6,7 @@
 //!
 //! ```sh
 //! cargo run --release --example echo -- 127.0.0.1:9001
+//! DEFLATE=least_memory cargo run --release --example echo   # or smallest_on_wire; default balanced
 //! ```
 
 use std::convert::Infallible;
@@ -22,13 +23,24 @@ use tokio::net::TcpListener;
 /// What a browser gets at any path: a page whose script talks to this echo.
 const PAGE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/echo.html"));
 
-/// The echo's settings: the defaults plus compression of every message.
+/// The echo's settings: the defaults plus compression of every message,
+/// with the compression preset `DEFLATE` names.
 fn config() -> &'static ServerConfig {
     static CONFIG: std::sync::OnceLock<ServerConfig> = std::sync::OnceLock::new();
     CONFIG.get_or_init(|| {
-        let socket = Config::builder().deflate(DeflateConfig::default().threshold(0)).build();
+        let socket = Config::builder().deflate(deflate_preset().threshold(0)).build();
         socket.expect("valid settings").into()
     })
+}
+
+/// `DEFLATE=least_memory`, `balanced` (the default) or `smallest_on_wire`.
+fn deflate_preset() -> DeflateConfig {
+    match std::env::var("DEFLATE").as_deref() {
+        Ok("least_memory") => DeflateConfig::least_memory(),
+        Ok("smallest_on_wire") => DeflateConfig::smallest_on_wire(),
+        Ok("balanced") | Err(_) => DeflateConfig::balanced(),
+        Ok(other) => panic!("DEFLATE={other}: least_memory, balanced or smallest_on_wire"),
+    }
 }
 
 #[tokio::main]

@@ -37,7 +37,10 @@ fn main() {
         Some("idle") => local.block_on(&runtime, idle(&args[1..])),
         Some("run") => report::run(args.iter().any(|a| a == "--quick")),
         Some("ab") => ab::run(&args[1], &args[2], args.get(3).map_or(6, |n| n.parse().unwrap())),
-        Some("deflate") => report::run_compressed(args.iter().any(|a| a == "--quick")),
+        Some("deflate") => report::run_compressed(
+            args.iter().any(|a| a == "--quick"),
+            !args.iter().any(|a| a == "--cpu-only"),
+        ),
         Some("cmemory") => report::run_compressed_memory(&args[1..]),
         Some("cload") => local.block_on(&runtime, compressed_load(&args[1..])),
         Some("fanout") => fanout::run(args.iter().any(|a| a == "--quick")),

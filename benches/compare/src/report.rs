@@ -256,7 +256,7 @@ fn print_other_ratios(rates: &[Vec<Outcome>]) {
 
 /// `compare deflate`: the compressed scenarios and the quiet memory of a
 /// compressed connection, each server pinned to core 0, the load to core 1.
-pub fn run_compressed(quick: bool) {
+pub fn run_compressed(quick: bool, with_memory: bool) {
     use crate::compressed::{SCENARIOS as CSCENARIOS, SERVERS as CSERVERS};
     let (warmup, window, rounds, held, quiet_s) = if quick {
         (100, 300, 1, 50, 1)
@@ -277,6 +277,9 @@ pub fn run_compressed(quick: bool) {
                 best[0], best[1], best[2]
             );
         }
+    }
+    if !with_memory {
+        return;
     }
     println!("\n## RSS per connection {quiet_s} s after one 1 KiB echo ({held} connections)\n");
     println!("| server | KB per connection |");
