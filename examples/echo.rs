@@ -35,12 +35,8 @@ fn config() -> &'static ServerConfig {
 
 /// `DEFLATE=least_memory`, `balanced` (the default) or `smallest_on_wire`.
 fn deflate_preset() -> DeflateConfig {
-    match std::env::var("DEFLATE").as_deref() {
-        Ok("least_memory") => DeflateConfig::least_memory(),
-        Ok("smallest_on_wire") => DeflateConfig::smallest_on_wire(),
-        Ok("balanced") | Err(_) => DeflateConfig::balanced(),
-        Ok(other) => panic!("DEFLATE={other}: least_memory, balanced or smallest_on_wire"),
-    }
+    let name = std::env::var("DEFLATE").unwrap_or_else(|_| "balanced".into());
+    DeflateConfig::preset(&name).expect("DEFLATE: least_memory, balanced or smallest_on_wire")
 }
 
 #[tokio::main]

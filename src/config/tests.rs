@@ -58,4 +58,11 @@ fn deflate_settings_out_of_range_are_named() {
         Err(ConfigError::OutOfRange(_))
     ));
     assert!(build(DeflateConfig::default().window_bits(9).level(9)).is_ok());
+    assert!(matches!(
+        build(DeflateConfig::default().context_size((32 << 10) + 1)),
+        Err(ConfigError::OutOfRange(_))
+    ));
+    for preset in [DeflateConfig::least_memory(), DeflateConfig::smallest_on_wire()] {
+        assert!(build(preset.context_size(32 << 10)).is_ok());
+    }
 }

@@ -122,6 +122,25 @@ impl DeflateConfig {
             .keep_compressor(true)
     }
 
+    /// A preset by its name, as a configuration file or environment
+    /// variable would give it: `least_memory`, `balanced` or
+    /// `smallest_on_wire`.
+    ///
+    /// ```
+    /// use hyperws::DeflateConfig;
+    /// assert_eq!(DeflateConfig::preset("least_memory"), Some(DeflateConfig::least_memory()));
+    /// assert_eq!(DeflateConfig::preset("fastest"), None);
+    /// ```
+    #[must_use]
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "least_memory" => Some(Self::least_memory()),
+            "balanced" => Some(Self::balanced()),
+            "smallest_on_wire" => Some(Self::smallest_on_wire()),
+            _ => None,
+        }
+    }
+
     /// zlib's compression level, 0 (store) to 9 (smallest). Default: 1.
     #[must_use]
     pub const fn level(mut self, level: u32) -> Self {
