@@ -49,7 +49,9 @@ fn server_bytes(params: Option<DeflateParams>, settings: &DeflateConfig) -> (usi
     let mut server = with(Connection::new(Role::Server, &config, start));
     echo(&mut server);
     let between = dhat::HeapStats::get().curr_bytes - baseline;
+    // Quiet: the clocks look twice with nothing sent between.
     server.handle_timeout(start + Duration::from_secs(31));
+    server.handle_timeout(start + Duration::from_secs(32));
     let quiet = dhat::HeapStats::get().curr_bytes - baseline;
     // A released compressor may go to the thread (one idle per setting):
     // what the connection still holds is checked directly.
@@ -98,8 +100,8 @@ fn a_compressed_connection_holds_its_context_not_a_compressor() {
     );
     let json = json().len();
     // Our context: the 1 KiB message sent, parked.
-    assert!(balanced.0 <= plain_between + json + 256, "balanced: {balanced:?}");
-    assert!(least.0 <= plain_between + 256, "least memory: {least:?}");
+    assert!(balanced.0 <= plain_between + json + 320, "balanced: {balanced:?}");
+    assert!(least.0 <= plain_between + 320, "least memory: {least:?}");
     assert!(
         held.0 > plain_between + (100 << 10),
         "a kept compressor is counted: {held:?}"
@@ -111,11 +113,12 @@ fn a_compressed_connection_holds_its_context_not_a_compressor() {
         "peer keeps context: {both_kept:?}"
     );
     // Quiet: ours is dropped; the peer's must stay, as it may refer to it.
+    // What remains is the extension's own state (~270 bytes).
     for quiet in [balanced.1, least.1] {
-        assert!(quiet <= plain_quiet + 256, "quiet: {quiet} bytes, plain {plain_quiet}");
+        assert!(quiet <= plain_quiet + 320, "quiet: {quiet} bytes, plain {plain_quiet}");
     }
     assert!(
-        both_kept.1 <= plain_quiet + 2 * json + 256,
+        both_kept.1 <= plain_quiet + 2 * json + 320,
         "quiet, peer keeps context: {both_kept:?}"
     );
 }

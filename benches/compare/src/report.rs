@@ -55,7 +55,7 @@ impl Drop for Server {
     }
 }
 
-fn first_line_with(out: &mut ChildStdout, prefix: &str) -> String {
+pub(crate) fn first_line_with(out: &mut ChildStdout, prefix: &str) -> String {
     let mut reader = BufReader::new(out);
     let mut line = String::new();
     loop {
@@ -176,7 +176,7 @@ fn rss_per_connection(server: &str, holder: &str, count: usize, settle: Duration
     (after.saturating_sub(before)) as f64 / count as f64
 }
 
-fn rss_bytes(pid: u32) -> u64 {
+pub(crate) fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: u64 = status
         .lines()

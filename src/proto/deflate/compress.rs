@@ -37,6 +37,9 @@ pub(crate) struct Deflater {
     context: Context,
     /// The compressor in use across calls: a streamed message's, or a held one.
     live: Option<Box<Workspace>>,
+    /// Whether a message went out since the clocks last looked: a socket
+    /// is quiet only after a whole heartbeat interval without one.
+    sent_since_check: bool,
 }
 
 /// One compressed message's payload, RSV1 to be set on its frame.
@@ -69,6 +72,7 @@ impl Deflater {
             setting: (level, window_bits),
             context,
             live: None,
+            sent_since_check: false,
         }
     }
 
@@ -92,6 +96,7 @@ impl Deflater {
             Some(workspace) => workspace,
             None => self.begin_stream(),
         };
+        self.sent_since_check = true;
         deflate_sync(&mut workspace, payload);
         cut_tail(&mut workspace.out, first, last);
         if let Context::Parked(history) = &mut self.context {
@@ -127,6 +132,7 @@ impl Deflater {
     /// keeps no compressor of its own: a shared message is then compressed
     /// once for every such socket. Records the message as sent.
     pub(crate) fn share(&mut self, payload: &[u8]) -> Option<Setting> {
+        self.sent_since_check = true;
         match &mut self.context {
             Context::Held => None,
             Context::Parked(history) => {
@@ -145,6 +151,16 @@ impl Deflater {
             Context::Fresh | Context::Held => 0,
         };
         parked + usize::from(self.live.is_some())
+    }
+
+    /// The clocks looked: gives the compressor and the context back if no
+    /// message went out since they last did (a socket that sends every few
+    /// seconds keeps them; a quiet one holds nothing).
+    pub(crate) fn release_if_quiet(&mut self) {
+        if std::mem::take(&mut self.sent_since_check) {
+            return;
+        }
+        self.release();
     }
 
     /// Gives the compressor and the context back; the next message starts

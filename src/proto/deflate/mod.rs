@@ -87,13 +87,13 @@ impl PerMessageDeflate {
         self.deflater.as_mut()
     }
 
-    /// Drops whatever need not outlive this quiet moment: our compressor
-    /// and its context, unless a streamed message is being sent (its
-    /// fragments are one stream). The inflater is already given back after
+    /// The clocks looked: drops our compressor and its context if nothing
+    /// was sent for a whole interval, unless a streamed message is being
+    /// sent (its fragments are one stream). The inflater is already given back after
     /// each message; the peer's context must stay, as the peer may refer to it.
     pub(crate) fn release_when_quiet(&mut self, sending_streamed: bool) {
         if let Some(deflater) = self.deflater.as_mut().filter(|_| !sending_streamed) {
-            deflater.release();
+            deflater.release_if_quiet();
         }
     }
 

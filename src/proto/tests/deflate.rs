@@ -282,8 +282,14 @@ fn a_quiet_socket_holds_no_compressor_and_no_stateless_inflater() {
         server.send(Message::text("y".repeat(4000))).unwrap();
         read_all(&mut client, &take_output(&mut server), start).unwrap();
         assert!(server.holds_deflate_memory());
-        // The heartbeat's interval passes with nothing received.
-        let quiet = start + Duration::from_secs(31);
+        // The heartbeat's interval passes with nothing received: the clocks
+        // see the message sent, then (at the next look) nothing since.
+        server.handle_timeout(start + Duration::from_secs(31));
+        assert!(
+            server.holds_deflate_memory(),
+            "a message went out since the clocks last looked"
+        );
+        let quiet = start + Duration::from_secs(32);
         server.handle_timeout(quiet);
         assert_eq!(
             server.holds_deflate_memory(),
