@@ -159,29 +159,10 @@ async fn yawc_member(mut request: Request<Incoming>) -> Response<http_body_util:
     response
 }
 
-async fn sockudo_member(mut tcp: TcpStream) {
-    use sockudo_ws::deflate::{negotiate_server_deflate, DeflateConfig};
-    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
-    let mut buf = BytesMut::with_capacity(4096);
-    let negotiated = loop {
-        match tcp.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        if let Ok(Some((request, _))) = parse_request(&buf) {
-            let negotiated = request
-                .extensions
-                .and_then(|offers| negotiate_server_deflate(offers, &DeflateConfig::default()));
-            let header = negotiated.as_ref().map(|n| n.to_response_header());
-            let response = build_response(&generate_accept_key(request.key), None, header.as_deref());
-            if tcp.write_all(&response).await.is_err() {
-                return;
-            }
-            break negotiated;
-        }
+async fn sockudo_member(tcp: TcpStream) {
+    let Some(mut ws) = crate::servers::sockudo_deflate_accept(tcp).await else {
+        return;
     };
-    let Some(negotiated) = negotiated else { return };
-    let mut ws = sockudo_ws::CompressedWebSocketStream::server(tcp, sockudo_ws::Config::default(), negotiated.config);
     let mut mail = join();
     loop {
         tokio::select! {

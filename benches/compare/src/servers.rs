@@ -141,14 +141,17 @@ async fn yawc_upgrade(mut request: Request<Incoming>) -> Response<Empty<Bytes>> 
     response
 }
 
-async fn sockudo_deflate_conn(mut tcp: TcpStream) {
+/// sockudo-ws's handshake with permessage-deflate, as its docs show: the
+/// compressed stream, or `None` if the client did not offer it (or left).
+pub(crate) async fn sockudo_deflate_accept(
+    mut tcp: TcpStream,
+) -> Option<sockudo_ws::CompressedWebSocketStream<TcpStream>> {
     use sockudo_ws::deflate::{negotiate_server_deflate, DeflateConfig};
     use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
     let mut buf = bytes::BytesMut::with_capacity(4096);
     let negotiated = loop {
-        match tcp.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+        if matches!(tcp.read_buf(&mut buf).await, Ok(0) | Err(_)) {
+            return None;
         }
         if let Ok(Some((request, _))) = parse_request(&buf) {
             let negotiated = request
@@ -156,14 +159,22 @@ async fn sockudo_deflate_conn(mut tcp: TcpStream) {
                 .and_then(|offers| negotiate_server_deflate(offers, &DeflateConfig::default()));
             let header = negotiated.as_ref().map(|n| n.to_response_header());
             let response = build_response(&generate_accept_key(request.key), None, header.as_deref());
-            if tcp.write_all(&response).await.is_err() {
-                return;
-            }
-            break negotiated;
+            tcp.write_all(&response).await.ok()?;
+            break negotiated?;
         }
     };
-    let Some(negotiated) = negotiated else { return };
-    let ws = sockudo_ws::CompressedWebSocketStream::server(tcp, sockudo_ws::Config::default(), negotiated.config);
+    let config = sockudo_ws::Config::default();
+    Some(sockudo_ws::CompressedWebSocketStream::server(
+        tcp,
+        config,
+        negotiated.config,
+    ))
+}
+
+async fn sockudo_deflate_conn(tcp: TcpStream) {
+    let Some(ws) = sockudo_deflate_accept(tcp).await else {
+        return;
+    };
     echo_batched(ws, |m: &sockudo_ws::protocol::Message| {
         matches!(
             m,
