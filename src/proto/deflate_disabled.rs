@@ -49,7 +49,7 @@ impl PerMessageDeflate {
         match *self {}
     }
 
-    pub(crate) fn held_bytes(&self) -> usize {
+    pub(crate) fn holds_memory(&self) -> bool {
         match *self {}
     }
 

@@ -5,6 +5,7 @@ use bytes::BytesMut;
 
 use super::closing::{CloseState, Fault};
 use super::connection::Connection;
+use super::deflate::PerMessageDeflate;
 use super::error::Error;
 use super::Role;
 
@@ -87,6 +88,6 @@ impl Connection {
     /// peer's, when it keeps one, stays.
     #[must_use]
     pub fn holds_deflate_memory(&self) -> bool {
-        self.deflate.as_deref().is_some_and(|d| d.held_bytes() > 0)
+        self.deflate.as_deref().is_some_and(PerMessageDeflate::holds_memory)
     }
 }

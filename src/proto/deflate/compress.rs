@@ -144,13 +144,10 @@ impl Deflater {
         }
     }
 
-    /// Bytes this socket holds for compressing now (context, compressor).
-    pub(crate) fn held_bytes(&self) -> usize {
-        let parked = match &self.context {
-            Context::Parked(history) => history.capacity(),
-            Context::Fresh | Context::Held => 0,
-        };
-        parked + usize::from(self.live.is_some())
+    /// Whether this socket holds memory for compressing now: a compressor
+    /// of its own (lent or held) or a parked context.
+    pub(crate) fn holds_memory(&self) -> bool {
+        self.live.is_some() || matches!(&self.context, Context::Parked(history) if history.capacity() > 0)
     }
 
     /// The clocks looked: gives the compressor and the context back if no
@@ -178,9 +175,7 @@ impl Deflater {
 impl Drop for Deflater {
     /// A closing socket's compressor serves the thread's next message.
     fn drop(&mut self) {
-        if let Some(workspace) = self.live.take() {
-            pool::give_back_compressor(workspace);
-        }
+        self.release();
     }
 }
 

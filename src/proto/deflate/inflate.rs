@@ -150,9 +150,21 @@ impl Inflater {
         Ok(())
     }
 
-    /// Bytes this socket holds for inflating now (parked context, inflater).
-    pub(crate) fn held_bytes(&self) -> usize {
-        self.context.as_ref().map_or(0, History::capacity) + usize::from(self.stream.is_some())
+    /// Whether this socket holds memory for inflating now: an inflater
+    /// (while a message arrives) or the peer's parked context.
+    pub(crate) fn holds_memory(&self) -> bool {
+        self.stream.is_some() || self.parked_bytes() > 0
+    }
+
+    /// Whether an inflater is lent to this socket now.
+    #[cfg(test)]
+    pub(crate) fn is_lent(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Bytes of the peer's context parked now.
+    pub(crate) fn parked_bytes(&self) -> usize {
+        self.context.as_ref().map_or(0, History::capacity)
     }
 
     /// Forgets a message that failed part-way, and the context with it.

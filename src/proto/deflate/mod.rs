@@ -97,9 +97,8 @@ impl PerMessageDeflate {
         }
     }
 
-    /// Bytes held for compression now: parked contexts, and one for each
-    /// compressor or inflater the socket has (each is hundreds of KB).
-    pub(crate) fn held_bytes(&self) -> usize {
-        self.inflater.held_bytes() + self.deflater.as_ref().map_or(0, Deflater::held_bytes)
+    /// Whether a compressor, an inflater or a parked context is held now.
+    pub(crate) fn holds_memory(&self) -> bool {
+        self.inflater.holds_memory() || self.deflater.as_ref().is_some_and(Deflater::holds_memory)
     }
 }
