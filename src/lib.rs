@@ -18,6 +18,8 @@ mod server_config;
 mod shutdown;
 mod socket;
 pub mod testing;
+#[cfg(feature = "topics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "topics")))]
 pub mod topics;
 pub mod tower;
 
@@ -33,9 +35,10 @@ pub use crate::proto::deflate::{DeflateConfig, DeflateParams};
 pub use crate::proto::error::{Error, ProtocolError, SendError};
 pub use crate::proto::message::{Message, MessageKind, Utf8Bytes};
 pub use crate::proto::Role;
+pub use crate::proto::SharedMessage;
 pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;
 pub use crate::socket::{
-    MessageReader, MessageWriter, Received, ReuniteError, WebSocket, WebSocketReader, WebSocketWriter,
+    MessageReader, MessageWriter, Outbox, Outgoing, Received, ReuniteError, WebSocket, WebSocketReader, WebSocketWriter,
 };

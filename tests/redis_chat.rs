@@ -198,7 +198,7 @@ async fn three_nodes_share_a_room_through_redis() {
 /// subscribes to it, and leaves it when the last one goes.
 #[tokio::test]
 async fn a_node_hears_a_topic_only_while_it_has_subscribers() {
-    use hyperws::topics::{RedisBroker, Topics};
+    use hyperws::topics::{RedisBroker, Subscribe, Topics};
     let port = free_addr().port();
     let _redis = start_redis(port);
     let broker = RedisBroker::new(&format!("redis://127.0.0.1:{port}")).unwrap();
@@ -227,7 +227,7 @@ async fn wait_for(port: u16, channel: &str, count: u64) {
 /// out: the publishing task ends only once nothing is left to send.
 #[tokio::test]
 async fn a_publication_made_just_before_the_topics_is_dropped_is_sent() {
-    use hyperws::topics::{RedisBroker, Topics};
+    use hyperws::topics::{RedisBroker, Subscribe, Topics};
     let port = free_addr().port();
     let _redis = start_redis(port);
     let url = format!("redis://127.0.0.1:{port}");

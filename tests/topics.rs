@@ -1,9 +1,10 @@
+#![cfg(feature = "topics")]
 //! Topics in one process: fan-out, leaving, and the slow-consumer policies
 //! with a memory bound (paused clock, in-memory pipes).
 
 use std::time::Duration;
 
-use hyperws::topics::{Policy, SlowConsumer, SubscribeError, TopicEvent, Topics};
+use hyperws::topics::{Policy, SlowConsumer, Subscribe, SubscribeError, TopicEvent, Topics};
 use hyperws::Role;
 use hyperws::{CloseCode, Config, Message, WebSocket};
 use tokio::io::DuplexStream;

@@ -28,7 +28,7 @@ use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::topics::{Policy, SlowConsumer, TopicEvent, Topics};
+use hyperws::topics::{Policy, SlowConsumer, Subscribe, TopicEvent, Topics};
 use hyperws::{Config, DeflateConfig, ServerConfig, Shutdown};
 
 /// The one room's topic.

@@ -106,8 +106,16 @@ impl SharedMessage {
         self.0.opcode
     }
 
-    /// Whether it is a text message.
-    pub(crate) fn is_text(&self) -> bool {
+    /// Whether it is a text message (else binary).
+    ///
+    /// ```
+    /// use hyperws::{Message, SharedMessage};
+    /// assert!(SharedMessage::new(Message::text("hi"))?.is_text());
+    /// assert!(!SharedMessage::new(Message::binary(vec![1]))?.is_text());
+    /// # Ok::<(), hyperws::Error>(())
+    /// ```
+    #[must_use]
+    pub fn is_text(&self) -> bool {
         self.0.opcode == OpCode::Text
     }
 

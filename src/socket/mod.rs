@@ -2,7 +2,8 @@
 //! opening handshake.
 
 mod driver;
-mod membership;
+mod outbox;
+mod outbox_methods;
 mod split;
 mod streaming;
 mod timer;
@@ -19,6 +20,7 @@ use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::driver::{Driver, Side};
+pub use self::outbox::{Outbox, Outgoing};
 pub use self::split::{ReuniteError, WebSocketReader, WebSocketWriter};
 pub use self::streaming::{MessageReader, MessageWriter, Received};
 

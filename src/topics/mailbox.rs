@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
 use super::events::{EventQueue, TopicEvent};
+use super::membership::Membership;
 use super::Topic;
-use crate::proto::SharedMessage;
-use crate::{CloseCode, ConfigError};
+use crate::proto::{CloseFrame, SharedMessage};
+use crate::{CloseCode, ConfigError, Outbox, Outgoing};
 
 /// What a subscriber whose queued publications would pass its byte budget gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,11 +97,12 @@ impl SlowConsumer {
 }
 
 /// A socket's queue of publications, shared by every topic it joined and
-/// drained by its own driver.
+/// drained by the socket as its [`Outbox`].
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     id: u64,
     state: Mutex<State>,
+    pub(super) membership: Mutex<Membership>,
 }
 
 #[derive(Debug)]
@@ -117,12 +119,6 @@ struct State {
     closed: bool,
 }
 
-/// What the driver takes out of the mailbox.
-pub(crate) enum Mail {
-    Message(SharedMessage),
-    Evicted(CloseCode),
-}
-
 impl Mailbox {
     pub(crate) fn new(limits: SlowConsumer) -> Arc<Self> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -137,6 +133,7 @@ impl Mailbox {
                 evicted: None,
                 closed: false,
             }),
+            membership: Mutex::default(),
         })
     }
 
@@ -182,22 +179,26 @@ impl Mailbox {
         }
     }
 
-    /// The next piece of mail, if any.
-    pub(crate) fn take(&self) -> Option<Mail> {
+    pub(crate) fn with_events<R>(&self, f: impl FnOnce(&mut EventQueue) -> R) -> R {
+        f(&mut self.state().events)
+    }
+}
+
+impl Outbox for Mailbox {
+    fn take(&self) -> Option<Outgoing> {
         let mut state = self.state();
         if let Some(code) = state.evicted.take() {
             // Reported once; from now on the mailbox takes nothing.
             state.closed = true;
-            return Some(Mail::Evicted(code));
+            let reason = "slow consumer".into();
+            return Some(Outgoing::Close(CloseFrame { code, reason }));
         }
         let (message, _) = state.queue.pop_front()?;
         state.queued_bytes -= message.frame_len();
-        Some(Mail::Message(message))
+        Some(Outgoing::Message(message))
     }
 
-    /// Registers the socket's task to be woken by new mail; returns `true`
-    /// if mail is already waiting (the task must not sleep).
-    pub(crate) fn register(&self, waker: &Waker) -> bool {
+    fn register(&self, waker: &Waker) -> bool {
         let mut state = self.state();
         if !state.queue.is_empty() || state.evicted.is_some() {
             return true;
@@ -208,17 +209,17 @@ impl Mailbox {
         false
     }
 
-    /// The socket has ended: drop what waits and refuse what comes.
-    pub(crate) fn close(&self) {
-        let mut state = self.state();
-        state.closed = true;
-        state.queue = VecDeque::new();
-        state.queued_bytes = 0;
-        state.events.close();
-    }
-
-    pub(crate) fn with_events<R>(&self, f: impl FnOnce(&mut EventQueue) -> R) -> R {
-        f(&mut self.state().events)
+    /// The socket has ended: drop what waits, refuse what comes, and leave
+    /// every topic.
+    fn close(&self) {
+        {
+            let mut state = self.state();
+            state.closed = true;
+            state.queue = VecDeque::new();
+            state.queued_bytes = 0;
+            state.events.close();
+        }
+        self.leave_all();
     }
 }
 

@@ -12,7 +12,7 @@
 //! leaves every topic when it ends.
 //!
 //! ```no_run
-//! use hyperws::{topics::Topics, Message, WebSocket};
+//! use hyperws::{topics::{Subscribe, Topics}, Message, WebSocket};
 //!
 //! async fn handle(mut ws: WebSocket, topics: Topics) {
 //!     ws.subscribe(&topics, "lobby").unwrap();
@@ -34,10 +34,12 @@ mod envelope;
 mod events;
 mod limits;
 mod mailbox;
+mod membership;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis;
 mod registry;
+mod subscribe;
 
 use std::fmt;
 use std::sync::Arc;
@@ -46,11 +48,12 @@ pub use self::broker::{Broker, InProcess, Inbound};
 pub use self::events::{TopicEvent, TopicEvents};
 pub(crate) use self::limits::Limits;
 pub use self::limits::SubscribeError;
-pub(crate) use self::mailbox::{Mail, Mailbox};
+use self::mailbox::Mailbox;
 pub use self::mailbox::{Policy, SlowConsumer};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBroker;
 use self::registry::Registry;
+pub use self::subscribe::Subscribe;
 pub use crate::proto::SharedMessage;
 use crate::proto::{Error, Message};
 use crate::ConfigError;
@@ -151,11 +154,11 @@ impl Topics {
         self.0.limits
     }
 
-    pub(crate) fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>) {
+    fn join(&self, topic: &Topic, mailbox: &Arc<Mailbox>) {
         self.0.registry.join(topic, mailbox, || self.0.broker.subscribe(topic));
     }
 
-    pub(crate) fn leave(&self, topic: &Topic, id: u64) {
+    fn leave(&self, topic: &str, id: u64) {
         self.0.leave(topic, id);
     }
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
-use hyperws::topics::{Policy, SlowConsumer, Topics};
+use hyperws::topics::{Policy, SlowConsumer, Subscribe, Topics};
 use hyperws::{Message, WebSocket, WebSocketWriter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

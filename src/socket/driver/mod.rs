@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::membership::Membership;
+use super::outbox::{Outbox, Outboxes};
 use super::timer::Timer;
 use super::wakers::{WakeMode, Wakers};
 use super::write_out::poll_write_out;
@@ -48,8 +48,8 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
     timer: Option<Timer>,
     wake: WakeMode,
     shutdown: Option<ShutdownGuard>,
-    /// The topics this socket joined; boxed, as most sockets join none.
-    pub(super) membership: Option<Box<Membership>>,
+    /// What feeds this socket shared messages (its topics); told when it ends.
+    outboxes: Outboxes,
 }
 
 /// Read into the stack while the connection holds no read buffer, so an
@@ -70,7 +70,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
             timer: None,
             wake: WakeMode::Direct,
             shutdown,
-            membership: None,
+            outboxes: Outboxes::default(),
         }
     }
 
@@ -143,7 +143,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 return Poll::Ready(Some(Ok(message)));
             }
             // Nothing more is decoded: write the batch before waiting.
-            self.take_mail();
+            self.take_outgoing();
             let _ = self.write_out_or_fail(cx);
             if self.conn.wants_shutdown_write() {
                 // Best effort: a transport that fails to shut down is dropped anyway.
@@ -169,7 +169,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         // A socket that only sends still hears the shutdown.
         self.notice_shutdown();
         self.with_waker(side, cx, |this, cx| loop {
-            this.take_mail();
+            this.take_outgoing();
             if let Some(e) = this.conn.send_error() {
                 return Poll::Ready(Err(e));
             }
@@ -229,7 +229,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// connection has ended with a fault (what was queued may be lost).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<(), Error>> {
         self.with_waker(side, cx, |this, cx| loop {
-            this.take_mail();
+            this.take_outgoing();
             if this.write_out_or_fail(cx).is_ready() {
                 return Poll::Ready(this.conn.error().map_or(Ok(()), Err));
             }
@@ -300,6 +300,31 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Poll::Ready(())
     }
 
+    /// Moves what the outboxes hold into the connection while the write
+    /// buffer has room (their bytes are then written with the rest).
+    fn take_outgoing(&mut self) {
+        self.outboxes.drain_into(&mut self.conn, now);
+    }
+
+    /// Registers for news from the outboxes; `true` if some can be taken now.
+    fn poll_outboxes(&mut self, cx: &mut Context<'_>) -> bool {
+        !self.outboxes.is_empty() && self.outboxes.register(cx.waker()) && !self.conn.is_write_buffer_filled()
+    }
+
+    /// Feeds this socket from `outbox` too; an ended socket closes it at once.
+    pub(crate) fn attach_outbox(&mut self, outbox: Arc<dyn Outbox>) {
+        if self.is_finished() {
+            outbox.close();
+        } else {
+            self.outboxes.attach(outbox);
+        }
+    }
+
+    /// The first attached outbox of type `T`.
+    pub(crate) fn outbox<T: Outbox>(&self) -> Option<Arc<T>> {
+        self.outboxes.find()
+    }
+
     /// Watches the clock and the shutdown signal; returns `true` if one of
     /// them had news. Loops until neither has, so the timer is always left
     /// armed at the next deadline.
@@ -308,7 +333,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         while self.poll_shutdown_signal(cx) | self.poll_timer(cx) {
             changed = true;
         }
-        changed || self.poll_mail(cx)
+        changed || self.poll_outboxes(cx)
     }
 
     /// Arms the timer at the connection's deadline; returns `true` if it
