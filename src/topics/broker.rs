@@ -2,9 +2,9 @@
 //! processes. The default, [`InProcess`], reaches none.
 
 use std::fmt;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
-use super::{Inner, Topic, TopicEvent};
+use super::{Inner, Publication, Topic, TopicEvent};
 use crate::proto::SharedMessage;
 
 /// Carries publications between the server processes ("nodes") that share
@@ -29,6 +29,12 @@ pub trait Broker: fmt::Debug + Send + Sync + 'static {
     /// `message` was published to `topic` here (and already delivered to
     /// this node's subscribers): send it to the other nodes.
     fn publish(&self, topic: &str, message: &SharedMessage);
+
+    /// Whether it carries publications anywhere (`false` spares `Topics`
+    /// encoding what nobody would read).
+    fn carries(&self) -> bool {
+        true
+    }
 }
 
 /// One process only: nothing to carry. The default broker.
@@ -40,6 +46,9 @@ impl Broker for InProcess {
     fn subscribe(&self, _topic: &Topic) {}
     fn unsubscribe(&self, _topic: &Topic) {}
     fn publish(&self, _topic: &str, _message: &SharedMessage) {}
+    fn carries(&self) -> bool {
+        false
+    }
 }
 
 /// A broker's way back into its `Topics`: delivers what other nodes
@@ -52,7 +61,8 @@ impl Inbound {
     /// of `topic` (not back to the broker); returns how many took it.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn deliver(&self, topic: &str, message: &SharedMessage) -> usize {
-        self.0.upgrade().map_or(0, |inner| inner.deliver_local(topic, message))
+        let deliver = |inner: Arc<Inner>| inner.deliver_local(topic, Publication::Shared(message)).unwrap_or(0);
+        self.0.upgrade().map_or(0, deliver)
     }
 
     /// Tells every local subscriber of `topic` that publications may have

@@ -97,7 +97,7 @@ impl EventQueue {
 ///
 /// ```no_run
 /// # async fn run(mut ws: hyperws::WebSocket, topics: hyperws::topics::Topics) {
-/// use hyperws::{topics::TopicEvent, Message};
+/// use hyperws::{topics::{Subscribe, TopicEvent}, Message};
 /// ws.subscribe(&topics, "news").unwrap();
 /// let mut events = ws.topic_events();
 /// loop {

@@ -63,7 +63,7 @@ impl Limits {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use hyperws::topics::{SubscribeError, Topics};
+/// use hyperws::topics::{Subscribe, SubscribeError, Topics};
 /// let topics = Topics::builder().max_topic_len(8).max_subscriptions(2).build().unwrap();
 /// let (mut server, _client) = hyperws::testing::pair(&hyperws::Config::default());
 /// let refused = server.subscribe(&topics, "much-too-long");
@@ -93,6 +93,9 @@ pub enum SubscribeError {
         /// The limit.
         max: usize,
     },
+    /// [`subscribe_from`](super::Subscribe::subscribe_from) on a topic the
+    /// socket is in already: what it would replay may have come already.
+    AlreadySubscribed,
 }
 
 impl fmt::Display for SubscribeError {
@@ -104,6 +107,7 @@ impl fmt::Display for SubscribeError {
             Self::TooManySubscriptions { max } => {
                 write!(f, "the socket already subscribes to {max} topics, the limit")
             }
+            Self::AlreadySubscribed => f.write_str("the socket is already in this topic: it cannot recover it"),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::mailbox::Mailbox;
-use super::{SlowConsumer, SubscribeError, Topic, Topics};
+use super::{Position, Recovery, SlowConsumer, SubscribeError, Topic, Topics};
 
 #[derive(Debug, Default)]
 pub(crate) struct Membership {
@@ -14,6 +14,12 @@ pub(crate) struct Membership {
     limits_chosen: bool,
     /// The socket has ended: join nothing more.
     ended: bool,
+}
+
+impl Membership {
+    fn has(&self, topics: &Topics, topic: &str) -> bool {
+        self.joined.iter().any(|(t, name)| t.same(topics) && &**name == topic)
+    }
 }
 
 /// The membership behind its lock.
@@ -26,27 +32,42 @@ impl Mailbox {
     /// Joins `topic` of `topics`; joining twice is joining once, and an
     /// ended socket joins nothing.
     pub(crate) fn join(self: &Arc<Self>, topics: &Topics, topic: &str) -> Result<(), SubscribeError> {
+        if let Some(topic) = self.admit(topics, topic)? {
+            topics.join(&topic, self);
+        }
+        Ok(())
+    }
+
+    /// Joins `topic` of `topics` and queues what it published after
+    /// `since` first. A socket already in the topic cannot: what it would
+    /// replay may have come already.
+    pub(crate) fn join_from(self: &Arc<Self>, topics: &Topics, topic: &str, since: Position) -> Result<Recovery, SubscribeError> {
+        if lock(&self.membership).has(topics, topic) {
+            return Err(SubscribeError::AlreadySubscribed);
+        }
+        match self.admit(topics, topic)? {
+            Some(topic) => Ok(topics.join_from(&topic, self, since)),
+            // Ended: nothing will be sent, so nothing is missed either.
+            None => Ok(Recovery::Complete { replayed: 0 }),
+        }
+    }
+
+    /// Checks the limits and notes the topic as joined; `None` if it was
+    /// already or the socket has ended. The registry's lock is never taken
+    /// under the membership's, so the caller joins the registry after.
+    fn admit(&self, topics: &Topics, topic: &str) -> Result<Option<Topic>, SubscribeError> {
         let mut membership = lock(&self.membership);
-        if membership.ended {
-            return Ok(());
+        if membership.ended || membership.has(topics, topic) {
+            return Ok(None);
         }
-        let mut joined_here = 0;
-        for (_, name) in membership.joined.iter().filter(|(t, _)| t.same(topics)) {
-            if &**name == topic {
-                return Ok(());
-            }
-            joined_here += 1;
-        }
+        let joined_here = membership.joined.iter().filter(|(t, _)| t.same(topics)).count();
         topics.limits().check(topic, joined_here)?;
         if !membership.limits_chosen && membership.joined.is_empty() {
             self.set_limits(topics.slow_consumer());
         }
         let topic = Topic::from(topic);
         membership.joined.push((topics.clone(), topic.clone()));
-        drop(membership);
-        // The registry's lock is never taken under the membership's.
-        topics.join(&topic, self);
-        Ok(())
+        Ok(Some(topic))
     }
 
     /// Leaves `topic` of `topics`; what was already queued is still sent.

@@ -32,13 +32,17 @@ mod broker;
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod envelope;
 mod events;
+mod history;
 mod limits;
 mod mailbox;
 mod membership;
+mod position;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis;
+mod recovery;
 mod registry;
+mod streams;
 mod subscribe;
 
 use std::fmt;
@@ -53,6 +57,9 @@ pub use self::mailbox::{Policy, SlowConsumer};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBroker;
 use self::registry::Registry;
+pub use self::position::{Position, PositionError};
+pub use self::recovery::{Recovering, Recovery, Retention};
+use self::streams::{Publication, Stamp, Streams};
 pub use self::subscribe::Subscribe;
 pub use crate::proto::SharedMessage;
 use crate::proto::{Error, Message};
@@ -78,6 +85,7 @@ pub struct Topics(Arc<Inner>);
 
 pub(crate) struct Inner {
     registry: Registry,
+    streams: Streams,
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
     limits: Limits,
@@ -89,6 +97,7 @@ impl fmt::Debug for Topics {
             .field("broker", &self.0.broker)
             .field("slow_consumer", &self.0.slow_consumer)
             .field("limits", &self.0.limits)
+            .field("streams", &self.0.streams)
             .finish_non_exhaustive()
     }
 }
@@ -114,28 +123,52 @@ impl Topics {
             broker: Box::new(InProcess),
             slow_consumer: SlowConsumer::default(),
             limits: Limits::default(),
+            retention: None,
+            max_topics: DEFAULT_MAX_TOPICS,
+            stamp: None,
         }
     }
 
     /// Publishes a text or binary message to every subscriber of `topic`,
     /// here and (through the broker) on other nodes; returns how many local
     /// subscribers it was offered to (a slow one's policy may have dropped
-    /// it, and counted that). Never waits.
+    /// it, and counted that). Never waits. It takes the topic's next
+    /// [`Position`], is stamped with it if
+    /// [`TopicsBuilder::stamp`] says how, and is kept in the topic's history
+    /// if [`TopicsBuilder::history`] is on.
     ///
     /// # Errors
     /// [`SendError::NotShareable`](crate::SendError::NotShareable) for a
     /// control message.
     pub fn publish(&self, topic: &str, message: Message) -> Result<usize, Error> {
-        Ok(self.publish_shared(topic, &SharedMessage::new(message)?))
+        if !self.0.streams.stamps() {
+            return Ok(self.publish_shared(topic, &SharedMessage::new(message)?));
+        }
+        // The broker carries it unstamped: each node stamps its own.
+        let unstamped = self.0.broker.carries().then(|| SharedMessage::new(message.clone())).transpose()?;
+        let delivered = self.0.deliver_local(topic, Publication::Message(message))?;
+        if let Some(unstamped) = unstamped {
+            self.0.broker.publish(topic, &unstamped);
+        }
+        Ok(delivered)
     }
 
     /// Publishes a message already encoded (to send the same one to several
-    /// topics, or again, without encoding it again).
+    /// topics, or again, without encoding it again). With a
+    /// [`stamp`](TopicsBuilder::stamp), it is decoded, stamped and encoded
+    /// again.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn publish_shared(&self, topic: &str, message: &SharedMessage) -> usize {
-        let delivered = self.0.deliver_local(topic, message);
+        let delivered = self.0.deliver_local(topic, Publication::Shared(message)).unwrap_or(0);
         self.0.broker.publish(topic, message);
         delivered
+    }
+
+    /// The position of the last publication on `topic` in this process, if
+    /// it has one (a topic idle for a while with no history is forgotten).
+    #[must_use]
+    pub fn position(&self, topic: &str) -> Option<Position> {
+        self.0.streams.last(topic)
     }
 
     /// How many sockets of this process subscribe to `topic`.
@@ -162,18 +195,31 @@ impl Topics {
         self.0.leave(topic, id);
     }
 
+    /// Joins `mailbox` to `topic` and queues what it missed since `since`.
+    fn join_from(&self, topic: &Topic, mailbox: &Arc<Mailbox>, since: Position) -> Recovery {
+        let join = || self.join(topic, mailbox);
+        let replay = |missed: Vec<SharedMessage>| {
+            for message in &missed {
+                mailbox.offer(message, topic);
+            }
+        };
+        self.0.streams.join_from(topic, since, join, replay)
+    }
+
     pub(crate) fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
 impl Inner {
-    fn deliver_local(&self, topic: &str, message: &SharedMessage) -> usize {
-        let (delivered, ended) = self.registry.deliver(topic, message);
+    fn deliver_local(&self, topic: &str, publication: Publication<'_>) -> Result<usize, Error> {
+        let (delivered, ended) = self
+            .streams
+            .publish(topic, publication, |message| self.registry.deliver(topic, message))?;
         for id in ended {
             self.leave(topic, id);
         }
-        delivered
+        Ok(delivered)
     }
 
     fn leave(&self, topic: &str, id: u64) {
@@ -182,11 +228,27 @@ impl Inner {
 }
 
 /// Builds [`Topics`]; from [`Topics::builder`].
-#[derive(Debug)]
 pub struct TopicsBuilder {
     broker: Box<dyn Broker>,
     slow_consumer: SlowConsumer,
     limits: Limits,
+    retention: Option<Retention>,
+    max_topics: usize,
+    #[allow(clippy::struct_field_names)]
+    stamp: Option<Stamp>,
+}
+
+/// Default most topics whose positions and history a process keeps.
+const DEFAULT_MAX_TOPICS: usize = 10_000;
+
+impl fmt::Debug for TopicsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TopicsBuilder")
+            .field("broker", &self.broker)
+            .field("retention", &self.retention)
+            .field("stamps", &self.stamp.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TopicsBuilder {
@@ -224,18 +286,69 @@ impl TopicsBuilder {
         self
     }
 
+    /// Keeps each topic's last publications, as `retention` bounds them, so
+    /// a socket that reconnects can
+    /// [`subscribe_from`](Subscribe::subscribe_from) its last position and
+    /// miss nothing. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hyperws::topics::{Retention, Topics};
+    /// let topics = Topics::builder().history(Retention::new(1000, Duration::from_secs(120))?).build()?;
+    /// # Ok::<(), hyperws::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn history(mut self, retention: Retention) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// The most topics whose positions (and history) this process keeps
+    /// (default 10 000); past it, idle topics are forgotten first, then the
+    /// one idle longest (their next publication starts a new epoch).
+    /// 0 makes [`build`](Self::build) fail.
+    #[must_use]
+    pub fn max_topics(mut self, topics: usize) -> Self {
+        self.max_topics = topics;
+        self
+    }
+
+    /// How a publication is stamped with its [`Position`] before it is
+    /// encoded (once) for every subscriber: to hand the position to the
+    /// client, which gives it back to recover what it missed.
+    ///
+    /// ```
+    /// use hyperws::{topics::Topics, Message};
+    /// let topics = Topics::builder()
+    ///     .stamp(|position, message| match message {
+    ///         Message::Text(text) => Message::text(format!("{position} {text}")),
+    ///         other => other,
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), hyperws::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn stamp(mut self, stamp: impl Fn(&Position, Message) -> Message + Send + Sync + 'static) -> Self {
+        self.stamp = Some(Arc::new(stamp));
+        self
+    }
+
     /// The topics, with the broker started.
     ///
     /// # Errors
     /// The first invalid setting, named.
     pub fn build(self) -> Result<Topics, ConfigError> {
         self.limits.validate()?;
+        if self.max_topics == 0 {
+            return Err(ConfigError::Zero("max_topics"));
+        }
         Ok(self.start())
     }
 
     fn start(self) -> Topics {
         let inner = Arc::new(Inner {
             registry: Registry::default(),
+            streams: Streams::new(self.retention, self.max_topics, self.stamp),
             broker: self.broker,
             slow_consumer: self.slow_consumer,
             limits: self.limits,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::mailbox::Mailbox;
-use super::{SlowConsumer, SubscribeError, TopicEvents, Topics};
+use super::{Position, Recovering, SlowConsumer, SubscribeError, TopicEvents, Topics};
 use crate::{Outbox, WebSocket, WebSocketWriter};
 
 /// Puts a socket (a [`WebSocket`] or a [`WebSocketWriter`]) in topics.
@@ -35,6 +35,37 @@ pub trait Subscribe {
     /// ```
     fn subscribe(&mut self, topics: &Topics, topic: &str) -> Result<(), SubscribeError>;
 
+    /// Subscribes this socket to `topic` as [`subscribe`](Self::subscribe)
+    /// does, first queueing, in order, every publication after `since`
+    /// that the topic's history still holds, then the live ones, none lost
+    /// or doubled at the seam. The [`Recovery`] says whether anything was
+    /// missed and why; the socket is subscribed in every case. Needs
+    /// [`TopicsBuilder::history`](super::TopicsBuilder::history).
+    ///
+    /// # Errors
+    /// As `subscribe`; and [`SubscribeError::AlreadySubscribed`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use hyperws::topics::{Recovery, Retention, Subscribe, Topics};
+    /// use hyperws::{Config, Message};
+    /// let topics = Topics::builder().history(Retention::new(100, Duration::from_secs(60))?).build()?;
+    /// topics.publish("news", Message::text("one"))?;
+    /// let seen = topics.position("news").unwrap(); // what a client saw last
+    /// topics.publish("news", Message::text("two"))?;
+    ///
+    /// let (mut server, mut client) = hyperws::testing::pair(&Config::default());
+    /// let recovery = server.subscribe_from(&topics, "news", seen).await?;
+    /// assert_eq!(recovery, Recovery::Complete { replayed: 1 });
+    /// topics.publish("news", Message::text("three"))?;
+    /// server.flush().await?;
+    /// assert_eq!(client.recv().await.unwrap()?, Message::text("two"));
+    /// assert_eq!(client.recv().await.unwrap()?, Message::text("three"));
+    /// # Ok(()) }
+    /// ```
+    fn subscribe_from(&mut self, topics: &Topics, topic: &str, since: Position) -> Recovering;
+
     /// Leaves `topic` of `topics`; what was already queued is still sent.
     fn unsubscribe(&mut self, topics: &Topics, topic: &str);
 
@@ -61,6 +92,11 @@ macro_rules! subscribe_impl {
         impl<IO: AsyncRead + AsyncWrite + Unpin> Subscribe for $socket<IO> {
             fn subscribe(&mut self, topics: &Topics, topic: &str) -> Result<(), SubscribeError> {
                 mailbox(self.outbox(), |m| self.attach_outbox(m)).join(topics, topic)
+            }
+
+            fn subscribe_from(&mut self, topics: &Topics, topic: &str, since: Position) -> Recovering {
+                let mailbox = mailbox(self.outbox(), |m| self.attach_outbox(m));
+                Recovering::ready(mailbox.join_from(topics, topic, since))
             }
 
             fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
