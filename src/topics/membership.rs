@@ -41,7 +41,12 @@ impl Mailbox {
     /// Joins `topic` of `topics` and queues what it published after
     /// `since` first. A socket already in the topic cannot: what it would
     /// replay may have come already.
-    pub(crate) fn join_from(self: &Arc<Self>, topics: &Topics, topic: &str, since: Position) -> Result<Recovery, SubscribeError> {
+    pub(crate) fn join_from(
+        self: &Arc<Self>,
+        topics: &Topics,
+        topic: &str,
+        since: Position,
+    ) -> Result<Recovery, SubscribeError> {
         if lock(&self.membership).has(topics, topic) {
             return Err(SubscribeError::AlreadySubscribed);
         }

@@ -37,10 +37,10 @@ mod limits;
 mod mailbox;
 mod membership;
 mod position;
+mod recovery;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis;
-mod recovery;
 mod registry;
 mod streams;
 mod subscribe;
@@ -54,11 +54,11 @@ pub(crate) use self::limits::Limits;
 pub use self::limits::SubscribeError;
 use self::mailbox::Mailbox;
 pub use self::mailbox::{Policy, SlowConsumer};
+pub use self::position::{Position, PositionError};
+pub use self::recovery::{Recovering, Recovery, Retention};
 #[cfg(feature = "redis")]
 pub use self::redis::RedisBroker;
 use self::registry::Registry;
-pub use self::position::{Position, PositionError};
-pub use self::recovery::{Recovering, Recovery, Retention};
 use self::streams::{Publication, Stamp, Streams};
 pub use self::subscribe::Subscribe;
 pub use crate::proto::SharedMessage;
@@ -145,7 +145,12 @@ impl Topics {
             return Ok(self.publish_shared(topic, &SharedMessage::new(message)?));
         }
         // The broker carries it unstamped: each node stamps its own.
-        let unstamped = self.0.broker.carries().then(|| SharedMessage::new(message.clone())).transpose()?;
+        let unstamped = self
+            .0
+            .broker
+            .carries()
+            .then(|| SharedMessage::new(message.clone()))
+            .transpose()?;
         let delivered = self.0.deliver_local(topic, Publication::Message(message))?;
         if let Some(unstamped) = unstamped {
             self.0.broker.publish(topic, &unstamped);

@@ -152,7 +152,10 @@ impl Streams {
             !stream.is_idle(IDLE, now)
         });
         if topics.len() >= self.max_topics {
-            let oldest = topics.iter().min_by_key(|(_, s)| lock(s).touched).map(|(t, _)| t.clone());
+            let oldest = topics
+                .iter()
+                .min_by_key(|(_, s)| lock(s).touched)
+                .map(|(t, _)| t.clone());
             if let Some(oldest) = oldest {
                 topics.remove(&oldest);
             }
