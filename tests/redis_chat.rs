@@ -13,12 +13,11 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::process::{free_addr, start_example, Process};
+use common::redis::{start_redis, wait_for};
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -26,40 +25,6 @@ type Guest = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStrea
 
 const PER_GUEST: usize = 20;
 const GAP_NOTE: &str = "(messages may be missing";
-
-/// A `redis-server` on `port`, with nothing saved to disk.
-fn start_redis(port: u16) -> Process {
-    let server = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-    let child = Command::new(&server)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{server} could not start ({e}): install redis-server or set REDIS_SERVER"));
-    Process(child)
-}
-
-/// Asks Redis how many connections subscribe to `channel` (RESP by hand).
-async fn subscribers(port: u16, channel: &str) -> Option<u64> {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let command = format!(
-        "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n${}\r\n{channel}\r\n",
-        channel.len()
-    );
-    tcp.write_all(command.as_bytes()).await.ok()?;
-    let mut reply = vec![0; 256];
-    let n = tcp.read(&mut reply).await.ok()?;
-    let reply = String::from_utf8_lossy(&reply[..n]).into_owned();
-    reply.rsplit(':').next()?.trim().parse().ok()
-}
 
 async fn wait_for_subscribers(port: u16, nodes: u64) {
     wait_for(port, "hyperws:chat", nodes).await;
@@ -211,16 +176,6 @@ async fn a_node_hears_a_topic_only_while_it_has_subscribers() {
     wait_for(port, "hyperws:news", 1).await;
     drop(socket);
     wait_for(port, "hyperws:news", 0).await;
-}
-
-async fn wait_for(port: u16, channel: &str, count: u64) {
-    for _ in 0..200 {
-        if subscribers(port, channel).await == Some(count) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{channel} never had {count} subscribers");
 }
 
 /// What a node published just before its `Topics` was dropped still goes

@@ -2,9 +2,11 @@
 //! processes. The default, [`InProcess`], reaches none.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 
-use super::{Inner, Publication, Topic, TopicEvent};
+use super::{BrokerHealth, Inner, Publication, Topic, TopicEvent};
 use crate::proto::SharedMessage;
 
 /// Carries publications between the server processes ("nodes") that share
@@ -29,6 +31,21 @@ pub trait Broker: fmt::Debug + Send + Sync + 'static {
     /// `message` was published to `topic` here (and already delivered to
     /// this node's subscribers): send it to the other nodes.
     fn publish(&self, topic: &str, message: &SharedMessage);
+
+    /// Its connections and counters now. The default: always connected,
+    /// nothing counted (a broker that reaches no other process).
+    fn health(&self) -> BrokerHealth {
+        BrokerHealth {
+            connected: true,
+            ..BrokerHealth::default()
+        }
+    }
+
+    /// Takes no more publications; the future ends once what was queued
+    /// has been sent, or given up on. The default has nothing queued.
+    fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(std::future::ready(()))
+    }
 
     /// Whether it carries publications anywhere (`false` spares `Topics`
     /// encoding what nobody would read).

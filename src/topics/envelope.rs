@@ -146,6 +146,11 @@ impl GapTracker {
         }
     }
 
+    /// After an outage (already reported): every stream starts afresh.
+    pub(crate) fn reset(&mut self) {
+        self.last.clear();
+    }
+
     /// `topic` has no local subscriber any more: forget it.
     pub(crate) fn forget(&mut self, topic: &str) {
         self.last.remove(topic);

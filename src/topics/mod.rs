@@ -32,11 +32,15 @@ mod broker;
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod envelope;
 mod events;
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod health;
 mod history;
 mod limits;
 mod mailbox;
 mod membership;
 mod position;
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod reconnect;
 mod recovery;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -50,6 +54,7 @@ use std::sync::Arc;
 
 pub use self::broker::{Broker, InProcess, Inbound};
 pub use self::events::{TopicEvent, TopicEvents};
+pub use self::health::BrokerHealth;
 pub(crate) use self::limits::Limits;
 pub use self::limits::SubscribeError;
 use self::mailbox::Mailbox;
@@ -174,6 +179,22 @@ impl Topics {
     #[must_use]
     pub fn position(&self, topic: &str) -> Option<Position> {
         self.0.streams.last(topic)
+    }
+
+    /// The broker's connections and counters: whether it is connected,
+    /// what it published, dropped and reported lost, the last error.
+    #[must_use]
+    pub fn broker_health(&self) -> BrokerHealth {
+        self.0.broker.health()
+    }
+
+    /// Stops sending publications to other nodes and waits, up to
+    /// `deadline`, until what was queued for them has gone out: for a
+    /// graceful shutdown. Returns `true` if it all went (or there was
+    /// nothing to send). Local delivery goes on; publications to the
+    /// broker after this are dropped and counted.
+    pub async fn close(&self, deadline: std::time::Duration) -> bool {
+        tokio::time::timeout(deadline, self.0.broker.close()).await.is_ok()
     }
 
     /// How many sockets of this process subscribe to `topic`.

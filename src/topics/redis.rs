@@ -13,15 +13,19 @@
 
 use std::collections::HashSet;
 use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
 
 use super::broker::{Broker, Inbound};
 use super::envelope::{self, GapTracker, Sequencer, Verdict};
+use super::health::{BrokerHealth, Health, Link};
+use super::reconnect::{Backoff, Draining, CONNECT_TIMEOUT};
 use super::Topic;
 use crate::proto::SharedMessage;
 
@@ -30,12 +34,10 @@ use crate::proto::SharedMessage;
 const DEFAULT_QUEUE: usize = 4096;
 /// Publications sent in one pipeline.
 const BATCH: usize = 256;
-/// How long one connection attempt or one pipeline may take.
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one command or pipeline may take.
+const IO_TIMEOUT: Duration = CONNECT_TIMEOUT;
 /// How many connections one pipeline is tried on.
 const SEND_ATTEMPTS: u32 = 3;
-const FIRST_RETRY: Duration = Duration::from_millis(100);
-const LAST_RETRY: Duration = Duration::from_secs(5);
 /// Publications still queued when the `Topics` is dropped are tried for
 /// this long (from when the publishing task notices) while Redis is
 /// unreachable; then they are dropped and the task ends.
@@ -62,6 +64,9 @@ pub struct RedisBroker {
     node: u64,
     state: Arc<State>,
     outgoing: Mutex<Outgoing>,
+    health: Arc<Health>,
+    /// The publishing task, awaited by `Topics::close`.
+    publisher: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Sealing and queueing happen under one lock: two threads publishing to a
@@ -98,6 +103,8 @@ impl RedisBroker {
                 sequencer: Sequencer::new(node),
                 queue: None,
             }),
+            health: Arc::default(),
+            publisher: Mutex::new(None),
         })
     }
 
@@ -129,13 +136,15 @@ impl Broker for RedisBroker {
     fn start(&self, inbound: Inbound) {
         let (tx, rx) = mpsc::channel(self.queue);
         self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
-        tokio::spawn(publish_loop(self.client.clone(), rx));
+        let publisher = tokio::spawn(publish_loop(self.client.clone(), rx, Arc::clone(&self.health)));
+        *self.publisher.lock().unwrap_or_else(PoisonError::into_inner) = Some(publisher);
         let subscriber = Subscriber {
             client: self.client.clone(),
             prefix: self.prefix.clone(),
             state: Arc::clone(&self.state),
             tracker: GapTracker::new(self.node),
             inbound,
+            health: Arc::clone(&self.health),
         };
         tokio::spawn(subscriber.run());
     }
@@ -161,11 +170,33 @@ impl Broker for RedisBroker {
     fn publish(&self, topic: &str, message: &SharedMessage) {
         let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
         let sealed = outgoing.sequencer.seal(topic, message);
-        if let Some(tx) = outgoing.queue.as_ref() {
-            if tx.try_send((format!("{}{topic}", self.prefix), sealed)).is_err() {
-                tracing::debug!(%topic, "Redis publication queue full: dropped (other nodes will see the gap)");
-            }
+        let queued = match outgoing.queue.as_ref() {
+            Some(tx) => tx.try_send((format!("{}{topic}", self.prefix), sealed)).is_ok(),
+            None => false,
+        };
+        if !queued {
+            let why = if outgoing.queue.is_some() {
+                "queue full"
+            } else {
+                "closed"
+            };
+            self.health.dropped(1, why);
         }
+    }
+
+    fn health(&self) -> BrokerHealth {
+        self.health.snapshot()
+    }
+
+    fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        // The task sends what is queued, sees the queue closed, and ends.
+        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = None;
+        let publisher = self.publisher.lock().unwrap_or_else(PoisonError::into_inner).take();
+        Box::pin(async move {
+            if let Some(publisher) = publisher {
+                let _ = publisher.await;
+            }
+        })
     }
 }
 
@@ -173,103 +204,49 @@ impl Broker for RedisBroker {
 /// pipeline that fails is sent again on the next connection (receivers
 /// drop what they already have), up to `SEND_ATTEMPTS` times; then it is
 /// dropped and other nodes see the gap. Order is kept.
-async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>) {
-    let mut backoff = Backoff::new("publishing");
+async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>, health: Arc<Health>) {
+    let mut backoff = Backoff::new("Redis publishing");
     let mut batch = Vec::with_capacity(BATCH);
     let mut attempts = 0;
-    let draining = Draining::default();
+    let draining = Draining::new(DRAIN_TIMEOUT);
     // Worth connecting while the `Topics` may still publish, or for a
-    // while after it is dropped if something is left to send.
+    // while after it is closed if something is left to send.
     while let Some(mut conn) = backoff
         .connect(
-            || draining.worth_connecting(&rx, batch.len()),
+            &health,
+            || draining.worth_connecting(rx.is_closed(), rx.len() + batch.len(), &health),
             || client.get_multiplexed_async_connection(),
         )
         .await
     {
+        health.set_connected(Link::Publishing, true);
         loop {
             if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
-                return; // the `Topics` is gone
+                return; // the `Topics` is closed and all was sent
             }
             let mut pipe = redis::pipe();
             for (channel, sealed) in &batch {
                 pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
             }
-            let sent = tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await;
-            if matches!(sent, Ok(Ok(()))) {
-                batch.clear();
-                attempts = 0;
-                continue;
+            match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await {
+                Ok(Ok(())) => {
+                    health.published(batch.len());
+                    batch.clear();
+                    attempts = 0;
+                    continue;
+                }
+                Ok(Err(e)) => health.error(format_args!("Redis PUBLISH failed: {e}")),
+                Err(_) => health.error("Redis PUBLISH timed out"),
             }
             attempts += 1;
             if attempts >= SEND_ATTEMPTS {
-                tracing::warn!(
-                    "Redis publish failed {attempts} times: {} publications dropped",
-                    batch.len()
-                );
+                health.dropped(batch.len(), "Redis refused them 3 times");
                 batch.clear();
                 attempts = 0;
             }
-            tracing::warn!("Redis publish failed; reconnecting");
             break;
         }
-    }
-}
-
-/// When the publishing task stops trying: never while its `Topics` lives;
-/// once it is dropped, as soon as nothing is left to send or
-/// `DRAIN_TIMEOUT` has passed.
-#[derive(Default)]
-struct Draining {
-    /// When the task first found the `Topics` gone.
-    noticed: std::sync::OnceLock<tokio::time::Instant>,
-}
-
-impl Draining {
-    fn worth_connecting(&self, rx: &mpsc::Receiver<(String, Bytes)>, batched: usize) -> bool {
-        if !rx.is_closed() {
-            return true;
-        }
-        let left = rx.len() + batched;
-        let noticed = self.noticed.get_or_init(tokio::time::Instant::now);
-        if left > 0 && noticed.elapsed() >= DRAIN_TIMEOUT {
-            tracing::warn!("Redis unreachable after the Topics was dropped: {left} publications dropped");
-            return false;
-        }
-        left > 0
-    }
-}
-
-/// Connection attempts, each bounded by `IO_TIMEOUT`, spaced from
-/// `FIRST_RETRY` doubling to `LAST_RETRY`; back to the start once one succeeds.
-struct Backoff {
-    which: &'static str,
-    delay: Duration,
-}
-
-impl Backoff {
-    fn new(which: &'static str) -> Self {
-        Self {
-            which,
-            delay: FIRST_RETRY,
-        }
-    }
-
-    /// Connects, retrying while `wanted()`; `None` once it is not.
-    async fn connect<T, F>(&mut self, wanted: impl Fn() -> bool, attempt: impl Fn() -> F) -> Option<T>
-    where
-        F: Future<Output = redis::RedisResult<T>>,
-    {
-        while wanted() {
-            if let Ok(Ok(connection)) = tokio::time::timeout(IO_TIMEOUT, attempt()).await {
-                self.delay = FIRST_RETRY;
-                return Some(connection);
-            }
-            tracing::warn!("Redis {} connection failed; retrying in {:?}", self.which, self.delay);
-            tokio::time::sleep(self.delay).await;
-            self.delay = (self.delay * 2).min(LAST_RETRY);
-        }
-        None
+        health.set_connected(Link::Publishing, false);
     }
 }
 
@@ -280,20 +257,20 @@ struct Subscriber {
     state: Arc<State>,
     tracker: GapTracker,
     inbound: Inbound,
+    health: Arc<Health>,
 }
 
 impl Subscriber {
     async fn run(mut self) {
-        let mut backoff = Backoff::new("subscribing");
+        let mut backoff = Backoff::new("Redis subscribing");
         let mut reconnecting = false;
-        let client = self.client.clone();
-        let inbound = self.inbound.clone();
+        let (client, inbound, health) = (self.client.clone(), self.inbound.clone(), Arc::clone(&self.health));
         while let Some(pubsub) = backoff
-            .connect(|| inbound.is_alive(), || client.get_async_pubsub())
+            .connect(&health, || inbound.is_alive(), || client.get_async_pubsub())
             .await
         {
             self.listen(pubsub, reconnecting).await;
-            tracing::warn!("Redis subscribing connection lost; reconnecting");
+            health.set_connected(Link::Subscribing, false);
             reconnecting = true;
         }
     }
@@ -302,37 +279,49 @@ impl Subscriber {
     async fn listen(&mut self, pubsub: redis::aio::PubSub, reconnected: bool) {
         let (mut sink, mut stream) = pubsub.split();
         let mut subscribed = HashSet::new();
-        if self.sync(&mut sink, &mut subscribed).await.is_err() {
-            return;
+        if let Err(e) = self.sync(&mut sink, &mut subscribed).await {
+            return self.health.error(format_args!("Redis SUBSCRIBE failed: {e}"));
         }
+        self.health.set_connected(Link::Subscribing, true);
         if reconnected {
-            // Whatever was published while we were away never reached us.
+            // Whatever was published while we were away never reached us:
+            // one gap per topic for the outage, and sequences start afresh
+            // so the first publication after it is not reported again.
+            self.tracker.reset();
             for topic in &subscribed {
-                self.inbound.gap(topic, None);
+                self.gap(topic, None);
             }
         }
         loop {
             tokio::select! {
                 message = poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)) => match message {
                     Some(message) => self.deliver(&message),
-                    None => return,
+                    None => return self.health.error("Redis subscribing connection lost"),
                 },
                 () = self.state.changed.notified() => {
-                    if self.sync(&mut sink, &mut subscribed).await.is_err() {
-                        return;
+                    if let Err(e) = self.sync(&mut sink, &mut subscribed).await {
+                        return self.health.error(format_args!("Redis SUBSCRIBE failed: {e}"));
                     }
                 }
                 () = tokio::time::sleep(IO_TIMEOUT) => {
-                    if !self.inbound.is_alive() || tokio::time::timeout(IO_TIMEOUT, sink.ping::<redis::Value>()).await.map_or(true, |r| r.is_err()) {
+                    if !self.inbound.is_alive() {
                         return;
+                    }
+                    if tokio::time::timeout(IO_TIMEOUT, sink.ping::<redis::Value>()).await.map_or(true, |r| r.is_err()) {
+                        return self.health.error("Redis subscribing connection did not answer a PING");
                     }
                 }
             }
         }
     }
 
+    fn gap(&self, topic: &str, missed: Option<u64>) {
+        self.health.gap();
+        self.inbound.gap(topic, missed);
+    }
+
     /// Brings the connection's subscriptions to the wanted set.
-    async fn sync(&mut self, sink: &mut redis::aio::PubSubSink, subscribed: &mut HashSet<Topic>) -> Result<(), ()> {
+    async fn sync(&mut self, sink: &mut redis::aio::PubSubSink, subscribed: &mut HashSet<Topic>) -> Result<(), String> {
         let wanted = self.state.wanted.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let join: Vec<Topic> = wanted.difference(subscribed).cloned().collect();
         let leave: Vec<Topic> = subscribed.difference(&wanted).cloned().collect();
@@ -340,14 +329,14 @@ impl Subscriber {
         if !join.is_empty() {
             tokio::time::timeout(IO_TIMEOUT, sink.subscribe(channels(&join)))
                 .await
-                .map_err(drop)?
-                .map_err(drop)?;
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e| e.to_string())?;
         }
         if !leave.is_empty() {
             tokio::time::timeout(IO_TIMEOUT, sink.unsubscribe(channels(&leave)))
                 .await
-                .map_err(drop)?
-                .map_err(drop)?;
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e| e.to_string())?;
             for topic in &leave {
                 self.tracker.forget(topic);
             }
@@ -369,7 +358,7 @@ impl Subscriber {
             return;
         };
         if gap > 0 {
-            self.inbound.gap(&topic, Some(gap));
+            self.gap(&topic, Some(gap));
         }
         if let Ok(shared) = SharedMessage::new(opened.message) {
             self.inbound.deliver(&topic, &shared);

@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 pub(crate) mod process;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 
 use std::convert::Infallible;
 use std::future::Future;
