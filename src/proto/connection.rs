@@ -24,10 +24,10 @@ use super::heartbeat::Heartbeat;
 use super::idle::IdleClock;
 use super::mask::MaskKeys;
 use super::message::Message;
-use super::outbox::Outbox;
 use super::reading::ReadRoom;
 use super::send_streamed::Outgoing;
 use super::streamed::Piece;
+use super::write_queue::WriteQueue;
 use super::Role;
 use crate::Config;
 
@@ -66,7 +66,7 @@ pub struct Connection {
     pub(super) assembler: Assembler,
     pub(super) state: CloseState,
     pub(super) fault: Fault,
-    pub(super) outbox: Outbox,
+    pub(super) write_queue: WriteQueue,
     pub(super) write_shut: bool,
     pub(super) mask_keys: MaskKeys,
     pub(super) heartbeat: Heartbeat,
@@ -116,7 +116,7 @@ impl Connection {
             assembler: Assembler::Idle,
             state: CloseState::Open,
             fault: Fault::None,
-            outbox: Outbox::default(),
+            write_queue: WriteQueue::default(),
             write_shut: false,
             mask_keys: MaskKeys::new(),
             heartbeat: Heartbeat::new(config.heartbeat(), now),
@@ -278,8 +278,8 @@ impl Connection {
         let mut header = FrameHeader::new(opcode, 0);
         header.rsv = RSV1;
         self.mask_keys.mask_if_client(self.role, &mut header);
-        let outbox = &mut self.outbox;
-        deflater.compress(payload, |compressed| queue_deflated(outbox, header, compressed));
+        let write_queue = &mut self.write_queue;
+        deflater.compress(payload, |compressed| queue_deflated(write_queue, header, compressed));
         true
     }
 
@@ -302,7 +302,7 @@ impl Connection {
 
     /// The transport took the first `n` bytes [`poll_transmit`](Self::poll_transmit) listed.
     pub fn handle_written(&mut self, n: usize) {
-        self.outbox.advance(n);
+        self.write_queue.advance(n);
     }
 
     /// The transport's write side was shut down, as
@@ -316,13 +316,13 @@ impl Connection {
     /// Fills `dst` with the bytes waiting to be written, in order, for one
     /// vectored write; returns how many slices it used (0: nothing to write).
     pub fn poll_transmit<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
-        self.outbox.io_slices(dst)
+        self.write_queue.io_slices(dst)
     }
 
     /// How many encoded bytes wait to be written (the browser API's `bufferedAmount`).
     #[must_use]
     pub fn buffered_amount(&self) -> usize {
-        self.outbox.len()
+        self.write_queue.len()
     }
 
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work.
@@ -349,36 +349,36 @@ impl Connection {
         }
     }
 
-    /// Gives the outbox's room back if nothing waits in it.
-    pub(super) fn release_idle_outbox(&mut self) {
-        if self.outbox.is_empty() {
-            self.outbox.clear();
+    /// Gives the write_queue's room back if nothing waits in it.
+    pub(super) fn release_idle_write_queue(&mut self) {
+        if self.write_queue.is_empty() {
+            self.write_queue.clear();
         }
     }
 
     /// The transport is gone or dead: nothing queued will ever be taken.
     pub(super) fn abandon(&mut self) {
         self.state = CloseState::Closed;
-        self.outbox.clear();
+        self.write_queue.clear();
     }
 
     pub(super) fn push(&mut self, opcode: OpCode, payload: Bytes) {
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
         self.mask_keys.mask_if_client(self.role, &mut header);
-        self.outbox.push_frame(&header, payload);
+        self.write_queue.push_frame(&header, payload);
     }
 }
 
 /// Queues one frame of compressed payload under `header` (its length set here).
-pub(super) fn queue_deflated(outbox: &mut Outbox, mut header: FrameHeader, compressed: Compressed<'_>) {
+pub(super) fn queue_deflated(write_queue: &mut WriteQueue, mut header: FrameHeader, compressed: Compressed<'_>) {
     match compressed {
         Compressed::Borrowed(bytes) => {
             header.payload_len = bytes.len() as u64;
-            outbox.push_frame_copy(&header, bytes);
+            write_queue.push_frame_copy(&header, bytes);
         }
         Compressed::Owned(bytes) => {
             header.payload_len = bytes.len() as u64;
-            outbox.push_frame(&header, Bytes::from(bytes));
+            write_queue.push_frame(&header, Bytes::from(bytes));
         }
     }
 }

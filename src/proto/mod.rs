@@ -6,7 +6,7 @@
 //! bytes meet them: the frame header format, masking, the decoder (frame
 //! delimiting), the assembler (fragments into messages, with incremental
 //! UTF-8 validation), close codes and payloads, the closing handshake, the
-//! heartbeat and idle clocks, and the outbox of encoded frames.
+//! heartbeat and idle clocks, and the write queue of encoded frames.
 
 mod assembler;
 pub(crate) mod close;
@@ -24,7 +24,6 @@ mod heartbeat;
 mod idle;
 mod mask;
 pub(crate) mod message;
-mod outbox;
 pub(crate) mod random;
 mod reading;
 mod receive;
@@ -34,6 +33,7 @@ mod shared;
 mod status;
 mod streamed;
 mod utf8;
+mod write_queue;
 
 #[cfg(test)]
 mod tests;

@@ -205,7 +205,7 @@ impl Connection {
             // allocate new ones.
             self.input = bytes::BytesMut::new();
         }
-        self.release_idle_outbox();
+        self.release_idle_write_queue();
         if let Some(deflate) = &mut self.deflate {
             deflate.release_when_quiet(self.outgoing.is_some());
         }

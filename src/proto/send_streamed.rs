@@ -206,12 +206,12 @@ impl Connection {
                 if first {
                     header.rsv = RSV1;
                 }
-                let outbox = &mut self.outbox;
+                let write_queue = &mut self.write_queue;
                 deflater.compress_fragment(&payload, first, last, |compressed| {
-                    queue_deflated(outbox, header, compressed);
+                    queue_deflated(write_queue, header, compressed);
                 });
             }
-            None => self.outbox.push_frame(&header, payload),
+            None => self.write_queue.push_frame(&header, payload),
         }
     }
 }

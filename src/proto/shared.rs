@@ -159,7 +159,7 @@ impl super::Connection {
             return Ok(());
         }
         match self.role {
-            super::Role::Server => self.outbox.push_encoded(message.frame()),
+            super::Role::Server => self.write_queue.push_encoded(message.frame()),
             super::Role::Client => self.push(message.opcode(), message.payload()),
         }
         Ok(())
@@ -179,7 +179,7 @@ impl super::Connection {
                 let mut header = FrameHeader::new(message.opcode(), payload.len() as u64);
                 header.rsv = super::frame::RSV1;
                 self.mask_keys.mask_if_client(self.role, &mut header);
-                self.outbox.push_frame(&header, payload);
+                self.write_queue.push_frame(&header, payload);
                 true
             }
         }

@@ -14,20 +14,20 @@ impl Connection {
     /// with the next batch, since the application may never send again.
     #[must_use]
     pub fn has_urgent_output(&self) -> bool {
-        self.state != CloseState::Open && !self.outbox.is_empty()
+        self.state != CloseState::Open && !self.write_queue.is_empty()
     }
 
     /// Whether `Config::write_buffer_size` is queued: write before queueing more.
     #[must_use]
     pub fn is_write_buffer_filled(&self) -> bool {
-        !self.outbox.is_empty() && self.outbox.len() >= self.limits.write_buffer_size
+        !self.write_queue.is_empty() && self.write_queue.len() >= self.limits.write_buffer_size
     }
 
     /// Whether `Config::max_write_buffer_size` is queued: senders wait, and
     /// reading stops, until the peer takes some (backpressure).
     #[must_use]
     pub fn is_write_buffer_full(&self) -> bool {
-        !self.outbox.is_empty() && self.outbox.len() >= self.limits.max_write_buffer_size
+        !self.write_queue.is_empty() && self.write_queue.len() >= self.limits.max_write_buffer_size
     }
 
     /// Whether the transport should be read: not once the connection is
@@ -42,7 +42,7 @@ impl Connection {
     /// 6455 §7.1.1 says "SHOULD" close the TCP connection first.
     #[must_use]
     pub fn wants_shutdown_write(&self) -> bool {
-        if self.write_shut || !self.outbox.is_empty() {
+        if self.write_shut || !self.write_queue.is_empty() {
             return false;
         }
         match self.state {

@@ -12,7 +12,7 @@ use super::pool::{self, Setting, Workspace};
 use super::TAIL;
 
 /// Compressed output at least this large leaves as its own buffer (no copy);
-/// smaller output is copied into the outbox and the buffer is reused.
+/// smaller output is copied into the write queue and the buffer is reused.
 const HAND_OVER_AT: usize = 8 << 10;
 
 /// Where the compression context lives between messages.

@@ -27,7 +27,7 @@ const RELEASE_AT_ONCE: usize = 2 << 20;
 
 /// Encoded frames not yet written to the transport.
 #[derive(Debug, Default)]
-pub(crate) struct Outbox {
+pub(crate) struct WriteQueue {
     /// Written first, in order: frozen runs of the tail and large payloads.
     chunks: VecDeque<Bytes>,
     /// Small frames appended after every chunk.
@@ -35,7 +35,7 @@ pub(crate) struct Outbox {
     len: usize,
 }
 
-impl Outbox {
+impl WriteQueue {
     /// Queues one frame. A masked header masks a copy of the payload (the
     /// caller's bytes may be shared, so they are never changed in place).
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: Bytes) {
@@ -139,7 +139,7 @@ impl Outbox {
     }
 }
 
-impl Outbox {
+impl WriteQueue {
     /// Drops everything queued: the transport will never take it.
     pub(crate) fn clear(&mut self) {
         *self = Self::default();
@@ -151,15 +151,15 @@ mod tests {
     use super::*;
     use crate::proto::frame::OpCode;
 
-    fn drain(outbox: &mut Outbox, step: usize) -> Vec<u8> {
+    fn drain(write_queue: &mut WriteQueue, step: usize) -> Vec<u8> {
         let mut out = Vec::new();
-        while !outbox.is_empty() {
+        while !write_queue.is_empty() {
             let mut slices = [IoSlice::new(&[]); 8];
-            let n = outbox.io_slices(&mut slices);
+            let n = write_queue.io_slices(&mut slices);
             let joined: Vec<u8> = slices[..n].iter().flat_map(|s| s.iter().copied()).collect();
             let take = step.min(joined.len());
             out.extend_from_slice(&joined[..take]);
-            outbox.advance(take);
+            write_queue.advance(take);
         }
         out
     }
@@ -168,7 +168,7 @@ mod tests {
     fn small_and_large_frames_come_out_in_order_however_they_are_written() {
         let big = Bytes::from(vec![7u8; ZERO_COPY_THRESHOLD + 3]);
         let mut expected = Vec::new();
-        let mut outbox = Outbox::default();
+        let mut write_queue = WriteQueue::default();
         for (i, payload) in [Bytes::from_static(b"a"), big.clone(), Bytes::from_static(b"bc")]
             .into_iter()
             .enumerate()
@@ -178,11 +178,11 @@ mod tests {
             let header_len = header.encode(&mut encoded);
             expected.extend_from_slice(&encoded[..header_len]);
             expected.extend_from_slice(&payload);
-            outbox.push_frame(&header, payload);
-            assert!(outbox.len() == expected.len(), "frame {i}");
+            write_queue.push_frame(&header, payload);
+            assert!(write_queue.len() == expected.len(), "frame {i}");
         }
-        assert_eq!(drain(&mut outbox, 5), expected);
-        assert!(outbox.is_empty());
+        assert_eq!(drain(&mut write_queue, 5), expected);
+        assert!(write_queue.is_empty());
     }
 
     #[test]
@@ -190,11 +190,11 @@ mod tests {
         let payload = Bytes::from_static(b"Hello");
         let mut header = FrameHeader::new(OpCode::Text, 5);
         header.mask = Some([0x37, 0xfa, 0x21, 0x3d]);
-        let mut outbox = Outbox::default();
-        outbox.push_frame(&header, payload.clone());
+        let mut write_queue = WriteQueue::default();
+        write_queue.push_frame(&header, payload.clone());
         // RFC 6455 §5.7, "A single-frame masked text message".
         assert_eq!(
-            drain(&mut outbox, 100),
+            drain(&mut write_queue, 100),
             [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
         );
         assert_eq!(payload, "Hello");
@@ -203,18 +203,18 @@ mod tests {
     #[test]
     fn a_shared_frame_is_queued_by_reference_unless_tiny() {
         let big = Bytes::from(vec![1u8; SHARED_BY_REFERENCE]);
-        let mut outbox = Outbox::default();
-        outbox.push_encoded(Bytes::from_static(b"\x81\x01a"));
-        outbox.push_encoded(big.clone());
-        outbox.push_encoded(Bytes::from_static(b"\x81\x01b"));
+        let mut write_queue = WriteQueue::default();
+        write_queue.push_encoded(Bytes::from_static(b"\x81\x01a"));
+        write_queue.push_encoded(big.clone());
+        write_queue.push_encoded(Bytes::from_static(b"\x81\x01b"));
         let mut slices = [IoSlice::new(&[]); 4];
-        assert_eq!(outbox.io_slices(&mut slices), 3);
+        assert_eq!(write_queue.io_slices(&mut slices), 3);
         assert_eq!(&*slices[0], b"\x81\x01a");
         assert_eq!(
             slices[1].as_ptr(),
             big.as_ptr(),
             "the very bytes every connection shares"
         );
-        assert_eq!(outbox.len(), 6 + big.len());
+        assert_eq!(write_queue.len(), 6 + big.len());
     }
 }
