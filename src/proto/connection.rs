@@ -349,7 +349,7 @@ impl Connection {
         }
     }
 
-    /// Gives the write_queue's room back if nothing waits in it.
+    /// Gives the write queue's room back if nothing waits in it.
     pub(super) fn release_idle_write_queue(&mut self) {
         if self.write_queue.is_empty() {
             self.write_queue.clear();
