@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 
-use super::{BrokerHealth, Inner, Publication, Topic, TopicEvent};
+use super::{BrokerHealth, Inner, Position, Publication, Recovery, Retention, Topic, TopicEvent};
 use crate::proto::SharedMessage;
 
 /// Carries publications between the server processes ("nodes") that share
@@ -43,8 +43,24 @@ pub trait Broker: fmt::Debug + Send + Sync + 'static {
 
     /// Takes no more publications; the future ends once what was queued
     /// has been sent, or given up on. The default has nothing queued.
-    fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    fn close(&self) -> BoxFuture<()> {
         Box::pin(std::future::ready(()))
+    }
+
+    /// Whether it positions publications and keeps their history itself,
+    /// so every node agrees on positions. Then `Topics::publish` only hands
+    /// a publication to the broker, which gives it back to every node (this
+    /// one too) with [`Inbound::deliver_at`]. Asked after `start`.
+    fn keeps_history(&self) -> bool {
+        false
+    }
+
+    /// What `topic` published after `since`, oldest first, once this node
+    /// hears `topic` live (so nothing falls between the two), or why not.
+    /// Called only when [`keeps_history`](Self::keeps_history).
+    fn history(&self, topic: &Topic, since: Position) -> BoxFuture<Result<Vec<(Position, SharedMessage)>, Recovery>> {
+        let _ = (topic, since);
+        Box::pin(std::future::ready(Err(Recovery::HistoryOff)))
     }
 
     /// Whether it carries publications anywhere (`false` spares `Topics`
@@ -53,6 +69,9 @@ pub trait Broker: fmt::Debug + Send + Sync + 'static {
         true
     }
 }
+
+/// A future a broker returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// One process only: nothing to carry. The default broker.
 #[derive(Clone, Copy, Debug, Default)]
@@ -78,8 +97,31 @@ impl Inbound {
     /// of `topic` (not back to the broker); returns how many took it.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn deliver(&self, topic: &str, message: &SharedMessage) -> usize {
-        let deliver = |inner: Arc<Inner>| inner.deliver_local(topic, Publication::Shared(message)).unwrap_or(0);
+        let deliver = |inner: Arc<Inner>| {
+            inner
+                .deliver_local(topic, Publication::Shared(message), None)
+                .unwrap_or(0)
+        };
         self.0.upgrade().map_or(0, deliver)
+    }
+
+    /// Delivers a publication that a broker which keeps history positioned
+    /// at `position` (from any node, this one included) to this node's
+    /// subscribers of `topic`; returns how many took it.
+    #[allow(clippy::must_use_candidate)] // the count is for those who want it
+    pub fn deliver_at(&self, topic: &str, position: Position, message: &SharedMessage) -> usize {
+        let deliver = |inner: Arc<Inner>| {
+            inner
+                .deliver_local(topic, Publication::Shared(message), Some(position))
+                .unwrap_or(0)
+        };
+        self.0.upgrade().map_or(0, deliver)
+    }
+
+    /// How much history the `Topics` keeps per topic, if any.
+    #[must_use]
+    pub fn retention(&self) -> Option<Retention> {
+        self.0.upgrade().and_then(|inner| inner.streams.retention())
     }
 
     /// Tells every local subscriber of `topic` that publications may have

@@ -60,6 +60,16 @@ impl Stream {
         self.prune(retention, now);
     }
 
+    /// Takes the position a broker that keeps history gave a publication
+    /// (the history is the broker's; this keeps `Topics::position` true).
+    pub(super) fn follow(&mut self, position: Position, now: Instant) {
+        if position.epoch() != self.epoch || position.offset() > self.last {
+            self.epoch = position.epoch();
+            self.last = position.offset();
+        }
+        self.touched = now;
+    }
+
     /// Drops what is past the count or the age.
     pub(super) fn prune(&mut self, retention: Retention, now: Instant) {
         while self.entries.len() > retention.count() {

@@ -8,6 +8,7 @@ use std::task::Waker;
 
 use super::events::{EventQueue, TopicEvent};
 use super::membership::Membership;
+use super::seam::Seams;
 use super::Topic;
 use crate::proto::{CloseFrame, SharedMessage};
 use crate::{CloseCode, ConfigError, Outbox, Outgoing};
@@ -117,6 +118,8 @@ struct State {
     evicted: Option<CloseCode>,
     /// The socket has ended: take nothing more.
     closed: bool,
+    /// Topics whose history is being fetched: their live publications wait.
+    seams: Seams,
 }
 
 impl Mailbox {
@@ -132,6 +135,7 @@ impl Mailbox {
                 events: EventQueue::default(),
                 evicted: None,
                 closed: false,
+                seams: Seams::default(),
             }),
             membership: Mutex::default(),
         })
@@ -150,27 +154,68 @@ impl Mailbox {
         self.state().limits = limits;
     }
 
-    /// Queues a publication; never waits. Returns `false` if this socket
-    /// takes nothing more (closed or evicted): the topic may forget it.
-    pub(crate) fn offer(&self, message: &SharedMessage, topic: &Topic) -> bool {
+    /// Queues a publication at `offset` in `topic`; never waits. Returns
+    /// `false` if this socket takes nothing more (closed or evicted): the
+    /// topic may forget it.
+    pub(crate) fn offer(&self, message: &SharedMessage, topic: &Topic, offset: u64) -> bool {
         let mut state = self.state();
         if state.closed || state.evicted.is_some() {
             return false;
         }
-        let size = message.frame_len();
-        if state.queued_bytes + size <= state.limits.budget || state.make_room(size, topic) {
-            state.queued_bytes += size;
-            state.queue.push_back((message.clone(), topic.clone()));
-        }
-        // Woken for an eviction too: the socket closes itself.
-        let waker = state.waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
+        let budget = state.limits.budget;
+        if !state.seams.hold(topic, offset, message, budget) {
+            let waker = state.enqueue(message, topic);
+            drop(state);
+            wake(waker);
         }
         true
     }
 
+    /// Holds `topic`'s live publications until [`end_recovery`](Self::end_recovery).
+    pub(crate) fn start_recovery(&self, topic: &Topic) {
+        self.state().seams.open(topic);
+    }
+
+    /// Queues `history`, then the live publications held meanwhile that
+    /// came after offset `after` (all of them when `None`); returns how many
+    /// held ones did not fit the budget.
+    pub(crate) fn end_recovery(&self, topic: &Topic, history: &[SharedMessage], after: Option<u64>) -> u64 {
+        let mut state = self.state();
+        let (live, dropped) = state.seams.close(topic, after);
+        if state.closed || state.evicted.is_some() {
+            return dropped;
+        }
+        let mut waker = None;
+        for message in history.iter().chain(&live) {
+            waker = state.enqueue(message, topic).or(waker);
+        }
+        drop(state);
+        wake(waker);
+        dropped
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+impl State {
+    /// Queues a publication under the budget's policy; returns the waker
+    /// to wake once the lock is let go (for an eviction too: the socket
+    /// closes itself).
+    fn enqueue(&mut self, message: &SharedMessage, topic: &Topic) -> Option<Waker> {
+        let size = message.frame_len();
+        if self.queued_bytes + size <= self.limits.budget || self.make_room(size, topic) {
+            self.queued_bytes += size;
+            self.queue.push_back((message.clone(), topic.clone()));
+        }
+        self.waker.take()
+    }
+}
+
+impl Mailbox {
     /// Reports an event (a gap in a topic's stream) to this subscriber.
     pub(crate) fn notify(&self, event: TopicEvent) {
         let mut state = self.state();
@@ -217,6 +262,7 @@ impl Outbox for Mailbox {
             state.closed = true;
             state.queue = VecDeque::new();
             state.queued_bytes = 0;
+            state.seams.clear();
             state.events.close();
         }
         self.leave_all();

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::mailbox::Mailbox;
-use super::{Position, Recovery, SlowConsumer, SubscribeError, Topic, Topics};
+use super::{Position, Recovering, Recovery, SlowConsumer, SubscribeError, Topic, Topics};
 
 #[derive(Debug, Default)]
 pub(crate) struct Membership {
@@ -41,19 +41,15 @@ impl Mailbox {
     /// Joins `topic` of `topics` and queues what it published after
     /// `since` first. A socket already in the topic cannot: what it would
     /// replay may have come already.
-    pub(crate) fn join_from(
-        self: &Arc<Self>,
-        topics: &Topics,
-        topic: &str,
-        since: Position,
-    ) -> Result<Recovery, SubscribeError> {
+    pub(crate) fn join_from(self: &Arc<Self>, topics: &Topics, topic: &str, since: Position) -> Recovering {
         if lock(&self.membership).has(topics, topic) {
-            return Err(SubscribeError::AlreadySubscribed);
+            return Recovering::ready(Err(SubscribeError::AlreadySubscribed));
         }
-        match self.admit(topics, topic)? {
-            Some(topic) => Ok(topics.join_from(&topic, self, since)),
+        match self.admit(topics, topic) {
+            Ok(Some(topic)) => topics.join_from(&topic, self, since),
             // Ended: nothing will be sent, so nothing is missed either.
-            None => Ok(Recovery::Complete { replayed: 0 }),
+            Ok(None) => Recovering::ready(Ok(Recovery::Complete { replayed: 0 })),
+            Err(e) => Recovering::ready(Err(e)),
         }
     }
 

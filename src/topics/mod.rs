@@ -46,13 +46,15 @@ mod recovery;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis;
 mod registry;
+mod replay;
+mod seam;
 mod streams;
 mod subscribe;
 
 use std::fmt;
 use std::sync::Arc;
 
-pub use self::broker::{Broker, InProcess, Inbound};
+pub use self::broker::{BoxFuture, Broker, InProcess, Inbound};
 pub use self::events::{TopicEvent, TopicEvents};
 pub use self::health::BrokerHealth;
 pub(crate) use self::limits::Limits;
@@ -137,7 +139,9 @@ impl Topics {
     /// Publishes a text or binary message to every subscriber of `topic`,
     /// here and (through the broker) on other nodes; returns how many local
     /// subscribers it was offered to (a slow one's policy may have dropped
-    /// it, and counted that). Never waits. It takes the topic's next
+    /// it, and counted that); 0 with a broker that keeps history, which
+    /// positions it and hands it back to every node, this one included, to
+    /// deliver. Never waits. It takes the topic's next
     /// [`Position`], is stamped with it if
     /// [`TopicsBuilder::stamp`] says how, and is kept in the topic's history
     /// if [`TopicsBuilder::history`] is on.
@@ -146,6 +150,12 @@ impl Topics {
     /// [`SendError::NotShareable`](crate::SendError::NotShareable) for a
     /// control message.
     pub fn publish(&self, topic: &str, message: Message) -> Result<usize, Error> {
+        if self.0.broker.keeps_history() {
+            // Positioned by the broker, and delivered here when it hands
+            // the publication back, as on every other node.
+            self.0.broker.publish(topic, &SharedMessage::new(message)?);
+            return Ok(0);
+        }
         if !self.0.streams.stamps() {
             return Ok(self.publish_shared(topic, &SharedMessage::new(message)?));
         }
@@ -156,7 +166,7 @@ impl Topics {
             .carries()
             .then(|| SharedMessage::new(message.clone()))
             .transpose()?;
-        let delivered = self.0.deliver_local(topic, Publication::Message(message))?;
+        let delivered = self.0.deliver_local(topic, Publication::Message(message), None)?;
         if let Some(unstamped) = unstamped {
             self.0.broker.publish(topic, &unstamped);
         }
@@ -169,7 +179,14 @@ impl Topics {
     /// again.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn publish_shared(&self, topic: &str, message: &SharedMessage) -> usize {
-        let delivered = self.0.deliver_local(topic, Publication::Shared(message)).unwrap_or(0);
+        if self.0.broker.keeps_history() {
+            self.0.broker.publish(topic, message);
+            return 0;
+        }
+        let delivered = self
+            .0
+            .deliver_local(topic, Publication::Shared(message), None)
+            .unwrap_or(0);
         self.0.broker.publish(topic, message);
         delivered
     }
@@ -221,27 +238,17 @@ impl Topics {
         self.0.leave(topic, id);
     }
 
-    /// Joins `mailbox` to `topic` and queues what it missed since `since`.
-    fn join_from(&self, topic: &Topic, mailbox: &Arc<Mailbox>, since: Position) -> Recovery {
-        let join = || self.join(topic, mailbox);
-        let replay = |missed: Vec<SharedMessage>| {
-            for message in &missed {
-                mailbox.offer(message, topic);
-            }
-        };
-        self.0.streams.join_from(topic, since, join, replay)
-    }
-
     pub(crate) fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
 impl Inner {
-    fn deliver_local(&self, topic: &str, publication: Publication<'_>) -> Result<usize, Error> {
-        let (delivered, ended) = self
-            .streams
-            .publish(topic, publication, |message| self.registry.deliver(topic, message))?;
+    /// Positions, stamps and delivers a publication here; `at`: the
+    /// position a broker that keeps history gave it (else the next here).
+    fn deliver_local(&self, topic: &str, publication: Publication<'_>, at: Option<Position>) -> Result<usize, Error> {
+        let deliver = |message: &SharedMessage, offset| self.registry.deliver(topic, message, offset);
+        let (delivered, ended) = self.streams.publish(topic, publication, at, deliver)?;
         for id in ended {
             self.leave(topic, id);
         }

@@ -1,6 +1,7 @@
 //! [`Retention`], how much history a topic keeps, and [`Recovery`], what a
 //! socket subscribing from a position was given.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -93,6 +94,14 @@ pub enum Recovery {
     /// The position is past the topic's last publication (not one this
     /// topic handed out).
     Unknown,
+    /// Live publications came faster than the history could be fetched,
+    /// past the socket's budget: this many were dropped at the seam.
+    Overflow {
+        /// How many.
+        dropped: u64,
+    },
+    /// The broker that keeps the history could not be reached.
+    Unavailable,
 }
 
 impl Recovery {
@@ -105,28 +114,43 @@ impl Recovery {
 
 /// The future [`Subscribe::subscribe_from`](super::Subscribe::subscribe_from)
 /// returns. It does not borrow the socket.
-#[derive(Debug)]
 #[must_use = "the recovery says whether the socket missed anything"]
 pub struct Recovering(Progress);
 
-#[derive(Debug)]
 enum Progress {
     /// Known already (the history is in this process).
     Ready(Option<Result<Recovery, SubscribeError>>),
+    /// Being fetched from the broker; dropped, the socket's held live
+    /// publications are released.
+    Fetching(Pin<Box<dyn Future<Output = Recovery> + Send>>),
+}
+
+impl fmt::Debug for Recovering {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Progress::Ready(result) => f.debug_tuple("Ready").field(result).finish(),
+            Progress::Fetching(_) => f.write_str("Fetching"),
+        }
+    }
 }
 
 impl Recovering {
     pub(super) fn ready(result: Result<Recovery, SubscribeError>) -> Self {
         Self(Progress::Ready(Some(result)))
     }
+
+    pub(super) fn fetching(fetch: impl Future<Output = Recovery> + Send + 'static) -> Self {
+        Self(Progress::Fetching(Box::pin(fetch)))
+    }
 }
 
 impl Future for Recovering {
     type Output = Result<Recovery, SubscribeError>;
 
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.get_mut().0 {
             Progress::Ready(result) => Poll::Ready(result.take().expect("Recovering polled after it completed")),
+            Progress::Fetching(fetch) => fetch.as_mut().poll(cx).map(Ok),
         }
     }
 }

@@ -12,8 +12,7 @@
 //! size on each: what was published meanwhile is lost, and said so.
 
 use std::collections::HashSet;
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use futures_core::Stream;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use super::broker::{Broker, Inbound};
+use super::broker::{BoxFuture, Broker, Inbound};
 use super::envelope::{self, GapTracker, Sequencer, Verdict};
 use super::health::{BrokerHealth, Health, Link};
 use super::reconnect::{Backoff, Draining, CONNECT_TIMEOUT};
@@ -188,7 +187,7 @@ impl Broker for RedisBroker {
         self.health.snapshot()
     }
 
-    fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    fn close(&self) -> BoxFuture<()> {
         // The task sends what is queued, sees the queue closed, and ends.
         self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = None;
         let publisher = self.publisher.lock().unwrap_or_else(PoisonError::into_inner).take();

@@ -71,9 +71,9 @@ impl Registry {
         }
     }
 
-    /// Queues `message` for every subscriber of `topic`; returns how many
+    /// Queues `message`, at `offset` in `topic`, for every subscriber of `topic`; returns how many
     /// took it and the ids of sockets that have ended (to be removed).
-    pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage) -> (usize, Vec<u64>) {
+    pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage, offset: u64) -> (usize, Vec<u64>) {
         let Some(subscribers) = self.get(topic) else {
             return (0, Vec::new());
         };
@@ -81,7 +81,7 @@ impl Registry {
         let mut ended = Vec::new();
         let mut delivered = 0;
         for mailbox in &list.mailboxes {
-            if mailbox.offer(message, &subscribers.name) {
+            if mailbox.offer(message, &subscribers.name, offset) {
                 delivered += 1;
             } else {
                 ended.push(mailbox.id());

@@ -58,6 +58,10 @@ impl Streams {
         }
     }
 
+    pub(super) fn retention(&self) -> Option<Retention> {
+        self.retention
+    }
+
     pub(super) fn stamps(&self) -> bool {
         self.stamp.is_some()
     }
@@ -65,33 +69,42 @@ impl Streams {
     /// Gives the publication the topic's next position, stamps and encodes
     /// it, keeps it in the history and hands it to `deliver`, all under the
     /// topic's lock, so positions follow the order of delivery.
+    /// `at`: the position a broker that keeps history gave it; the topic's
+    /// next position here otherwise.
     pub(super) fn publish<R>(
         &self,
         topic: &str,
         publication: Publication<'_>,
-        deliver: impl FnOnce(&SharedMessage) -> R,
+        at: Option<Position>,
+        deliver: impl FnOnce(&SharedMessage, u64) -> R,
     ) -> Result<R, Error> {
         let now = Instant::now();
         let stream = self.stream(topic, now);
         let mut stream = lock(&stream);
-        let shared;
-        let message = match (&self.stamp, publication) {
-            (None, Publication::Shared(message)) => message,
-            (None, Publication::Message(message)) => {
-                shared = SharedMessage::new(message)?;
-                &shared
-            }
+        let position = at.unwrap_or_else(|| stream.next());
+        let message = self.stamped(publication, position)?;
+        if at.is_some() {
+            stream.follow(position, now);
+        } else {
+            stream.record(&message, self.retention, now);
+        }
+        Ok(deliver(&message, position.offset()))
+    }
+
+    /// The publication as subscribers get it at `position`: stamped if a
+    /// stamp is set (encoded again), else as it is.
+    pub(super) fn stamped(&self, publication: Publication<'_>, position: Position) -> Result<SharedMessage, Error> {
+        match (&self.stamp, publication) {
+            (None, Publication::Shared(message)) => Ok(message.clone()),
+            (None, Publication::Message(message)) => SharedMessage::new(message),
             (Some(stamp), publication) => {
                 let message = match publication {
                     Publication::Message(message) => message,
                     Publication::Shared(message) => message.message(),
                 };
-                shared = SharedMessage::new(stamp(&stream.next(), message))?;
-                &shared
+                SharedMessage::new(stamp(&position, message))
             }
-        };
-        stream.record(message, self.retention, now);
-        Ok(deliver(message))
+        }
     }
 
     /// Runs `join` and then hands `replay` what the topic published after
@@ -102,7 +115,7 @@ impl Streams {
         topic: &str,
         since: Position,
         join: impl FnOnce(),
-        replay: impl FnOnce(Vec<SharedMessage>),
+        replay: impl FnOnce(&[SharedMessage]),
     ) -> Recovery {
         let now = Instant::now();
         let stream = self.stream(topic, now);
@@ -114,7 +127,7 @@ impl Streams {
         match stream.after(since, self.retention) {
             Ok(missed) => {
                 let replayed = missed.len();
-                replay(missed);
+                replay(&missed);
                 Recovery::Complete { replayed }
             }
             Err(why) => why,

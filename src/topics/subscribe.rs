@@ -96,7 +96,7 @@ macro_rules! subscribe_impl {
 
             fn subscribe_from(&mut self, topics: &Topics, topic: &str, since: Position) -> Recovering {
                 let mailbox = mailbox(self.outbox(), |m| self.attach_outbox(m));
-                Recovering::ready(mailbox.join_from(topics, topic, since))
+                mailbox.join_from(topics, topic, since)
             }
 
             fn unsubscribe(&mut self, topics: &Topics, topic: &str) {
