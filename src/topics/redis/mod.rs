@@ -1,0 +1,204 @@
+//! [`RedisBroker`]: topics shared by server processes through Redis
+//! pub/sub (feature `redis`).
+//!
+//! Each node keeps two connections: one subscribed to the channels of the
+//! topics it has local subscribers for (only those: a node hears nothing it
+//! would throw away), one that publishes. Every publication is sealed in an
+//! envelope (node, stream, sequence: `envelope.rs`) so a node drops its own
+//! publications as Redis echoes them, drops duplicates, and reports a
+//! skipped sequence as a [`TopicEvent::Gap`](super::TopicEvent::Gap). When
+//! the connection drops (Redis restarted), the node reconnects with backoff,
+//! subscribes again to every topic it needs, and reports a gap of unknown
+//! size on each: what was published meanwhile is lost, and said so.
+
+mod history;
+mod publisher;
+mod subscriber;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+
+use self::publisher::publish_loop;
+use self::subscriber::Subscriber;
+use super::broker::{BoxFuture, Broker, Inbound};
+use super::envelope::{self, GapTracker, Sequencer};
+use super::health::{BrokerHealth, Health};
+use super::reconnect::CONNECT_TIMEOUT;
+use super::Topic;
+use crate::proto::SharedMessage;
+
+/// Publications waiting for the publishing connection, by default; past
+/// it (Redis slow or down) they are dropped and other nodes see the gap.
+const DEFAULT_QUEUE: usize = 4096;
+/// Publications sent in one pipeline.
+const BATCH: usize = 256;
+/// How long one command or pipeline may take.
+const IO_TIMEOUT: Duration = CONNECT_TIMEOUT;
+/// How many connections one pipeline is tried on.
+const SEND_ATTEMPTS: u32 = 3;
+/// Publications still queued when the `Topics` is dropped are tried for
+/// this long (from when the publishing task notices) while Redis is
+/// unreachable; then they are dropped and the task ends.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Broker`] over Redis pub/sub. Topic `t` travels on channel
+/// `hyperws:t` (see [`channel_prefix`](Self::channel_prefix)).
+///
+/// Build the `Topics` inside a tokio runtime: the broker spawns its tasks
+/// there. They end when the `Topics` is dropped, once what it published
+/// is sent (given up after about 10 seconds if Redis is unreachable).
+///
+/// ```no_run
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use hyperws::topics::{RedisBroker, Topics};
+/// let topics = Topics::builder().broker(RedisBroker::new("redis://127.0.0.1:6379")?).build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct RedisBroker {
+    client: redis::Client,
+    prefix: String,
+    queue: usize,
+    node: u64,
+    state: Arc<State>,
+    outgoing: Mutex<Outgoing>,
+    health: Arc<Health>,
+    /// The publishing task, awaited by `Topics::close`.
+    publisher: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Sealing and queueing happen under one lock: two threads publishing to a
+/// topic at once must queue in the order of their sequence numbers, or a
+/// receiver would take the later one for a gap and the earlier for a duplicate.
+#[derive(Debug)]
+struct Outgoing {
+    sequencer: Sequencer,
+    queue: Option<mpsc::Sender<(String, Bytes)>>,
+}
+
+/// What the broker's calls share with its subscribing task.
+#[derive(Debug, Default)]
+struct State {
+    wanted: Mutex<HashSet<Topic>>,
+    changed: Notify,
+}
+
+impl RedisBroker {
+    /// A broker for the Redis server at `url` (`redis://host:port/db`);
+    /// nothing connects until the `Topics` is built.
+    ///
+    /// # Errors
+    /// The URL is not a Redis URL.
+    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+        let node = envelope::random_u64();
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            prefix: "hyperws:".to_owned(),
+            queue: DEFAULT_QUEUE,
+            node,
+            state: Arc::default(),
+            outgoing: Mutex::new(Outgoing {
+                sequencer: Sequencer::new(node),
+                queue: None,
+            }),
+            health: Arc::default(),
+            publisher: Mutex::new(None),
+        })
+    }
+
+    /// The channel name's prefix (default `hyperws:`): to keep apps that
+    /// share a Redis apart.
+    #[must_use]
+    pub fn channel_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How many publications may wait for Redis (default 4096); past it
+    /// they are dropped, and other nodes report the gap.
+    ///
+    /// # Errors
+    /// [`ConfigError::Zero`](crate::ConfigError::Zero) if `publications` is 0.
+    pub fn queue(mut self, publications: usize) -> Result<Self, crate::ConfigError> {
+        if publications == 0 {
+            return Err(crate::ConfigError::Zero(
+                "the Redis publication queue (RedisBroker::queue)",
+            ));
+        }
+        self.queue = publications;
+        Ok(self)
+    }
+}
+
+impl Broker for RedisBroker {
+    fn start(&self, inbound: Inbound) {
+        let (tx, rx) = mpsc::channel(self.queue);
+        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
+        let publisher = tokio::spawn(publish_loop(self.client.clone(), rx, Arc::clone(&self.health)));
+        *self.publisher.lock().unwrap_or_else(PoisonError::into_inner) = Some(publisher);
+        let subscriber = Subscriber {
+            client: self.client.clone(),
+            prefix: self.prefix.clone(),
+            state: Arc::clone(&self.state),
+            tracker: GapTracker::new(self.node),
+            inbound,
+            health: Arc::clone(&self.health),
+        };
+        tokio::spawn(subscriber.run());
+    }
+
+    fn subscribe(&self, topic: &Topic) {
+        self.state
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(topic.clone());
+        self.state.changed.notify_one();
+    }
+
+    fn unsubscribe(&self, topic: &Topic) {
+        self.state
+            .wanted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(topic);
+        self.state.changed.notify_one();
+    }
+
+    fn publish(&self, topic: &str, message: &SharedMessage) {
+        let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
+        let sealed = outgoing.sequencer.seal(topic, message);
+        let queued = match outgoing.queue.as_ref() {
+            Some(tx) => tx.try_send((format!("{}{topic}", self.prefix), sealed)).is_ok(),
+            None => false,
+        };
+        if !queued {
+            let why = if outgoing.queue.is_some() {
+                "queue full"
+            } else {
+                "closed"
+            };
+            self.health.dropped(1, why);
+        }
+    }
+
+    fn health(&self) -> BrokerHealth {
+        self.health.snapshot()
+    }
+
+    fn close(&self) -> BoxFuture<()> {
+        // The task sends what is queued, sees the queue closed, and ends.
+        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = None;
+        let publisher = self.publisher.lock().unwrap_or_else(PoisonError::into_inner).take();
+        Box::pin(async move {
+            if let Some(publisher) = publisher {
+                let _ = publisher.await;
+            }
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! The publishing connection's task: queued publications sent in pipelines.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::{BATCH, DRAIN_TIMEOUT, IO_TIMEOUT, SEND_ATTEMPTS};
+use crate::topics::health::{Health, Link};
+use crate::topics::reconnect::{Backoff, Draining};
+
+/// Sends queued publications in pipelines, reconnecting as needed. A
+/// pipeline that fails is sent again on the next connection (receivers
+/// drop what they already have), up to `SEND_ATTEMPTS` times; then it is
+/// dropped and other nodes see the gap. Order is kept.
+pub(super) async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>, health: Arc<Health>) {
+    let mut backoff = Backoff::new("Redis publishing");
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut attempts = 0;
+    let draining = Draining::new(DRAIN_TIMEOUT);
+    // Worth connecting while the `Topics` may still publish, or for a
+    // while after it is closed if something is left to send.
+    while let Some(mut conn) = backoff
+        .connect(
+            &health,
+            || draining.worth_connecting(rx.is_closed(), rx.len() + batch.len(), &health),
+            || client.get_multiplexed_async_connection(),
+        )
+        .await
+    {
+        health.set_connected(Link::Publishing, true);
+        loop {
+            if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
+                return; // the `Topics` is closed and all was sent
+            }
+            let mut pipe = redis::pipe();
+            for (channel, sealed) in &batch {
+                pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
+            }
+            match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await {
+                Ok(Ok(())) => {
+                    health.published(batch.len());
+                    batch.clear();
+                    attempts = 0;
+                    continue;
+                }
+                Ok(Err(e)) => health.error(format_args!("Redis PUBLISH failed: {e}")),
+                Err(_) => health.error("Redis PUBLISH timed out"),
+            }
+            attempts += 1;
+            if attempts >= SEND_ATTEMPTS {
+                health.dropped(batch.len(), "Redis refused them 3 times");
+                batch.clear();
+                attempts = 0;
+            }
+            break;
+        }
+        health.set_connected(Link::Publishing, false);
+    }
+}
