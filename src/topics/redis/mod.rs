@@ -15,21 +15,22 @@ mod history;
 mod publisher;
 mod subscriber;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
+use self::history::Queries;
 use self::publisher::publish_loop;
 use self::subscriber::Subscriber;
 use super::broker::{BoxFuture, Broker, Inbound};
 use super::envelope::{self, GapTracker, Sequencer};
 use super::health::{BrokerHealth, Health};
 use super::reconnect::CONNECT_TIMEOUT;
-use super::Topic;
+use super::{Position, Recovery, Retention, Topic};
 use crate::proto::SharedMessage;
 
 /// Publications waiting for the publishing connection, by default; past
@@ -70,6 +71,10 @@ pub struct RedisBroker {
     health: Arc<Health>,
     /// The publishing task, awaited by `Topics::close`.
     publisher: Mutex<Option<JoinHandle<()>>>,
+    /// The `Topics`' retention, if it keeps history: then Redis Streams
+    /// keep it and Redis positions every publication.
+    history: OnceLock<Retention>,
+    queries: Arc<Queries>,
 }
 
 /// Sealing and queueing happen under one lock: two threads publishing to a
@@ -82,10 +87,32 @@ struct Outgoing {
 }
 
 /// What the broker's calls share with its subscribing task.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     wanted: Mutex<HashSet<Topic>>,
     changed: Notify,
+    /// The topics the subscribing connection hears now (its SUBSCRIBE
+    /// answered): a history is fetched only once its topic is heard live.
+    heard: watch::Sender<HashSet<Topic>>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            wanted: Mutex::default(),
+            changed: Notify::new(),
+            heard: watch::Sender::new(HashSet::new()),
+        }
+    }
+}
+
+impl State {
+    /// Waits, up to the I/O timeout, until `topic` is heard live.
+    async fn heard(&self, topic: &Topic) -> bool {
+        let mut heard = self.heard.subscribe();
+        let wait = async { heard.wait_for(|topics| topics.contains(topic)).await.is_ok() };
+        tokio::time::timeout(IO_TIMEOUT, wait).await.unwrap_or(false)
+    }
 }
 
 impl RedisBroker {
@@ -96,8 +123,9 @@ impl RedisBroker {
     /// The URL is not a Redis URL.
     pub fn new(url: &str) -> Result<Self, redis::RedisError> {
         let node = envelope::random_u64();
+        let client = redis::Client::open(url)?;
         Ok(Self {
-            client: redis::Client::open(url)?,
+            client: client.clone(),
             prefix: "hyperws:".to_owned(),
             queue: DEFAULT_QUEUE,
             node,
@@ -108,6 +136,8 @@ impl RedisBroker {
             }),
             health: Arc::default(),
             publisher: Mutex::new(None),
+            history: OnceLock::new(),
+            queries: Arc::new(Queries::new(client.clone())),
         })
     }
 
@@ -137,9 +167,13 @@ impl RedisBroker {
 
 impl Broker for RedisBroker {
     fn start(&self, inbound: Inbound) {
+        if let Some(retention) = inbound.retention() {
+            let _ = self.history.set(retention);
+        }
+        let history = self.history.get().copied();
         let (tx, rx) = mpsc::channel(self.queue);
         self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
-        let publisher = tokio::spawn(publish_loop(self.client.clone(), rx, Arc::clone(&self.health)));
+        let publisher = tokio::spawn(publish_loop(self.client.clone(), rx, Arc::clone(&self.health), history));
         *self.publisher.lock().unwrap_or_else(PoisonError::into_inner) = Some(publisher);
         let subscriber = Subscriber {
             client: self.client.clone(),
@@ -148,6 +182,9 @@ impl Broker for RedisBroker {
             tracker: GapTracker::new(self.node),
             inbound,
             health: Arc::clone(&self.health),
+            history,
+            last: HashMap::new(),
+            queries: Arc::clone(&self.queries),
         };
         tokio::spawn(subscriber.run());
     }
@@ -189,6 +226,24 @@ impl Broker for RedisBroker {
 
     fn health(&self) -> BrokerHealth {
         self.health.snapshot()
+    }
+
+    fn keeps_history(&self) -> bool {
+        self.history.get().is_some()
+    }
+
+    fn history(&self, topic: &Topic, since: Position) -> BoxFuture<Result<Vec<(Position, SharedMessage)>, Recovery>> {
+        let Some(&retention) = self.history.get() else {
+            return Box::pin(std::future::ready(Err(Recovery::HistoryOff)));
+        };
+        let (state, queries, topic) = (Arc::clone(&self.state), Arc::clone(&self.queries), topic.clone());
+        let channel = format!("{}{topic}", self.prefix);
+        Box::pin(async move {
+            if !state.heard(&topic).await {
+                return Err(Recovery::Unavailable);
+            }
+            queries.fetch(&channel, since, retention).await
+        })
     }
 
     fn close(&self) -> BoxFuture<()> {

@@ -5,15 +5,21 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::{BATCH, DRAIN_TIMEOUT, IO_TIMEOUT, SEND_ATTEMPTS};
+use super::{history, BATCH, DRAIN_TIMEOUT, IO_TIMEOUT, SEND_ATTEMPTS};
 use crate::topics::health::{Health, Link};
 use crate::topics::reconnect::{Backoff, Draining};
+use crate::topics::Retention;
 
 /// Sends queued publications in pipelines, reconnecting as needed. A
 /// pipeline that fails is sent again on the next connection (receivers
 /// drop what they already have), up to `SEND_ATTEMPTS` times; then it is
 /// dropped and other nodes see the gap. Order is kept.
-pub(super) async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(String, Bytes)>, health: Arc<Health>) {
+pub(super) async fn publish_loop(
+    client: redis::Client,
+    mut rx: mpsc::Receiver<(String, Bytes)>,
+    health: Arc<Health>,
+    history: Option<Retention>,
+) {
     let mut backoff = Backoff::new("Redis publishing");
     let mut batch = Vec::with_capacity(BATCH);
     let mut attempts = 0;
@@ -28,6 +34,18 @@ pub(super) async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(
         )
         .await
     {
+        // With history, every publication goes through the script (loaded
+        // again on every connection: a restarted Redis has forgotten it).
+        let sha = match history {
+            Some(_) => match load_script(&mut conn).await {
+                Ok(sha) => Some(sha),
+                Err(e) => {
+                    health.error(format_args!("Redis SCRIPT LOAD failed: {e}"));
+                    continue;
+                }
+            },
+            None => None,
+        };
         health.set_connected(Link::Publishing, true);
         loop {
             if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
@@ -35,7 +53,14 @@ pub(super) async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(
             }
             let mut pipe = redis::pipe();
             for (channel, sealed) in &batch {
-                pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
+                match (&sha, history) {
+                    (Some(sha), Some(retention)) => {
+                        history::publish_command(&mut pipe, sha, channel, sealed, retention);
+                    }
+                    _ => {
+                        pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
+                    }
+                }
             }
             match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await {
                 Ok(Ok(())) => {
@@ -56,5 +81,15 @@ pub(super) async fn publish_loop(client: redis::Client, mut rx: mpsc::Receiver<(
             break;
         }
         health.set_connected(Link::Publishing, false);
+    }
+}
+
+async fn load_script(conn: &mut redis::aio::MultiplexedConnection) -> Result<String, String> {
+    let mut load = redis::cmd("SCRIPT");
+    load.arg("LOAD").arg(history::PUBLISH);
+    match tokio::time::timeout(IO_TIMEOUT, load.query_async(conn)).await {
+        Ok(Ok(sha)) => Ok(sha),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
     }
 }

@@ -1,20 +1,21 @@
 //! The subscribing connection's task: channels for the topics with local
 //! subscribers, publications delivered, gaps reported once per outage.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::poll_fn;
 use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
 use futures_core::Stream;
 
+use super::history::{self, Queries};
 use super::{State, IO_TIMEOUT};
 use crate::proto::SharedMessage;
 use crate::topics::broker::Inbound;
 use crate::topics::envelope::{self, GapTracker, Verdict};
 use crate::topics::health::{Health, Link};
 use crate::topics::reconnect::Backoff;
-use crate::topics::Topic;
+use crate::topics::{Position, Retention, Topic};
 
 /// The subscribing connection's task.
 pub(super) struct Subscriber {
@@ -24,6 +25,12 @@ pub(super) struct Subscriber {
     pub(super) tracker: GapTracker,
     pub(super) inbound: Inbound,
     pub(super) health: Arc<Health>,
+    /// The `Topics`' retention when Redis keeps the history.
+    pub(super) history: Option<Retention>,
+    /// The last position delivered per topic (history mode): duplicates
+    /// dropped, and where to heal from after an outage.
+    pub(super) last: HashMap<Topic, Position>,
+    pub(super) queries: Arc<Queries>,
 }
 
 impl Subscriber {
@@ -37,6 +44,7 @@ impl Subscriber {
         {
             self.listen(pubsub, reconnecting).await;
             health.set_connected(Link::Subscribing, false);
+            self.state.heard.send_replace(HashSet::new());
             reconnecting = true;
         }
     }
@@ -50,13 +58,7 @@ impl Subscriber {
         }
         self.health.set_connected(Link::Subscribing, true);
         if reconnected {
-            // Whatever was published while we were away never reached us:
-            // one gap per topic for the outage, and sequences start afresh
-            // so the first publication after it is not reported again.
-            self.tracker.reset();
-            for topic in &subscribed {
-                self.gap(topic, None);
-            }
+            self.after_outage(&subscribed).await;
         }
         loop {
             tokio::select! {
@@ -77,6 +79,34 @@ impl Subscriber {
                         return self.health.error("Redis subscribing connection did not answer a PING");
                     }
                 }
+            }
+        }
+    }
+
+    /// Whatever was published while the connection was down never reached
+    /// it. With history, it is fetched and delivered (live publications
+    /// wait in the connection meanwhile; duplicates are dropped by
+    /// position); what cannot be, and everything without history, is one
+    /// gap per topic for the outage, and sequences start afresh so the
+    /// first publication after it is not reported again.
+    async fn after_outage(&mut self, subscribed: &HashSet<Topic>) {
+        self.tracker.reset();
+        for topic in subscribed {
+            let since = self.last.get(topic).copied();
+            let healed = match (self.history, since) {
+                (Some(retention), Some(since)) => {
+                    let channel = format!("{}{topic}", self.prefix);
+                    self.queries.fetch(&channel, since, retention).await.ok()
+                }
+                _ => None,
+            };
+            match healed {
+                Some(missed) => {
+                    for (position, message) in missed {
+                        self.deliver_at(topic, position, &message);
+                    }
+                }
+                None => self.gap(topic, None),
             }
         }
     }
@@ -105,8 +135,10 @@ impl Subscriber {
                 .map_err(|e| e.to_string())?;
             for topic in &leave {
                 self.tracker.forget(topic);
+                self.last.remove(topic);
             }
         }
+        self.state.heard.send_replace(wanted.clone());
         *subscribed = wanted;
         Ok(())
     }
@@ -116,6 +148,16 @@ impl Subscriber {
             return;
         };
         let topic = Topic::from(topic);
+        if self.history.is_some() {
+            let opened = history::open_positioned(message.get_payload_bytes())
+                .and_then(|(position, sealed)| Some((position, envelope::open(sealed)?)));
+            if let Some((position, opened)) = opened {
+                if let Ok(shared) = SharedMessage::new(opened.message) {
+                    self.deliver_at(&topic, position, &shared);
+                }
+            }
+            return;
+        }
         let Some(opened) = envelope::open(Bytes::copy_from_slice(message.get_payload_bytes())) else {
             tracing::debug!(%topic, "not a hyperws envelope: ignored");
             return;
@@ -129,5 +171,21 @@ impl Subscriber {
         if let Ok(shared) = SharedMessage::new(opened.message) {
             self.inbound.deliver(&topic, &shared);
         }
+    }
+
+    /// Delivers a publication Redis positioned, once: an offset at or
+    /// before the last one of the same epoch is a duplicate; one past the
+    /// next is a gap (reported with its size).
+    fn deliver_at(&mut self, topic: &Topic, position: Position, message: &SharedMessage) {
+        if let Some(last) = self.last.get(topic).filter(|last| last.epoch() == position.epoch()) {
+            if position.offset() <= last.offset() {
+                return;
+            }
+            if position.offset() > last.offset() + 1 {
+                self.gap(topic, Some(position.offset() - last.offset() - 1));
+            }
+        }
+        self.last.insert(topic.clone(), position);
+        self.inbound.deliver_at(topic, position, message);
     }
 }
