@@ -15,6 +15,15 @@
 //! cargo run --features redis --example chat -- 127.0.0.1:3001 --redis redis://127.0.0.1:6379
 //! ```
 //!
+//! Every line of the room is sent as `{"pos": "<position>", "text": "<line>"}`
+//! (lines for one guest only have no `pos`). The page remembers the last
+//! position and, when the socket drops (the server restarted, the network
+//! blinked), reconnects by itself with `/ws?since=<position>`: it gets every
+//! line it missed, once and in order, before anything new, or one line
+//! saying the history could not be recovered. The room keeps its last 1 000
+//! lines for 10 minutes: in this process, or in Redis Streams with `--redis`
+//! (then a guest may come back through any of the processes).
+//!
 //! A browser that falls behind has its oldest messages dropped and is told
 //! how many; one whose node lost Redis for a while is told messages may be
 //! missing. Ctrl-C shuts down gracefully: every browser is sent close 1001
@@ -22,13 +31,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyperws::axum::{Message, WebSocket, WebSocketUpgrade};
-use hyperws::topics::{Policy, SlowConsumer, Subscribe, TopicEvent, Topics};
+use hyperws::topics::{Policy, Position, Recovery, Retention, SlowConsumer, Subscribe, TopicEvent, Topics};
 use hyperws::{Config, DeflateConfig, ServerConfig, Shutdown};
 
 /// The one room's topic.
@@ -90,8 +100,15 @@ async fn main() -> std::io::Result<()> {
 /// The room's topics: in this process, or shared through Redis.
 fn topics(redis: Option<&str>) -> Topics {
     // A guest more than 1 MiB behind loses its oldest messages, and is told.
-    let builder =
-        Topics::builder().slow_consumer(SlowConsumer::new(1 << 20, Policy::DropOldest).expect("a valid budget"));
+    let slow = SlowConsumer::new(1 << 20, Policy::DropOldest).expect("a valid budget");
+    let history = Retention::new(1000, Duration::from_secs(600)).expect("a valid retention");
+    let builder = Topics::builder()
+        .slow_consumer(slow)
+        .history(history)
+        .stamp(|position, message| match message {
+            Message::Text(text) => line(Some(position), &text),
+            other => other,
+        });
     match redis {
         None => builder.build().expect("valid topics"),
         #[cfg(feature = "redis")]
@@ -107,23 +124,62 @@ fn topics(redis: Option<&str>) -> Topics {
     }
 }
 
-async fn join(ws: WebSocketUpgrade, State(room): State<Room>) -> Response {
-    ws.config(room.config.clone())
-        .on_upgrade(move |socket| chat(socket, room))
+/// One line for a guest: `{"pos": ..., "text": ...}`, no `pos` for a line
+/// to this guest alone.
+fn line(position: Option<&Position>, text: &str) -> Message {
+    let line = match position {
+        Some(position) => serde_json::json!({ "pos": position.to_string(), "text": text }),
+        None => serde_json::json!({ "text": text }),
+    };
+    Message::text(line.to_string())
 }
 
-async fn chat(mut socket: WebSocket, room: Room) {
+/// `/ws?since=<position>`: the last position a returning guest saw.
+#[derive(serde::Deserialize)]
+struct Since {
+    since: Option<String>,
+}
+
+async fn join(ws: WebSocketUpgrade, Query(since): Query<Since>, State(room): State<Room>) -> Response {
+    // Not a position (an old page, a typo): the guest starts afresh.
+    let since = since.since.and_then(|since| since.parse().ok());
+    ws.config(room.config.clone())
+        .on_upgrade(move |socket| chat(socket, room, since))
+}
+
+/// Subscribes the guest: from where it left off if it says so, queueing
+/// every line it missed before anything new; or one line saying why not.
+async fn enter(socket: &mut WebSocket, topics: &Topics, since: Option<Position>) -> Option<String> {
+    // ROOM is one short name, and a new socket is in no topic: never refused.
+    let Some(since) = since else {
+        socket.subscribe(topics, ROOM).expect("a short topic name");
+        return None;
+    };
+    match socket
+        .subscribe_from(topics, ROOM, since)
+        .await
+        .expect("a short topic name")
+    {
+        Recovery::Complete { .. } => None,
+        why => Some(format!(
+            "(the history could not be recovered: {why:?}; lines may be missing)"
+        )),
+    }
+}
+
+async fn chat(mut socket: WebSocket, room: Room, since: Option<Position>) {
     let guest = room.next_guest.fetch_add(1, Ordering::Relaxed);
     let name = format!("guest {guest}@{}", room.node);
     let say = |line: String| {
         let _ = room.topics.publish(ROOM, Message::text(line));
     };
-    // ROOM is one short name: well within the limits, never refused.
-    socket.subscribe(&room.topics, ROOM).expect("a short topic name");
+    let lost = enter(&mut socket, &room.topics, since).await;
     let mut events = socket.topic_events();
     // Subscribed first, so from this line on the guest hears everything.
-    if socket.send(Message::text(format!("you are {name}"))).await.is_err() {
-        return;
+    for text in lost.into_iter().chain([format!("you are {name}")]) {
+        if socket.send(line(None, &text)).await.is_err() {
+            return;
+        }
     }
     say(format!("{name} joined"));
     loop {
@@ -140,7 +196,7 @@ async fn chat(mut socket: WebSocket, room: Room) {
                     TopicEvent::Missed { count, .. } => format!("({count} messages skipped: you fell behind)"),
                     _ => "(messages may be missing: the server lost touch with the others)".to_owned(),
                 };
-                if socket.send(Message::text(note)).await.is_err() {
+                if socket.send(line(None, &note)).await.is_err() {
                     break;
                 }
             }
