@@ -152,6 +152,7 @@ impl GapTracker {
     }
 
     /// `topic` has no local subscriber any more: forget it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn forget(&mut self, topic: &str) {
         self.last.remove(topic);
     }

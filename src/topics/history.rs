@@ -101,7 +101,9 @@ impl Stream {
         let wanted = since.offset() + 1;
         let oldest = self.entries.front().map_or(self.last + 1, |e| e.offset);
         if wanted < oldest {
-            return Err(Recovery::TooOld { lost: oldest - wanted });
+            return Err(Recovery::TooOld {
+                lost: Some(oldest - wanted),
+            });
         }
         let skip = (wanted - oldest) as usize;
         Ok(self.entries.iter().skip(skip).map(|e| e.message.clone()).collect())

@@ -29,17 +29,20 @@
 //! shares topics between server processes through a Redis server.
 
 mod broker;
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 mod envelope;
 mod events;
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 mod health;
 mod history;
 mod limits;
 mod mailbox;
 mod membership;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+mod nats;
 mod position;
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 mod reconnect;
 mod recovery;
 #[cfg(feature = "redis")]
@@ -61,6 +64,8 @@ pub(crate) use self::limits::Limits;
 pub use self::limits::SubscribeError;
 use self::mailbox::Mailbox;
 pub use self::mailbox::{Policy, SlowConsumer};
+#[cfg(feature = "nats")]
+pub use self::nats::NatsBroker;
 pub use self::position::{Position, PositionError};
 pub use self::recovery::{Recovering, Recovery, Retention};
 #[cfg(feature = "redis")]

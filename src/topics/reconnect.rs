@@ -18,8 +18,20 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 /// A session that lasted this long proves the server healthy.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 const HEALTHY: Duration = Duration::from_secs(10);
 
+/// The wait before reconnect attempt `attempts` (counting from 0) when a
+/// client library does the reconnecting (NATS): the same doubling.
+#[cfg_attr(not(feature = "nats"), allow(dead_code))]
+pub(crate) fn delay(attempts: usize) -> Duration {
+    let doublings = u32::try_from(attempts.min(16)).unwrap_or(16);
+    FIRST_RETRY
+        .saturating_mul(2u32.saturating_pow(doublings))
+        .min(LAST_RETRY)
+}
+
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Backoff {
     which: &'static str,
     delay: Duration,
@@ -27,6 +39,7 @@ pub(crate) struct Backoff {
     session: Option<Instant>,
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 impl Backoff {
     pub(crate) fn new(which: &'static str) -> Self {
         Self {
@@ -80,12 +93,14 @@ impl Backoff {
 /// once it is closed or dropped, as soon as nothing is left to send or the
 /// drain's deadline has passed.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Draining {
     deadline: Duration,
     /// When the task first found the `Topics` gone.
     noticed: std::sync::OnceLock<Instant>,
 }
 
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 impl Draining {
     pub(crate) fn new(deadline: Duration) -> Self {
         Self {

@@ -88,8 +88,10 @@ pub enum Recovery {
     EpochChanged,
     /// Some publications after the position are no longer kept.
     TooOld {
-        /// How many of them.
-        lost: u64,
+        /// How many of them, where the history can count them (in one
+        /// process and with Redis; not with NATS, whose sequence numbers
+        /// are shared by every topic).
+        lost: Option<u64>,
     },
     /// The position is past the topic's last publication (not one this
     /// topic handed out).

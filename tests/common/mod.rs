@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+#[cfg(feature = "nats")]
+pub(crate) mod nats;
 pub(crate) mod process;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;

@@ -119,7 +119,7 @@ pub(super) async fn fetch(
     let first = history.first().map_or(last + 1, |(position, _)| position.offset());
     if first > since.offset() + 1 {
         return Err(Recovery::TooOld {
-            lost: first - since.offset() - 1,
+            lost: Some(first - since.offset() - 1),
         });
     }
     Ok(history)
