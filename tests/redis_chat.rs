@@ -95,7 +95,7 @@ async fn receive_all(guest: &mut Guest, phase: &str, tags: &[String]) -> Vec<Str
                         .push(number.parse().unwrap());
                 }
             }
-            None => other.push(line.to_string()),
+            None => other.push(line.clone()),
         }
     }
     let expected: Vec<usize> = (0..PER_GUEST).collect();
