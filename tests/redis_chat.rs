@@ -15,41 +15,17 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::chat::{a_guest_comes_back, guest, text, Guest};
 use common::process::{free_addr, start_example, Process};
 use common::redis::{start_redis, wait_for};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-type Guest = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 const PER_GUEST: usize = 20;
 const GAP_NOTE: &str = "(messages may be missing";
 
 async fn wait_for_subscribers(port: u16, nodes: u64) {
     wait_for(port, "hyperws:chat", nodes).await;
-}
-
-/// A guest of `node`, once the room hears it ("you are …" comes after the
-/// chat subscribed it).
-async fn guest(node: SocketAddr) -> Guest {
-    let mut ws = tokio_tungstenite::connect_async(format!("ws://{node}/ws"))
-        .await
-        .unwrap()
-        .0;
-    match ws.next().await {
-        Some(Ok(Message::Text(line))) if text(&line).starts_with("you are ") => ws,
-        other => panic!("no greeting: {other:?}"),
-    }
-}
-
-/// The text of one of the chat's lines, `{"pos": ..., "text": ...}`.
-fn text(line: &str) -> String {
-    let line: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    line["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no text in {line}"))
-        .to_owned()
 }
 
 /// Sends `tag #0` … `tag #{PER_GUEST - 1}` (or the part `range` says).
@@ -241,85 +217,21 @@ async fn a_publication_left_while_redis_is_unreachable_is_given_up_after_a_while
     assert_eq!(alive(), 0, "the publishing task never gave up");
 }
 
-/// The next line's text and position (`None` for a line to this guest alone).
-async fn next_line(guest: &mut Guest) -> (String, Option<String>) {
-    let next = tokio::time::timeout(Duration::from_secs(20), guest.next())
-        .await
-        .expect("a line");
-    let Some(Ok(Message::Text(line))) = next else {
-        panic!("the room ended: {next:?}")
-    };
-    let value: serde_json::Value = serde_json::from_str(&line).unwrap();
-    (text(&line), value["pos"].as_str().map(str::to_owned))
-}
-
-/// Reads until a line `ends_with` comes; returns the lines before it.
-async fn lines_until(guest: &mut Guest, ends_with: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    loop {
-        let (line, _) = next_line(guest).await;
-        if line.ends_with(ends_with) {
-            return lines;
-        }
-        lines.push(line);
-    }
-}
-
-/// The chat's own recovery: a guest leaves having seen a position, 50 lines
-/// are said through another node, and it comes back through a third with
-/// `/ws?since=`: it gets exactly what it missed, in order, before anything
-/// new. Then Redis restarts and loses its data: a guest coming back is
-/// told the history could not be recovered.
+/// The chat's own recovery on Redis: see `common::chat::a_guest_comes_back`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_comes_back_through_another_node_gets_what_it_missed() {
     let port = free_addr().port();
-    let mut redis = start_redis(port);
+    let mut redis = Some(start_redis(port));
     let url = format!("redis://127.0.0.1:{port}");
     let nodes: Vec<(Process, SocketAddr)> = (0..3).map(|_| start_example("chat", &["--redis", &url])).collect();
-    let mut speaker = guest(nodes[1].1).await;
-    let mut leaver = guest(nodes[0].1).await;
-    wait_for_subscribers(port, 2).await;
-    speaker.send(Message::text("hello")).await.unwrap();
-    let seen = loop {
-        if let (line, Some(pos)) = next_line(&mut leaver).await {
-            if line.ends_with(": hello") {
-                break pos;
-            }
-        }
-    };
-    drop(leaver);
-    for i in 0..50 {
-        speaker.send(Message::text(format!("line #{i}"))).await.unwrap();
-    }
-    lines_until(&mut speaker, ": line #49").await;
-
-    let back = format!("ws://{}/ws?since={seen}", nodes[2].1);
-    let mut returning = tokio_tungstenite::connect_async(back).await.unwrap().0;
-    let missed = lines_until(&mut returning, " joined").await;
-    let said: Vec<&String> = missed.iter().filter(|line| line.contains(": line #")).collect();
-    let expected: Vec<String> = (0..50).map(|i| format!(": line #{i}")).collect();
-    assert_eq!(said.len(), 50, "{missed:?}");
-    assert!(
-        said.iter().zip(&expected).all(|(line, end)| line.ends_with(end)),
-        "in order: {missed:?}"
-    );
-    let rest: Vec<&String> = missed.iter().filter(|line| !line.contains(": line #")).collect();
-    assert_eq!(
-        rest.len(),
-        2,
-        "only the leave and this guest's greeting besides: {rest:?}"
-    );
-    assert!(rest.iter().any(|line| line.ends_with(" left")) && rest.iter().any(|line| line.starts_with("you are ")));
-
-    // Redis loses everything; a guest with an old position is told.
-    drop(redis);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    redis = start_redis(port);
-    // Nodes 1 and 2 have guests; node 0 subscribes when this one comes.
-    wait_for_subscribers(port, 2).await;
-    let back = format!("ws://{}/ws?since={seen}", nodes[0].1);
-    let mut returning = tokio_tungstenite::connect_async(back).await.unwrap().0;
-    let (line, _) = next_line(&mut returning).await;
-    assert!(line.starts_with("(the history could not be recovered"), "{line}");
-    drop(redis);
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|(_, addr)| *addr).collect();
+    a_guest_comes_back(&addrs, async || {
+        // Redis loses everything (nothing is saved to disk).
+        drop(redis.take());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        redis = Some(start_redis(port));
+        // Nodes 1 and 2 have guests; node 0 subscribes when the next one comes.
+        wait_for_subscribers(port, 2).await;
+    })
+    .await;
 }

@@ -15,14 +15,21 @@
 //! cargo run --features redis --example chat -- 127.0.0.1:3001 --redis redis://127.0.0.1:6379
 //! ```
 //!
+//! or through NATS (feature `nats`; `nats-server -js` for the history):
+//!
+//! ```sh
+//! cargo run --features nats --example chat -- 127.0.0.1:3000 --nats nats://127.0.0.1:4222
+//! ```
+//!
 //! Every line of the room is sent as `{"pos": "<position>", "text": "<line>"}`
 //! (lines for one guest only have no `pos`). The page remembers the last
 //! position and, when the socket drops (the server restarted, the network
 //! blinked), reconnects by itself with `/ws?since=<position>`: it gets every
 //! line it missed, once and in order, before anything new, or one line
 //! saying the history could not be recovered. The room keeps its last 1 000
-//! lines for 10 minutes: in this process, or in Redis Streams with `--redis`
-//! (then a guest may come back through any of the processes).
+//! lines for 10 minutes: in this process, in Redis Streams with `--redis`,
+//! or in `JetStream` with `--nats` (then a guest may come back through any
+//! of the processes).
 //!
 //! A browser that falls behind has its oldest messages dropped and is told
 //! how many; one whose node lost Redis for a while is told messages may be
@@ -59,10 +66,11 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let mut args = std::env::args().skip(1);
     let mut addr = "127.0.0.1:3000".to_owned();
-    let mut redis = std::env::var("HYPERWS_REDIS_URL").ok();
+    let mut engine = std::env::var("HYPERWS_REDIS_URL").ok().map(Engine::Redis);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--redis" => redis = args.next(),
+            "--redis" => engine = args.next().map(Engine::Redis),
+            "--nats" => engine = args.next().map(Engine::Nats),
             _ => addr = arg,
         }
     }
@@ -77,7 +85,7 @@ async fn main() -> std::io::Result<()> {
         .expect("a valid server config");
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let room = Room {
-        topics: topics(redis.as_deref()),
+        topics: topics(engine),
         node: listener.local_addr()?.port().to_string(),
         next_guest: Arc::new(AtomicUsize::new(1)),
         config: config.clone(),
@@ -97,8 +105,16 @@ async fn main() -> std::io::Result<()> {
     hyperws::serve(listener, app, &config).await
 }
 
-/// The room's topics: in this process, or shared through Redis.
-fn topics(redis: Option<&str>) -> Topics {
+/// Where the room is shared, if it is: `--redis URL` or `--nats URL`
+/// (the URL is read only when the matching feature is on).
+#[cfg_attr(not(all(feature = "redis", feature = "nats")), allow(dead_code))]
+enum Engine {
+    Redis(String),
+    Nats(String),
+}
+
+/// The room's topics: in this process, or shared through Redis or NATS.
+fn topics(engine: Option<Engine>) -> Topics {
     // A guest more than 1 MiB behind loses its oldest messages, and is told.
     let slow = SlowConsumer::new(1 << 20, Policy::DropOldest).expect("a valid budget");
     let history = Retention::new(1000, Duration::from_secs(600)).expect("a valid retention");
@@ -109,16 +125,23 @@ fn topics(redis: Option<&str>) -> Topics {
             Message::Text(text) => line(Some(position), &text),
             other => other,
         });
-    match redis {
+    match engine {
         None => builder.build().expect("valid topics"),
         #[cfg(feature = "redis")]
-        Some(url) => {
-            let broker = hyperws::topics::RedisBroker::new(url).expect("a redis:// URL");
+        Some(Engine::Redis(url)) => {
+            let broker = hyperws::topics::RedisBroker::new(&url).expect("a redis:// URL");
             builder.broker(broker).build().expect("valid topics")
         }
-        #[cfg(not(feature = "redis"))]
-        Some(_) => {
-            eprintln!("--redis needs the redis feature: cargo run --features redis --example chat");
+        #[cfg(feature = "nats")]
+        Some(Engine::Nats(url)) => {
+            let broker = hyperws::topics::NatsBroker::new(&url);
+            builder.broker(broker).build().expect("valid topics")
+        }
+        #[allow(unreachable_patterns)]
+        Some(Engine::Redis(_) | Engine::Nats(_)) => {
+            eprintln!(
+                "--redis and --nats need the redis or nats feature: cargo run --features redis,nats --example chat"
+            );
             std::process::exit(2);
         }
     }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+#[cfg(any(feature = "redis", feature = "nats"))]
+pub(crate) mod chat;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
 pub(crate) mod process;
