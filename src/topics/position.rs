@@ -3,9 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Where a publication stands in its topic: an offset, counting up by one
-/// per publication, within an epoch that changes whenever the history it
-/// belongs to was lost (the process restarted, the history was dropped).
+/// Where a publication stands in its topic: an offset that grows with each
+/// publication (by one in one process and with Redis; `JetStream`'s stream
+/// sequence with NATS), within an epoch that changes whenever the history
+/// it belongs to was lost (the process restarted, the engine lost its
+/// data, the topic was idle and forgotten).
 ///
 /// Hand it to the client as text ([`Display`](fmt::Display)) and take it
 /// back with [`parse`](str::parse); to the client it is opaque. Positions
@@ -30,7 +32,7 @@ impl Position {
         Self { epoch, offset }
     }
 
-    /// The publication's number in its topic: the first is 1.
+    /// The publication's number: it grows along the topic (from 1).
     #[must_use]
     pub const fn offset(&self) -> u64 {
         self.offset

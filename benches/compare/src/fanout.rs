@@ -1,9 +1,12 @@
 //! Fan-out: one publisher, many subscribers on one server process.
 //! `topics` publishes through `hyperws::topics::Topics` (encoded once,
-//! queued, each socket writes its own mail); `loop` is what apps write
-//! without it: the publisher holds every socket's writer and `send`s each
-//! message to each in turn. The load connects N clients, says "go" on the
-//! first, and counts frames until every client has all of them.
+//! queued, each socket writes its own mail); `broadcast` is axum's chat
+//! example, what axum apps write: a `tokio::sync::broadcast` channel and a
+//! task per socket that receives from it and `send`s (its capacity is the
+//! run's message count, so nobody lags and every message is delivered);
+//! `loop` is the plainest: the publisher holds every socket's writer and
+//! `send`s each message to each in turn. The load connects N clients, says
+//! "go" on the first, and counts frames until every client has all of them.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -44,16 +47,18 @@ pub async fn serve(mode: &str, size: usize, count: usize) {
         .build()
         .expect("valid topics");
     let writers: Writers = Rc::default();
+    let (channel, _) = tokio::sync::broadcast::channel::<bytes::Bytes>(count);
     let config = hyperws::Config::builder().no_heartbeat().build().unwrap();
     loop {
         let (tcp, _) = listener.accept().await.unwrap();
         tcp.set_nodelay(true).unwrap();
         let (topics, writers, mode) = (topics.clone(), Rc::clone(&writers), mode.to_owned());
-        let config = config.clone();
+        let (config, channel) = (config.clone(), channel.clone());
         tokio::task::spawn_local(async move {
             let ws = accept(tcp, &config).await;
             match mode.as_str() {
                 "topics" => subscriber(ws, topics, size, count).await,
+                "broadcast" => broadcast_member(ws, channel, size, count).await,
                 _ => loop_member(ws, writers, size, count).await,
             }
         });
@@ -86,6 +91,39 @@ async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, c
                 let shared = hyperws::topics::SharedMessage::new(Message::binary(vec![7u8; size])).unwrap();
                 for i in 0..count {
                     topics.publish_shared("t", &shared);
+                    if i % BURST == BURST - 1 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// axum's chat example: a task per socket forwards what the channel
+/// carries; the reader half waits for "go".
+async fn broadcast_member(
+    ws: WebSocket<TcpStream>,
+    channel: tokio::sync::broadcast::Sender<bytes::Bytes>,
+    size: usize,
+    count: usize,
+) {
+    let (mut reader, mut writer) = ws.into_split();
+    let mut rx = channel.subscribe();
+    tokio::task::spawn_local(async move {
+        while let Ok(payload) = rx.recv().await {
+            if writer.send(Message::Binary(payload)).await.is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(Ok(message)) = reader.recv().await {
+        if message.is_text() {
+            let channel = channel.clone();
+            tokio::task::spawn_local(async move {
+                let payload = bytes::Bytes::from(vec![7u8; size]);
+                for i in 0..count {
+                    let _ = channel.send(payload.clone());
                     if i % BURST == BURST - 1 {
                         tokio::task::yield_now().await;
                     }
@@ -140,10 +178,21 @@ pub async fn load(addr: SocketAddr, shape: Shape, server_pid: u32) {
     let (elapsed, cpu) = (started.elapsed(), cpu_ns(server_pid) - cpu_before);
     let deliveries = (shape.subscribers * shape.count) as f64;
     println!(
-        "RESULT {} {}",
+        "RESULT {} {} {}",
         deliveries / elapsed.as_secs_f64(),
-        cpu as f64 / deliveries
+        cpu as f64 / deliveries,
+        peak_rss_kib(server_pid)
     );
+}
+
+/// The server's peak resident memory (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reads frames until `shape.count` have come, checking each one's size.
@@ -172,28 +221,35 @@ async fn count_frames(mut tcp: TcpStream, shape: Shape, done: &RefCell<usize>) {
 /// the load on core 1, and prints the table.
 pub fn run(quick: bool) {
     let subscribers = if quick { 200 } else { 10_000 };
-    println!("fan-out: one publisher, {subscribers} subscribers on one server core (deliveries/s; server CPU ns per delivery)");
-    println!("| message | Topics | plain loop | Topics / loop | Topics ns | loop ns |");
-    println!("|---|---|---|---|---|---|");
+    println!("fan-out: one publisher, {subscribers} subscribers on one server core (deliveries/s; server CPU ns per delivery; server peak RSS)");
+    println!("| message | Topics | broadcast + task per socket (axum's chat) | plain loop | Topics / broadcast | Topics / loop | ns per delivery: Topics / broadcast / loop | peak RSS MiB: Topics / broadcast / loop |");
+    println!("|---|---|---|---|---|---|---|---|");
     for (size, count) in [(16, if quick { 20 } else { 200 }), (1024, if quick { 10 } else { 100 })] {
         let shape = Shape {
             subscribers,
             size,
             count,
         };
-        let [topics, plain] = ["topics", "loop"].map(|mode| measure(mode, shape));
+        let [topics, channel, plain] = ["topics", "broadcast", "loop"].map(|mode| measure(mode, shape));
+        let mib = |kib: f64| kib / 1024.0;
         println!(
-            "| {size} B × {count} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} |",
+            "| {size} B × {count} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} / {:.0} / {:.0} | {:.1} / {:.1} / {:.1} |",
             topics.0,
+            channel.0,
             plain.0,
+            topics.0 / channel.0,
             topics.0 / plain.0,
             topics.1,
-            plain.1
+            channel.1,
+            plain.1,
+            mib(topics.2),
+            mib(channel.2),
+            mib(plain.2)
         );
     }
 }
 
-fn measure(mode: &str, shape: Shape) -> (f64, f64) {
+fn measure(mode: &str, shape: Shape) -> (f64, f64, f64) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
@@ -238,5 +294,6 @@ fn measure(mode: &str, shape: Shape) -> (f64, f64) {
             )
         });
     let mut fields = result.split(' ').map(|f| f.parse::<f64>().unwrap());
-    (fields.next().unwrap(), fields.next().unwrap())
+    let mut next = || fields.next().unwrap();
+    (next(), next(), next())
 }
