@@ -114,6 +114,7 @@ enum Engine {
 }
 
 /// The room's topics: in this process, or shared through Redis or NATS.
+#[allow(clippy::needless_pass_by_value)] // consumed when a broker feature is on
 fn topics(engine: Option<Engine>) -> Topics {
     // A guest more than 1 MiB behind loses its oldest messages, and is told.
     let slow = SlowConsumer::new(1 << 20, Policy::DropOldest).expect("a valid budget");
