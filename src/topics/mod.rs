@@ -42,6 +42,8 @@ mod membership;
 #[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
 mod nats;
 mod position;
+#[cfg(any(feature = "redis", feature = "nats"))]
+mod publications;
 #[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 mod reconnect;
 mod recovery;

@@ -28,19 +28,16 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::sync::{mpsc, watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::{watch, Notify};
 
 use super::broker::{BoxFuture, Broker, Inbound};
-use super::envelope::{self, Sequencer};
+use super::envelope;
 use super::health::{BrokerHealth, Health};
+use super::publications::Publications;
 use super::reconnect::CONNECT_TIMEOUT;
 use super::{Position, Recovery, Retention, Topic};
 use crate::proto::SharedMessage;
 
-/// Publications waiting for NATS, by default.
-const DEFAULT_QUEUE: usize = 4096;
 /// How long one request (a `JetStream` ack, a stream look-up) may take.
 const IO_TIMEOUT: Duration = CONNECT_TIMEOUT;
 /// How long a closed or dropped `Topics` still tries to send what is queued.
@@ -63,18 +60,9 @@ pub struct NatsBroker {
     url: String,
     prefix: String,
     stream: String,
-    queue: usize,
     node: u64,
     shared: Arc<Shared>,
-    outgoing: Mutex<Outgoing>,
-    publisher: Mutex<Option<JoinHandle<()>>>,
-}
-
-/// Sealing and queueing under one lock, so sequence numbers queue in order.
-#[derive(Debug)]
-struct Outgoing {
-    sequencer: Sequencer,
-    queue: Option<mpsc::Sender<(String, Bytes)>>,
+    publications: Publications,
 }
 
 /// What the broker's calls share with its tasks.
@@ -136,7 +124,6 @@ impl NatsBroker {
             url: url.to_owned(),
             prefix: "hyperws.".to_owned(),
             stream: "HYPERWS".to_owned(),
-            queue: DEFAULT_QUEUE,
             node,
             shared: Arc::new(Shared {
                 health: Health::default(),
@@ -148,11 +135,7 @@ impl NatsBroker {
                 heard: watch::Sender::new(HashSet::new()),
                 outages: AtomicU64::new(0),
             }),
-            outgoing: Mutex::new(Outgoing {
-                sequencer: Sequencer::new(node),
-                queue: None,
-            }),
-            publisher: Mutex::new(None),
+            publications: Publications::new(node),
         }
     }
 
@@ -171,12 +154,8 @@ impl NatsBroker {
     /// # Errors
     /// [`ConfigError::Zero`](crate::ConfigError::Zero) if `publications` is 0.
     pub fn queue(mut self, publications: usize) -> Result<Self, crate::ConfigError> {
-        if publications == 0 {
-            return Err(crate::ConfigError::Zero(
-                "the NATS publication queue (NatsBroker::queue)",
-            ));
-        }
-        self.queue = publications;
+        self.publications
+            .set_capacity(publications, "the NATS publication queue (NatsBroker::queue)")?;
         Ok(self)
     }
 
@@ -205,14 +184,14 @@ impl Broker for NatsBroker {
         if let Some(retention) = inbound.retention() {
             let _ = self.shared.history.set(retention);
         }
-        let (tx, rx) = mpsc::channel(self.queue);
-        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
         let names = connection::Names {
             prefix: self.prefix.clone(),
             stream: self.stream.clone(),
         };
-        let publisher = tokio::spawn(publisher::run(Arc::clone(&self.shared), names.clone(), rx));
-        *self.publisher.lock().unwrap_or_else(PoisonError::into_inner) = Some(publisher);
+        let shared = Arc::clone(&self.shared);
+        let task_names = names.clone();
+        self.publications
+            .open(|rx| tokio::spawn(publisher::run(shared, task_names, rx)));
         tokio::spawn(connection::run(
             self.url.clone(),
             Arc::clone(&self.shared),
@@ -235,20 +214,8 @@ impl Broker for NatsBroker {
     }
 
     fn publish(&self, topic: &str, message: &SharedMessage) {
-        let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
-        let sealed = outgoing.sequencer.seal(topic, message);
-        let queued = match outgoing.queue.as_ref() {
-            Some(tx) => tx.try_send((self.subject(topic), sealed)).is_ok(),
-            None => false,
-        };
-        if !queued {
-            let why = if outgoing.queue.is_some() {
-                "queue full"
-            } else {
-                "closed"
-            };
-            self.shared.health.dropped(1, why);
-        }
+        self.publications
+            .send(topic, self.subject(topic), message, &self.shared.health);
     }
 
     fn health(&self) -> BrokerHealth {
@@ -256,13 +223,8 @@ impl Broker for NatsBroker {
     }
 
     fn close(&self) -> BoxFuture<()> {
-        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = None;
-        let publisher = self.publisher.lock().unwrap_or_else(PoisonError::into_inner).take();
-        Box::pin(async move {
-            if let Some(publisher) = publisher {
-                let _ = publisher.await;
-            }
-        })
+        // The task sends what is queued, sees the queue closed, and ends.
+        self.publications.close()
     }
 
     fn keeps_history(&self) -> bool {

@@ -19,23 +19,19 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::sync::{mpsc, watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::{watch, Notify};
 
 use self::history::Queries;
 use self::publisher::publish_loop;
 use self::subscriber::Subscriber;
 use super::broker::{BoxFuture, Broker, Inbound};
-use super::envelope::{self, GapTracker, Sequencer};
+use super::envelope::{self, GapTracker};
 use super::health::{BrokerHealth, Health};
+use super::publications::Publications;
 use super::reconnect::CONNECT_TIMEOUT;
 use super::{Position, Recovery, Retention, Topic};
 use crate::proto::SharedMessage;
 
-/// Publications waiting for the publishing connection, by default; past
-/// it (Redis slow or down) they are dropped and other nodes see the gap.
-const DEFAULT_QUEUE: usize = 4096;
 /// Publications sent in one pipeline.
 const BATCH: usize = 256;
 /// How long one command or pipeline may take.
@@ -64,26 +60,14 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct RedisBroker {
     client: redis::Client,
     prefix: String,
-    queue: usize,
     node: u64,
     state: Arc<State>,
-    outgoing: Mutex<Outgoing>,
+    publications: Publications,
     health: Arc<Health>,
-    /// The publishing task, awaited by `Topics::close`.
-    publisher: Mutex<Option<JoinHandle<()>>>,
     /// The `Topics`' retention, if it keeps history: then Redis Streams
     /// keep it and Redis positions every publication.
     history: OnceLock<Retention>,
     queries: Arc<Queries>,
-}
-
-/// Sealing and queueing happen under one lock: two threads publishing to a
-/// topic at once must queue in the order of their sequence numbers, or a
-/// receiver would take the later one for a gap and the earlier for a duplicate.
-#[derive(Debug)]
-struct Outgoing {
-    sequencer: Sequencer,
-    queue: Option<mpsc::Sender<(String, Bytes)>>,
 }
 
 /// What the broker's calls share with its subscribing task.
@@ -127,15 +111,10 @@ impl RedisBroker {
         Ok(Self {
             client: client.clone(),
             prefix: "hyperws:".to_owned(),
-            queue: DEFAULT_QUEUE,
             node,
             state: Arc::default(),
-            outgoing: Mutex::new(Outgoing {
-                sequencer: Sequencer::new(node),
-                queue: None,
-            }),
+            publications: Publications::new(node),
             health: Arc::default(),
-            publisher: Mutex::new(None),
             history: OnceLock::new(),
             queries: Arc::new(Queries::new(client.clone())),
         })
@@ -155,12 +134,8 @@ impl RedisBroker {
     /// # Errors
     /// [`ConfigError::Zero`](crate::ConfigError::Zero) if `publications` is 0.
     pub fn queue(mut self, publications: usize) -> Result<Self, crate::ConfigError> {
-        if publications == 0 {
-            return Err(crate::ConfigError::Zero(
-                "the Redis publication queue (RedisBroker::queue)",
-            ));
-        }
-        self.queue = publications;
+        self.publications
+            .set_capacity(publications, "the Redis publication queue (RedisBroker::queue)")?;
         Ok(self)
     }
 }
@@ -171,10 +146,9 @@ impl Broker for RedisBroker {
             let _ = self.history.set(retention);
         }
         let history = self.history.get().copied();
-        let (tx, rx) = mpsc::channel(self.queue);
-        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = Some(tx);
-        let publisher = tokio::spawn(publish_loop(self.client.clone(), rx, Arc::clone(&self.health), history));
-        *self.publisher.lock().unwrap_or_else(PoisonError::into_inner) = Some(publisher);
+        let (client, health) = (self.client.clone(), Arc::clone(&self.health));
+        self.publications
+            .open(|rx| tokio::spawn(publish_loop(client, rx, health, history)));
         let subscriber = Subscriber {
             client: self.client.clone(),
             prefix: self.prefix.clone(),
@@ -208,20 +182,8 @@ impl Broker for RedisBroker {
     }
 
     fn publish(&self, topic: &str, message: &SharedMessage) {
-        let mut outgoing = self.outgoing.lock().unwrap_or_else(PoisonError::into_inner);
-        let sealed = outgoing.sequencer.seal(topic, message);
-        let queued = match outgoing.queue.as_ref() {
-            Some(tx) => tx.try_send((format!("{}{topic}", self.prefix), sealed)).is_ok(),
-            None => false,
-        };
-        if !queued {
-            let why = if outgoing.queue.is_some() {
-                "queue full"
-            } else {
-                "closed"
-            };
-            self.health.dropped(1, why);
-        }
+        self.publications
+            .send(topic, format!("{}{topic}", self.prefix), message, &self.health);
     }
 
     fn health(&self) -> BrokerHealth {
@@ -248,12 +210,6 @@ impl Broker for RedisBroker {
 
     fn close(&self) -> BoxFuture<()> {
         // The task sends what is queued, sees the queue closed, and ends.
-        self.outgoing.lock().unwrap_or_else(PoisonError::into_inner).queue = None;
-        let publisher = self.publisher.lock().unwrap_or_else(PoisonError::into_inner).take();
-        Box::pin(async move {
-            if let Some(publisher) = publisher {
-                let _ = publisher.await;
-            }
-        })
+        self.publications.close()
     }
 }
