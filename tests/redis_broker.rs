@@ -64,6 +64,24 @@ fn replies(input: &str) -> String {
         .collect()
 }
 
+fn node(url: &str) -> Topics {
+    Topics::builder()
+        .broker(RedisBroker::new(url).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A node with a socket subscribed to "news" (polled by its own task),
+/// once Redis has its subscription; and that socket's client.
+async fn listening(port: u16) -> (Topics, hyperws::WebSocket<tokio::io::DuplexStream>) {
+    let listening = node(&format!("redis://127.0.0.1:{port}"));
+    let (mut server, client) = hyperws::testing::pair(&Config::default());
+    server.subscribe(&listening, "news").unwrap();
+    tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
+    wait_for(port, "hyperws:news", 1).await;
+    (listening, client)
+}
+
 #[tokio::test]
 async fn a_server_that_refuses_every_command_sees_few_attempts() {
     let (port, accepted) = refusing_server().await;
@@ -88,19 +106,9 @@ async fn health_counts_what_was_published_and_close_waits_for_it() {
     let port = free_addr().port();
     let _redis = start_redis(port);
     let url = format!("redis://127.0.0.1:{port}");
-    let listening = Topics::builder()
-        .broker(RedisBroker::new(&url).unwrap())
-        .build()
-        .unwrap();
-    let (mut server, mut client) = hyperws::testing::pair(&Config::default());
-    server.subscribe(&listening, "news").unwrap();
-    tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
-    wait_for(port, "hyperws:news", 1).await;
+    let (listening, mut client) = listening(port).await;
 
-    let publishing = Topics::builder()
-        .broker(RedisBroker::new(&url).unwrap())
-        .build()
-        .unwrap();
+    let publishing = node(&url);
     for i in 0..10 {
         publishing.publish("news", Message::text(i.to_string())).unwrap();
     }
@@ -127,18 +135,8 @@ async fn a_lost_subscribing_connection_is_one_gap() {
     let port = free_addr().port();
     let _redis = start_redis(port);
     let url = format!("redis://127.0.0.1:{port}");
-    let listening = Topics::builder()
-        .broker(RedisBroker::new(&url).unwrap())
-        .build()
-        .unwrap();
-    let (mut server, mut client) = hyperws::testing::pair(&Config::default());
-    server.subscribe(&listening, "news").unwrap();
-    tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
-    wait_for(port, "hyperws:news", 1).await;
-    let publishing = Topics::builder()
-        .broker(RedisBroker::new(&url).unwrap())
-        .build()
-        .unwrap();
+    let (listening, mut client) = listening(port).await;
+    let publishing = node(&url);
     publishing.publish("news", Message::text("before")).unwrap();
     let heard = tokio::time::timeout(Duration::from_secs(10), client.recv())
         .await
