@@ -15,24 +15,19 @@ use std::time::Duration;
 
 use common::nats::{start_nats, store};
 use common::process::free_addr;
+use common::stamped::{next, stamped};
 use hyperws::topics::{NatsBroker, Position, Recovery, Retention, Subscribe, Topics};
 use hyperws::{Config, Message, WebSocket};
 use tokio::io::DuplexStream;
 
 fn node(port: u16, history: bool) -> Topics {
-    let builder = Topics::builder().broker(NatsBroker::new(&format!("nats://127.0.0.1:{port}")));
+    let builder = stamped(Topics::builder().broker(NatsBroker::new(&format!("nats://127.0.0.1:{port}"))));
     let builder = if history {
         builder.history(Retention::new(1000, Duration::from_secs(60)).unwrap())
     } else {
         builder
     };
-    builder
-        .stamp(|position, message| match message {
-            Message::Text(text) => Message::text(format!("{position} {text}")),
-            other => other,
-        })
-        .build()
-        .unwrap()
+    builder.build().unwrap()
 }
 
 /// A subscribed guest whose server socket is polled by its own task.
@@ -46,15 +41,6 @@ async fn guest(topics: &Topics, since: Option<Position>) -> (WebSocket<DuplexStr
     };
     tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
     (client, recovery)
-}
-
-async fn next(client: &mut WebSocket<DuplexStream>) -> (Position, String) {
-    let message = tokio::time::timeout(Duration::from_secs(10), client.recv()).await;
-    let Ok(Some(Ok(Message::Text(text)))) = message else {
-        panic!("expected a stamped line, got {message:?}");
-    };
-    let (position, line) = text.split_once(' ').unwrap();
-    (position.parse().unwrap(), line.to_owned())
 }
 
 /// Publishes `line` through `topics` until `client` hears it (a node's

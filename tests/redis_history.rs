@@ -14,19 +14,16 @@ use std::time::Duration;
 
 use common::process::free_addr;
 use common::redis::{kill_subscribers, start_redis, wait_for};
+use common::stamped::{next, stamped};
 use hyperws::topics::{Position, Recovery, RedisBroker, Retention, Subscribe, Topics};
 use hyperws::{Config, Message, WebSocket};
 use tokio::io::DuplexStream;
 
 /// A node: topics through Redis, with history, each line stamped "position line".
 fn node(port: u16) -> Topics {
-    Topics::builder()
-        .broker(RedisBroker::new(&format!("redis://127.0.0.1:{port}")).unwrap())
+    let broker = RedisBroker::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+    stamped(Topics::builder().broker(broker))
         .history(Retention::new(1000, Duration::from_secs(60)).unwrap())
-        .stamp(|position, message| match message {
-            Message::Text(text) => Message::text(format!("{position} {text}")),
-            other => other,
-        })
         .build()
         .unwrap()
 }
@@ -38,15 +35,6 @@ fn guest() -> (WebSocket<DuplexStream>, WebSocket<DuplexStream>) {
 
 fn poll(mut server: WebSocket<DuplexStream>) {
     tokio::spawn(async move { while let Some(Ok(_)) = server.recv().await {} });
-}
-
-async fn next(client: &mut WebSocket<DuplexStream>) -> (Position, String) {
-    let message = tokio::time::timeout(Duration::from_secs(10), client.recv()).await;
-    let Ok(Some(Ok(Message::Text(text)))) = message else {
-        panic!("expected a stamped line, got {message:?}");
-    };
-    let (position, line) = text.split_once(' ').unwrap();
-    (position.parse().unwrap(), line.to_owned())
 }
 
 async fn lines(client: &mut WebSocket<DuplexStream>, count: usize) -> Vec<(Position, String)> {

@@ -6,30 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::stamped::{next, stamped};
 use hyperws::topics::{Policy, Position, Recovery, Retention, SlowConsumer, Subscribe, SubscribeError, Topics};
 use hyperws::{Config, Message, WebSocket};
 use tokio::io::DuplexStream;
 
 /// Topics keeping `count` publications for a minute, each stamped "position text".
 fn topics(count: usize) -> Topics {
-    Topics::builder()
-        .history(Retention::new(count, Duration::from_secs(60)).unwrap())
-        .stamp(|position, message| match message {
-            Message::Text(text) => Message::text(format!("{position} {text}")),
-            other => other,
-        })
+    stamped(Topics::builder().history(Retention::new(count, Duration::from_secs(60)).unwrap()))
         .build()
         .unwrap()
-}
-
-/// The position and text of a stamped message.
-async fn next(client: &mut WebSocket<DuplexStream>) -> (Position, String) {
-    let message = tokio::time::timeout(Duration::from_secs(10), client.recv()).await;
-    let Ok(Some(Ok(Message::Text(text)))) = message else {
-        panic!("expected a stamped text, got {message:?}");
-    };
-    let (position, text) = text.split_once(' ').unwrap();
-    (position.parse().unwrap(), text.to_owned())
 }
 
 /// A server socket polled by its own task, and its client.

@@ -9,6 +9,8 @@ pub(crate) mod nats;
 pub(crate) mod process;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+#[cfg(feature = "topics")]
+pub(crate) mod stamped;
 
 use std::convert::Infallible;
 use std::future::Future;
