@@ -74,8 +74,13 @@ pub enum Outgoing {
 pub(crate) struct Outboxes(Vec<Arc<dyn Outbox>>);
 
 impl Outboxes {
-    pub(crate) fn attach(&mut self, outbox: Arc<dyn Outbox>) {
-        self.0.push(outbox);
+    /// Adds `outbox`; a socket that has `ended` closes it at once instead.
+    pub(crate) fn attach(&mut self, outbox: Arc<dyn Outbox>, ended: bool) {
+        if ended {
+            outbox.close();
+        } else {
+            self.0.push(outbox);
+        }
     }
 
     /// The first attached outbox of type `T`.
@@ -84,10 +89,6 @@ impl Outboxes {
             let any: Arc<dyn Any + Send + Sync> = Arc::clone(outbox) as _;
             any.downcast::<T>().ok()
         })
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// Moves what waits into `conn` while its write buffer has room.
@@ -110,7 +111,8 @@ impl Outboxes {
         }
     }
 
-    /// Registers for news; `true` if something waits now.
+    /// Registers for news; `true` if something waits now (never with no
+    /// outbox).
     pub(crate) fn register(&self, waker: &Waker) -> bool {
         // Every outbox registers, so none is left without the waker.
         self.0

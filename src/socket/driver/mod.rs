@@ -308,16 +308,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Registers for news from the outboxes; `true` if some can be taken now.
     fn poll_outboxes(&mut self, cx: &mut Context<'_>) -> bool {
-        !self.outboxes.is_empty() && self.outboxes.register(cx.waker()) && !self.conn.is_write_buffer_filled()
+        self.outboxes.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 
-    /// Feeds this socket from `outbox` too; an ended socket closes it at once.
+    /// Feeds this socket from `outbox` too.
     pub(crate) fn attach_outbox(&mut self, outbox: Arc<dyn Outbox>) {
-        if self.is_finished() {
-            outbox.close();
-        } else {
-            self.outboxes.attach(outbox);
-        }
+        self.outboxes.attach(outbox, self.conn.is_finished());
     }
 
     /// The first attached outbox of type `T`.
