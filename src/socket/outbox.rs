@@ -91,9 +91,17 @@ impl Outboxes {
         })
     }
 
+    /// Whether no outbox is attached (most sockets): then there is nothing
+    /// to take or register, and the driver skips the calls (this is asked
+    /// on every read and write, so it must stay inline).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Moves what waits into `conn` while its write buffer has room.
     pub(crate) fn drain_into(&mut self, conn: &mut Connection, now: impl Fn() -> Instant) {
-        if self.0.is_empty() || conn.is_sending_streamed() {
+        if conn.is_sending_streamed() {
             return; // RFC 6455 §5.4: no other message between a streamed one's fragments.
         }
         for outbox in &self.0 {
@@ -111,8 +119,7 @@ impl Outboxes {
         }
     }
 
-    /// Registers for news; `true` if something waits now (never with no
-    /// outbox).
+    /// Registers for news; `true` if something waits now.
     pub(crate) fn register(&self, waker: &Waker) -> bool {
         // Every outbox registers, so none is left without the waker.
         self.0

@@ -300,15 +300,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Poll::Ready(())
     }
 
-    /// Moves what the outboxes hold into the connection while the write
-    /// buffer has room (their bytes are then written with the rest).
+    /// Moves what the outboxes hold into the connection (written with the rest).
+    #[inline]
     fn take_outgoing(&mut self) {
-        self.outboxes.drain_into(&mut self.conn, now);
+        if !self.outboxes.is_empty() {
+            self.outboxes.drain_into(&mut self.conn, now);
+        }
     }
 
     /// Registers for news from the outboxes; `true` if some can be taken now.
     fn poll_outboxes(&mut self, cx: &mut Context<'_>) -> bool {
-        self.outboxes.register(cx.waker()) && !self.conn.is_write_buffer_filled()
+        !self.outboxes.is_empty() && self.outboxes.register(cx.waker()) && !self.conn.is_write_buffer_filled()
     }
 
     /// Feeds this socket from `outbox` too.
