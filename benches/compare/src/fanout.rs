@@ -67,7 +67,7 @@ pub async fn serve(mode: &str, size: usize, count: usize) {
 
 /// A hyperws socket over `tcp`, after reading the upgrade request by hand
 /// (the load's request is fixed; hyper would only add noise here).
-async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<TcpStream> {
+pub async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<TcpStream> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let mut byte = [0];
@@ -186,7 +186,7 @@ pub async fn load(addr: SocketAddr, shape: Shape, server_pid: u32) {
 }
 
 /// The server's peak resident memory (`VmHWM`), in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
+pub fn peak_rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
