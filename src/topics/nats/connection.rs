@@ -53,15 +53,13 @@ pub(super) async fn run(url: String, shared: Arc<Shared>, names: Names, inbound:
             }
             Some(event) = events.recv() => match event {
                 Event::Connected => {
-                    shared.health.set_connected(Link::Subscribing, true);
-                    shared.health.set_connected(Link::Publishing, true);
+                    set_connected(&shared, true);
                     if std::mem::take(&mut down) {
                         after_outage(&shared, &inbound, listeners.keys());
                     }
                 }
                 Event::Disconnected => {
-                    shared.health.set_connected(Link::Subscribing, false);
-                    shared.health.set_connected(Link::Publishing, false);
+                    set_connected(&shared, false);
                     shared.health.error("NATS connection lost");
                     down = true;
                 }
@@ -70,11 +68,16 @@ pub(super) async fn run(url: String, shared: Arc<Shared>, names: Names, inbound:
             () = tokio::time::sleep(IO_TIMEOUT) => {}
         }
         if client.connection_state() == async_nats::connection::State::Connected && !down {
-            shared.health.set_connected(Link::Subscribing, true);
-            shared.health.set_connected(Link::Publishing, true);
+            set_connected(&shared, true);
         }
     }
     listeners.values().for_each(JoinHandle::abort);
+}
+
+/// One connection carries both directions.
+fn set_connected(shared: &Shared, up: bool) {
+    shared.health.set_connected(Link::Subscribing, up);
+    shared.health.set_connected(Link::Publishing, up);
 }
 
 /// Back after an outage, counted. Core NATS lost what was published

@@ -14,19 +14,27 @@ use crate::proto::SharedMessage;
 use crate::topics::envelope;
 use crate::topics::{Position, Recovery, Retention};
 
-/// KEYS: meta hash, stream. ARGV: channel, envelope, maxlen, age in ms,
-/// an epoch to use if the topic has none.
+/// KEYS: meta hash, stream. ARGV: channel, maxlen, age in ms, an epoch to
+/// use if the topic has none, then one envelope per publication (a run of
+/// consecutive publications to one topic: one script run for the run).
 pub(super) const PUBLISH: &str = r"
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
+local n = #ARGV - 4
+local last = redis.call('HINCRBY', KEYS[1], 'offset', n)
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
 local now = redis.call('TIME')
 local at = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '0-' .. offset, 'at', at, 'm', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[1], epoch .. ' ' .. offset .. ' ' .. ARGV[2])
-return offset
+for i = 1, n do
+  local offset = last - n + i
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], '0-' .. offset, 'at', at, 'm', ARGV[4 + i])
+  redis.call('PUBLISH', ARGV[1], epoch .. ' ' .. offset .. ' ' .. ARGV[4 + i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return last
 ";
 
 /// The keys of `channel`'s topic: its meta hash (epoch, last offset) and
@@ -36,28 +44,24 @@ pub(super) fn keys(channel: &str) -> (String, String) {
     (format!("{channel}:meta"), format!("{channel}:stream"))
 }
 
-/// One publication as the script wants it, for a pipeline.
-pub(super) fn publish_command(
+/// Consecutive publications to one channel as one script run, for a pipeline.
+pub(super) fn publish_command<'a>(
     pipe: &mut redis::Pipeline,
     sha: &str,
     channel: &str,
-    sealed: &[u8],
+    sealed: impl Iterator<Item = &'a [u8]>,
     retention: Retention,
 ) {
     let (meta, stream) = keys(channel);
     let epoch = format!("{:016x}", envelope::random_u64());
     let age = u64::try_from(retention.age().as_millis()).unwrap_or(u64::MAX);
-    pipe.cmd("EVALSHA")
-        .arg(sha)
-        .arg(2)
-        .arg(meta)
-        .arg(stream)
-        .arg(channel)
-        .arg(sealed)
-        .arg(retention.count())
-        .arg(age)
-        .arg(epoch)
-        .ignore();
+    let command = pipe.cmd("EVALSHA");
+    command.arg(sha).arg(2).arg(meta).arg(stream);
+    command.arg(channel).arg(retention.count()).arg(age).arg(epoch);
+    for sealed in sealed {
+        command.arg(sealed);
+    }
+    command.ignore();
 }
 
 /// A positioned publication as it comes on the channel:

@@ -34,43 +34,23 @@ pub(super) async fn publish_loop(
         )
         .await
     {
-        // With history, every publication goes through the script (loaded
-        // again on every connection: a restarted Redis has forgotten it).
-        let sha = match history {
-            Some(_) => match load_script(&mut conn).await {
-                Ok(sha) => Some(sha),
-                Err(e) => {
-                    health.error(format_args!("Redis SCRIPT LOAD failed: {e}"));
-                    continue;
-                }
-            },
-            None => None,
+        let Ok(sha) = script(&mut conn, history, &health).await else {
+            continue;
         };
         health.set_connected(Link::Publishing, true);
         loop {
             if batch.is_empty() && rx.recv_many(&mut batch, BATCH).await == 0 {
                 return; // the `Topics` is closed and all was sent
             }
-            let mut pipe = redis::pipe();
-            for (channel, sealed) in &batch {
-                match (&sha, history) {
-                    (Some(sha), Some(retention)) => {
-                        history::publish_command(&mut pipe, sha, channel, sealed, retention);
-                    }
-                    _ => {
-                        pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
-                    }
-                }
-            }
-            match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await {
-                Ok(Ok(())) => {
-                    health.published(batch.len());
-                    batch.clear();
-                    attempts = 0;
-                    continue;
-                }
-                Ok(Err(e)) => health.error(format_args!("Redis PUBLISH failed: {e}")),
-                Err(_) => health.error("Redis PUBLISH timed out"),
+            let pipe = match (&sha, history) {
+                (Some(sha), Some(retention)) => kept(&batch, sha, retention),
+                _ => live(&batch),
+            };
+            if send(&mut conn, &pipe, &health).await {
+                health.published(batch.len());
+                batch.clear();
+                attempts = 0;
+                continue;
             }
             attempts += 1;
             if attempts >= SEND_ATTEMPTS {
@@ -82,6 +62,57 @@ pub(super) async fn publish_loop(
         }
         health.set_connected(Link::Publishing, false);
     }
+}
+
+/// With history, every publication goes through the script, loaded again
+/// on every connection (a restarted Redis has forgotten it): its SHA.
+async fn script(
+    conn: &mut redis::aio::MultiplexedConnection,
+    history: Option<Retention>,
+    health: &Health,
+) -> Result<Option<String>, ()> {
+    if history.is_none() {
+        return Ok(None);
+    }
+    load_script(conn)
+        .await
+        .map(Some)
+        .map_err(|e| health.error(format_args!("Redis SCRIPT LOAD failed: {e}")))
+}
+
+/// Sends one pipeline; `false` (and the error noted) if it failed.
+async fn send(conn: &mut redis::aio::MultiplexedConnection, pipe: &redis::Pipeline, health: &Health) -> bool {
+    match tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(conn)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            health.error(format_args!("Redis PUBLISH failed: {e}"));
+            false
+        }
+        Err(_) => {
+            health.error("Redis PUBLISH timed out");
+            false
+        }
+    }
+}
+
+/// Plain pub/sub: one `PUBLISH` each.
+fn live(batch: &[(String, Bytes)]) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for (channel, sealed) in batch {
+        pipe.cmd("PUBLISH").arg(channel).arg(&sealed[..]).ignore();
+    }
+    pipe
+}
+
+/// With history: one script run per run of publications to one topic, in
+/// the order they were queued.
+fn kept(batch: &[(String, Bytes)], sha: &str, retention: Retention) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    for run in batch.chunk_by(|a, b| a.0 == b.0) {
+        let sealed = run.iter().map(|(_, sealed)| &sealed[..]);
+        history::publish_command(&mut pipe, sha, &run[0].0, sealed, retention);
+    }
+    pipe
 }
 
 async fn load_script(conn: &mut redis::aio::MultiplexedConnection) -> Result<String, String> {
