@@ -8,8 +8,8 @@ use std::task::Waker;
 
 use super::events::{EventQueue, TopicEvent};
 use super::membership::Membership;
-use super::seam::Seams;
-use super::Topic;
+use super::seam::{Live, Seams};
+use super::{Position, Topic};
 use crate::proto::{CloseFrame, SharedMessage};
 use crate::{CloseCode, ConfigError, Outbox, Outgoing};
 
@@ -154,16 +154,16 @@ impl Mailbox {
         self.state().limits = limits;
     }
 
-    /// Queues a publication at `offset` in `topic`; never waits. Returns
+    /// Queues a publication at `position` in `topic`; never waits. Returns
     /// `false` if this socket takes nothing more (closed or evicted): the
     /// topic may forget it.
-    pub(crate) fn offer(&self, message: &SharedMessage, topic: &Topic, offset: u64) -> bool {
+    pub(crate) fn offer(&self, message: &SharedMessage, topic: &Topic, position: Position) -> bool {
         let mut state = self.state();
         if state.closed || state.evicted.is_some() {
             return false;
         }
         let budget = state.limits.budget;
-        if !state.seams.hold(topic, offset, message, budget) {
+        if state.seams.live(topic, position, message, budget) == Live::Deliver {
             let waker = state.enqueue(message, topic);
             drop(state);
             wake(waker);
@@ -177,9 +177,9 @@ impl Mailbox {
     }
 
     /// Queues `history`, then the live publications held meanwhile that
-    /// came after offset `after` (all of them when `None`); returns how many
-    /// held ones did not fit the budget.
-    pub(crate) fn end_recovery(&self, topic: &Topic, history: &[SharedMessage], after: Option<u64>) -> u64 {
+    /// came after `after` (all of them when `None`); returns how many held
+    /// ones did not fit the budget.
+    pub(crate) fn end_recovery(&self, topic: &Topic, history: &[SharedMessage], after: Option<Position>) -> u64 {
         let mut state = self.state();
         let (live, dropped) = state.seams.close(topic, after);
         if state.closed || state.evicted.is_some() {

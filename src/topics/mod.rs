@@ -254,7 +254,7 @@ impl Inner {
     /// Positions, stamps and delivers a publication here; `at`: the
     /// position a broker that keeps history gave it (else the next here).
     fn deliver_local(&self, topic: &str, publication: Publication<'_>, at: Option<Position>) -> Result<usize, Error> {
-        let deliver = |message: &SharedMessage, offset| self.registry.deliver(topic, message, offset);
+        let deliver = |message: &SharedMessage, position| self.registry.deliver(topic, message, position);
         let (delivered, ended) = self.streams.publish(topic, publication, at, deliver)?;
         for id in ended {
             self.leave(topic, id);

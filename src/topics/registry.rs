@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::mailbox::Mailbox;
-use super::Topic;
+use super::{Position, Topic};
 use crate::proto::SharedMessage;
 
 /// Topic name to its local subscribers. A topic exists while it has one.
@@ -71,9 +71,9 @@ impl Registry {
         }
     }
 
-    /// Queues `message`, at `offset` in `topic`, for every subscriber of `topic`; returns how many
+    /// Queues `message`, at `position` in `topic`, for every subscriber of `topic`; returns how many
     /// took it and the ids of sockets that have ended (to be removed).
-    pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage, offset: u64) -> (usize, Vec<u64>) {
+    pub(crate) fn deliver(&self, topic: &str, message: &SharedMessage, position: Position) -> (usize, Vec<u64>) {
         let Some(subscribers) = self.get(topic) else {
             return (0, Vec::new());
         };
@@ -81,7 +81,7 @@ impl Registry {
         let mut ended = Vec::new();
         let mut delivered = 0;
         for mailbox in &list.mailboxes {
-            if mailbox.offer(message, &subscribers.name, offset) {
+            if mailbox.offer(message, &subscribers.name, position) {
                 delivered += 1;
             } else {
                 ended.push(mailbox.id());

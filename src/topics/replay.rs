@@ -56,7 +56,7 @@ impl Seam {
                 return why;
             }
         };
-        let last = history.last().map_or(since.offset(), |(position, _)| position.offset());
+        let last = history.last().map_or(since, |(position, _)| *position);
         let streams = &self.topics.0.streams;
         let stamped: Vec<SharedMessage> = history
             .into_iter()

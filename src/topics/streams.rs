@@ -76,7 +76,7 @@ impl Streams {
         topic: &str,
         publication: Publication<'_>,
         at: Option<Position>,
-        deliver: impl FnOnce(&SharedMessage, u64) -> R,
+        deliver: impl FnOnce(&SharedMessage, Position) -> R,
     ) -> Result<R, Error> {
         let now = Instant::now();
         let stream = self.stream(topic, now);
@@ -88,7 +88,7 @@ impl Streams {
         } else {
             stream.record(&message, self.retention, now);
         }
-        Ok(deliver(&message, position.offset()))
+        Ok(deliver(&message, position))
     }
 
     /// The publication as subscribers get it at `position`: stamped if a

@@ -82,7 +82,7 @@ pub async fn accept(mut tcp: TcpStream, config: &hyperws::Config) -> WebSocket<T
     WebSocket::from_raw_socket(tcp, hyperws::Role::Server, config)
 }
 
-async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, count: usize) {
+pub async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, count: usize) {
     ws.subscribe(&topics, "t").unwrap();
     while let Some(Ok(message)) = ws.recv().await {
         if message.is_text() {
@@ -102,7 +102,7 @@ async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics, size: usize, c
 
 /// axum's chat example: a task per socket forwards what the channel
 /// carries; the reader half waits for "go".
-async fn broadcast_member(
+pub async fn broadcast_member(
     ws: WebSocket<TcpStream>,
     channel: tokio::sync::broadcast::Sender<bytes::Bytes>,
     size: usize,

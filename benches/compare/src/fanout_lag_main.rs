@@ -18,10 +18,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use hyperws::topics::{Policy, SlowConsumer, Subscribe, Topics};
-use hyperws::{Message, WebSocket};
+use hyperws::topics::{Policy, SlowConsumer, Topics};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 const SUBSCRIBERS: usize = 1_000;
 const COUNT: usize = 10_000;
@@ -100,56 +99,13 @@ async fn serve(mode: &str) {
         let (topics, channel, config, mode) = (topics.clone(), channel.clone(), config.clone(), mode.to_owned());
         tokio::task::spawn_local(async move {
             let ws = fanout::accept(tcp, &config).await;
+            // The fan-out benchmark's own handlers, with this run's shape.
             if mode == "topics" {
-                subscriber(ws, topics).await;
+                fanout::subscriber(ws, topics, SIZE, COUNT).await;
             } else {
-                member(ws, channel).await;
+                fanout::broadcast_member(ws, channel, SIZE, COUNT).await;
             }
         });
-    }
-}
-
-/// Publishes `COUNT` messages through `publish`, yielding every 64.
-async fn publish_all(mut publish: impl FnMut(bytes::Bytes)) {
-    let payload = bytes::Bytes::from(vec![7u8; SIZE]);
-    for i in 0..COUNT {
-        publish(payload.clone());
-        if i % 64 == 63 {
-            tokio::task::yield_now().await;
-        }
-    }
-}
-
-async fn subscriber(mut ws: WebSocket<TcpStream>, topics: Topics) {
-    ws.subscribe(&topics, "t").unwrap();
-    while let Some(Ok(message)) = ws.recv().await {
-        if message.is_text() {
-            let topics = topics.clone();
-            tokio::task::spawn_local(publish_all(move |payload| {
-                let _ = topics.publish("t", Message::Binary(payload));
-            }));
-        }
-    }
-}
-
-async fn member(ws: WebSocket<TcpStream>, channel: tokio::sync::broadcast::Sender<bytes::Bytes>) {
-    let (mut reader, mut writer) = ws.into_split();
-    let mut rx = channel.subscribe();
-    // As in axum's example: a lagged receiver ends the loop.
-    tokio::task::spawn_local(async move {
-        while let Ok(payload) = rx.recv().await {
-            if writer.send(Message::Binary(payload)).await.is_err() {
-                break;
-            }
-        }
-    });
-    while let Some(Ok(message)) = reader.recv().await {
-        if message.is_text() {
-            let channel = channel.clone();
-            tokio::task::spawn_local(publish_all(move |payload| {
-                let _ = channel.send(payload);
-            }));
-        }
     }
 }
 
