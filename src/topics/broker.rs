@@ -97,12 +97,7 @@ impl Inbound {
     /// of `topic` (not back to the broker); returns how many took it.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn deliver(&self, topic: &str, message: &SharedMessage) -> usize {
-        let deliver = |inner: Arc<Inner>| {
-            inner
-                .deliver_local(topic, Publication::Shared(message), None)
-                .unwrap_or(0)
-        };
-        self.0.upgrade().map_or(0, deliver)
+        self.deliver_local(topic, None, message)
     }
 
     /// Delivers a publication that a broker which keeps history positioned
@@ -110,9 +105,14 @@ impl Inbound {
     /// subscribers of `topic`; returns how many took it.
     #[allow(clippy::must_use_candidate)] // the count is for those who want it
     pub fn deliver_at(&self, topic: &str, position: Position, message: &SharedMessage) -> usize {
+        self.deliver_local(topic, Some(position), message)
+    }
+
+    /// Delivers here, at `position` if a broker gave it one.
+    fn deliver_local(&self, topic: &str, position: Option<Position>, message: &SharedMessage) -> usize {
         let deliver = |inner: Arc<Inner>| {
             inner
-                .deliver_local(topic, Publication::Shared(message), Some(position))
+                .deliver_local(topic, Publication::Shared(message), position)
                 .unwrap_or(0)
         };
         self.0.upgrade().map_or(0, deliver)

@@ -35,6 +35,8 @@ mod events;
 #[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 mod health;
 mod history;
+#[cfg(any(feature = "redis", feature = "nats"))]
+mod interest;
 mod limits;
 mod mailbox;
 mod membership;

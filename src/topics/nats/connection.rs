@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use async_nats::Event;
 use tokio::sync::mpsc;
@@ -48,7 +48,7 @@ pub(super) async fn run(url: String, shared: Arc<Shared>, names: Names, inbound:
     let mut down = false;
     while inbound.is_alive() {
         tokio::select! {
-            () = shared.changed.notified() => {
+            () = shared.interest.changed() => {
                 sync(&mut listeners, &client, &shared, &inbound, &names, node);
             }
             Some(event) = events.recv() => match event {
@@ -104,12 +104,12 @@ fn sync(
     names: &Names,
     node: u64,
 ) {
-    let wanted = shared.wanted.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let wanted = shared.interest.wanted();
     listeners.retain(|topic, task| {
         let keep = wanted.contains(topic);
         if !keep {
             task.abort();
-            shared.set_heard(topic, false);
+            shared.interest.hear(topic, false);
         }
         keep
     });

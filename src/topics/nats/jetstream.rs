@@ -37,12 +37,17 @@ pub(super) async fn current_epoch(js: &Context, name: &str) -> Option<u64> {
     epoch(&mut stream).await.ok()
 }
 
-/// The stream's creation time in nanoseconds: a stream made again (the
-/// server lost its data) has another.
+/// The stream's epoch, from its information.
 async fn epoch(stream: &mut Stream) -> Result<u64, String> {
     let info = tokio::time::timeout(IO_TIMEOUT, stream.info()).await;
     let info = info.map_err(|_| "timed out".to_owned())?.map_err(|e| e.to_string())?;
-    Ok(u64::try_from(info.created.unix_timestamp_nanos()).unwrap_or(0))
+    Ok(epoch_of(info))
+}
+
+/// The stream's creation time in nanoseconds: a stream made again (the
+/// server lost its data) has another.
+fn epoch_of(info: &stream::Info) -> u64 {
+    u64::try_from(info.created.unix_timestamp_nanos()).unwrap_or(0)
 }
 
 /// What `subject` published after `since`, oldest first. Complete only if
@@ -66,7 +71,7 @@ pub(super) async fn fetch(
     let Ok(Ok(info)) = info else {
         return Err(Recovery::Unavailable);
     };
-    if u64::try_from(info.created.unix_timestamp_nanos()).unwrap_or(0) != since.epoch() {
+    if epoch_of(info) != since.epoch() {
         return Err(Recovery::EpochChanged);
     }
     if since.offset() > info.state.last_sequence {

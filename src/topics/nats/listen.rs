@@ -37,7 +37,7 @@ impl Listener {
             Err(e) => return self.shared.health.error(format_args!("NATS SUB failed: {e}")),
         };
         let _ = self.client.flush().await; // the server has the SUB once this returns
-        self.shared.set_heard(&self.topic, true);
+        self.shared.interest.hear(&self.topic, true);
         let mut tracker = GapTracker::new(self.node);
         let mut outages = self.shared.outages.load(Ordering::Relaxed);
         while let Some(message) = subscription.next().await {
@@ -60,7 +60,7 @@ impl Listener {
                 self.inbound.deliver(&self.topic, &shared);
             }
         }
-        self.shared.set_heard(&self.topic, false);
+        self.shared.interest.hear(&self.topic, false);
     }
 
     /// `JetStream`: an ordered consumer from now on; made again after it
@@ -104,7 +104,7 @@ impl Listener {
                 }
                 Err(e) => self.shared.health.error(format_args!("NATS JetStream stream: {e}")),
             }
-            self.shared.set_heard(&self.topic, false);
+            self.shared.interest.hear(&self.topic, false);
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(5));
         }
@@ -124,7 +124,7 @@ impl Listener {
         let Ok(mut messages) = consumer.messages().await else {
             return;
         };
-        self.shared.set_heard(&self.topic, true);
+        self.shared.interest.hear(&self.topic, true);
         let mut outages = self.shared.outages.load(Ordering::Relaxed);
         while let Some(message) = messages.next().await {
             let Ok(message) = message else {

@@ -22,17 +22,17 @@ mod jetstream;
 mod listen;
 mod publisher;
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 use super::broker::{BoxFuture, Broker, Inbound};
 use super::envelope;
 use super::health::{BrokerHealth, Health};
+use super::interest::Interest;
 use super::publications::Publications;
 use super::reconnect::CONNECT_TIMEOUT;
 use super::{Position, Recovery, Retention, Topic};
@@ -72,11 +72,8 @@ struct Shared {
     client: OnceLock<async_nats::Client>,
     connected: Notify,
     history: OnceLock<Retention>,
-    /// The topics with local subscribers, and a wake-up when they change.
-    wanted: Mutex<HashSet<Topic>>,
-    changed: Notify,
-    /// The topics heard live now: a history is fetched only after.
-    heard: watch::Sender<HashSet<Topic>>,
+    /// The topics wanted (with local subscribers) and heard live now.
+    interest: Interest,
     /// Outages so far (core NATS): a listener that sees a new one starts
     /// its sequences afresh.
     outages: AtomicU64,
@@ -96,22 +93,6 @@ impl Shared {
         };
         tokio::time::timeout(IO_TIMEOUT, wait).await.ok()
     }
-
-    async fn heard(&self, topic: &Topic) -> bool {
-        let mut heard = self.heard.subscribe();
-        let wait = async { heard.wait_for(|topics| topics.contains(topic)).await.is_ok() };
-        tokio::time::timeout(IO_TIMEOUT, wait).await.unwrap_or(false)
-    }
-
-    fn set_heard(&self, topic: &Topic, heard: bool) {
-        self.heard.send_modify(|topics| {
-            if heard {
-                topics.insert(topic.clone());
-            } else {
-                topics.remove(topic);
-            }
-        });
-    }
 }
 
 impl NatsBroker {
@@ -130,9 +111,7 @@ impl NatsBroker {
                 client: OnceLock::new(),
                 connected: Notify::new(),
                 history: OnceLock::new(),
-                wanted: Mutex::default(),
-                changed: Notify::new(),
-                heard: watch::Sender::new(HashSet::new()),
+                interest: Interest::default(),
                 outages: AtomicU64::new(0),
             }),
             publications: Publications::new(node),
@@ -202,15 +181,11 @@ impl Broker for NatsBroker {
     }
 
     fn subscribe(&self, topic: &Topic) {
-        let mut wanted = self.shared.wanted.lock().unwrap_or_else(PoisonError::into_inner);
-        wanted.insert(topic.clone());
-        self.shared.changed.notify_one();
+        self.shared.interest.want(topic, true);
     }
 
     fn unsubscribe(&self, topic: &Topic) {
-        let mut wanted = self.shared.wanted.lock().unwrap_or_else(PoisonError::into_inner);
-        wanted.remove(topic);
-        self.shared.changed.notify_one();
+        self.shared.interest.want(topic, false);
     }
 
     fn publish(&self, topic: &str, message: &SharedMessage) {
@@ -238,7 +213,7 @@ impl Broker for NatsBroker {
         let (shared, topic, stream) = (Arc::clone(&self.shared), topic.clone(), self.stream.clone());
         let subject = self.subject(&topic);
         Box::pin(async move {
-            if !shared.heard(&topic).await {
+            if !shared.interest.heard(&topic, IO_TIMEOUT).await {
                 return Err(Recovery::Unavailable);
             }
             let client = shared.client().await.ok_or(Recovery::Unavailable)?;

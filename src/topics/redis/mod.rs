@@ -15,11 +15,9 @@ mod history;
 mod publisher;
 mod subscriber;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-use tokio::sync::{watch, Notify};
 
 use self::history::Queries;
 use self::publisher::publish_loop;
@@ -27,6 +25,7 @@ use self::subscriber::Subscriber;
 use super::broker::{BoxFuture, Broker, Inbound};
 use super::envelope::{self, GapTracker};
 use super::health::{BrokerHealth, Health};
+use super::interest::Interest;
 use super::publications::Publications;
 use super::reconnect::CONNECT_TIMEOUT;
 use super::{Position, Recovery, Retention, Topic};
@@ -61,42 +60,13 @@ pub struct RedisBroker {
     client: redis::Client,
     prefix: String,
     node: u64,
-    state: Arc<State>,
+    interest: Arc<Interest>,
     publications: Publications,
     health: Arc<Health>,
     /// The `Topics`' retention, if it keeps history: then Redis Streams
     /// keep it and Redis positions every publication.
     history: OnceLock<Retention>,
     queries: Arc<Queries>,
-}
-
-/// What the broker's calls share with its subscribing task.
-#[derive(Debug)]
-struct State {
-    wanted: Mutex<HashSet<Topic>>,
-    changed: Notify,
-    /// The topics the subscribing connection hears now (its SUBSCRIBE
-    /// answered): a history is fetched only once its topic is heard live.
-    heard: watch::Sender<HashSet<Topic>>,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        Self {
-            wanted: Mutex::default(),
-            changed: Notify::new(),
-            heard: watch::Sender::new(HashSet::new()),
-        }
-    }
-}
-
-impl State {
-    /// Waits, up to the I/O timeout, until `topic` is heard live.
-    async fn heard(&self, topic: &Topic) -> bool {
-        let mut heard = self.heard.subscribe();
-        let wait = async { heard.wait_for(|topics| topics.contains(topic)).await.is_ok() };
-        tokio::time::timeout(IO_TIMEOUT, wait).await.unwrap_or(false)
-    }
 }
 
 impl RedisBroker {
@@ -112,7 +82,7 @@ impl RedisBroker {
             client: client.clone(),
             prefix: "hyperws:".to_owned(),
             node,
-            state: Arc::default(),
+            interest: Arc::default(),
             publications: Publications::new(node),
             health: Arc::default(),
             history: OnceLock::new(),
@@ -152,7 +122,7 @@ impl Broker for RedisBroker {
         let subscriber = Subscriber {
             client: self.client.clone(),
             prefix: self.prefix.clone(),
-            state: Arc::clone(&self.state),
+            interest: Arc::clone(&self.interest),
             tracker: GapTracker::new(self.node),
             inbound,
             health: Arc::clone(&self.health),
@@ -164,21 +134,11 @@ impl Broker for RedisBroker {
     }
 
     fn subscribe(&self, topic: &Topic) {
-        self.state
-            .wanted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(topic.clone());
-        self.state.changed.notify_one();
+        self.interest.want(topic, true);
     }
 
     fn unsubscribe(&self, topic: &Topic) {
-        self.state
-            .wanted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(topic);
-        self.state.changed.notify_one();
+        self.interest.want(topic, false);
     }
 
     fn publish(&self, topic: &str, message: &SharedMessage) {
@@ -198,10 +158,10 @@ impl Broker for RedisBroker {
         let Some(&retention) = self.history.get() else {
             return Box::pin(std::future::ready(Err(Recovery::HistoryOff)));
         };
-        let (state, queries, topic) = (Arc::clone(&self.state), Arc::clone(&self.queries), topic.clone());
+        let (interest, queries, topic) = (Arc::clone(&self.interest), Arc::clone(&self.queries), topic.clone());
         let channel = format!("{}{topic}", self.prefix);
         Box::pin(async move {
-            if !state.heard(&topic).await {
+            if !interest.heard(&topic, IO_TIMEOUT).await {
                 return Err(Recovery::Unavailable);
             }
             queries.fetch(&channel, since, retention).await

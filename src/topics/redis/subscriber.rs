@@ -3,17 +3,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::poll_fn;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_core::Stream;
 
 use super::history::{self, Queries};
-use super::{State, IO_TIMEOUT};
+use super::IO_TIMEOUT;
 use crate::proto::SharedMessage;
 use crate::topics::broker::Inbound;
 use crate::topics::envelope::{self, GapTracker, Verdict};
 use crate::topics::health::{Health, Link};
+use crate::topics::interest::Interest;
 use crate::topics::reconnect::Backoff;
 use crate::topics::{Position, Retention, Topic};
 
@@ -21,7 +22,7 @@ use crate::topics::{Position, Retention, Topic};
 pub(super) struct Subscriber {
     pub(super) client: redis::Client,
     pub(super) prefix: String,
-    pub(super) state: Arc<State>,
+    pub(super) interest: Arc<Interest>,
     pub(super) tracker: GapTracker,
     pub(super) inbound: Inbound,
     pub(super) health: Arc<Health>,
@@ -44,7 +45,7 @@ impl Subscriber {
         {
             self.listen(pubsub, reconnecting).await;
             health.set_connected(Link::Subscribing, false);
-            self.state.heard.send_replace(HashSet::new());
+            self.interest.hear_only(HashSet::new());
             reconnecting = true;
         }
     }
@@ -66,7 +67,7 @@ impl Subscriber {
                     Some(message) => self.deliver(&message),
                     None => return self.health.error("Redis subscribing connection lost"),
                 },
-                () = self.state.changed.notified() => {
+                () = self.interest.changed() => {
                     if let Err(e) = self.sync(&mut sink, &mut subscribed).await {
                         return self.health.error(format_args!("Redis SUBSCRIBE failed: {e}"));
                     }
@@ -118,7 +119,7 @@ impl Subscriber {
 
     /// Brings the connection's subscriptions to the wanted set.
     async fn sync(&mut self, sink: &mut redis::aio::PubSubSink, subscribed: &mut HashSet<Topic>) -> Result<(), String> {
-        let wanted = self.state.wanted.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let wanted = self.interest.wanted();
         let join: Vec<Topic> = wanted.difference(subscribed).cloned().collect();
         let leave: Vec<Topic> = subscribed.difference(&wanted).cloned().collect();
         let channels = |topics: &[Topic]| topics.iter().map(|t| format!("{}{t}", self.prefix)).collect::<Vec<_>>();
@@ -138,7 +139,7 @@ impl Subscriber {
                 self.last.remove(topic);
             }
         }
-        self.state.heard.send_replace(wanted.clone());
+        self.interest.hear_only(wanted.clone());
         *subscribed = wanted;
         Ok(())
     }
