@@ -199,26 +199,16 @@ async fn health_counts_what_was_published_and_close_waits_for_it() {
 /// never a tight loop, and says it is not connected.
 #[tokio::test]
 async fn a_server_that_refuses_every_connection_sees_few_attempts() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::Relaxed);
-            tokio::spawn(async move {
-                let info =
-                    "INFO {\"server_id\":\"fake\",\"version\":\"2.9.10\",\"max_payload\":1048576,\"proto\":1}\r\n";
-                let _ = tcp.write_all(info.as_bytes()).await;
-                let mut buf = vec![0; 4096];
-                let _ = tcp.read(&mut buf).await;
-                let _ = tcp.write_all(b"-ERR 'Authorization Violation'\r\n").await;
-            });
-        }
-    });
+    let (port, accepted) = common::fake_server::counting(|mut tcp| async move {
+        let info = "INFO {\"server_id\":\"fake\",\"version\":\"2.9.10\",\"max_payload\":1048576,\"proto\":1}\r\n";
+        let _ = tcp.write_all(info.as_bytes()).await;
+        let mut buf = vec![0; 4096];
+        let _ = tcp.read(&mut buf).await;
+        let _ = tcp.write_all(b"-ERR 'Authorization Violation'\r\n").await;
+    })
+    .await;
     let topics = node(port, false);
     let (_guest, _) = guest(&topics, None).await;
     tokio::time::sleep(Duration::from_secs(6)).await;

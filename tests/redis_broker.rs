@@ -18,34 +18,24 @@ use common::redis::{kill_subscribers, start_redis, wait_for};
 use hyperws::topics::{RedisBroker, Subscribe, Topics};
 use hyperws::{Config, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// A server that speaks enough RESP to accept a connection and then
 /// refuses SUBSCRIBE, PUBLISH and PING, as an ACL without the channel
 /// would; returns its port and how many connections it accepted.
 async fn refusing_server() -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::Relaxed);
-            tokio::spawn(async move {
-                let mut buf = vec![0; 4096];
-                while let Ok(n) = tcp.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                    let reply = replies(&String::from_utf8_lossy(&buf[..n]));
-                    if tcp.write_all(reply.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    common::fake_server::counting(|mut tcp| async move {
+        let mut buf = vec![0; 4096];
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+            let reply = replies(&String::from_utf8_lossy(&buf[..n]));
+            if tcp.write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
         }
-    });
-    (port, accepted)
+    })
+    .await
 }
 
 /// One reply per command in `input` (arrays of bulk strings).

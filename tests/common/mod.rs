@@ -4,6 +4,8 @@
 
 #[cfg(any(feature = "redis", feature = "nats"))]
 pub(crate) mod chat;
+#[cfg(any(feature = "redis", feature = "nats"))]
+pub(crate) mod fake_server;
 #[cfg(feature = "nats")]
 pub(crate) mod nats;
 pub(crate) mod process;
