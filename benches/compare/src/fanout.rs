@@ -187,12 +187,7 @@ pub async fn load(addr: SocketAddr, shape: Shape, server_pid: u32) {
 
 /// The server's peak resident memory (`VmHWM`), in KiB.
 pub fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    crate::report::status_kib(pid, "VmHWM:")
 }
 
 /// Reads frames until `shape.count` have come, checking each one's size.
@@ -250,39 +245,18 @@ pub fn run(quick: bool) {
 }
 
 fn measure(mode: &str, shape: Shape) -> (f64, f64, f64) {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
+    let (size, count) = (shape.size.to_string(), shape.count.to_string());
+    let server = crate::report::Server::start_with(&["fanout-server", mode, &size, &count]);
     let exe = std::env::current_exe().unwrap();
-    let mut server = Command::new("taskset")
-        .args(["-c", "0"])
-        .arg(&exe)
-        .args(["fanout-server", mode, &shape.size.to_string(), &shape.count.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("taskset (util-linux) runs the server");
-    let mut line = String::new();
-    BufReader::new(server.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("LISTENING ")
-        .expect("the server's address")
-        .to_owned();
     let output = Command::new("taskset")
         .args(["-c", "1"])
         .arg(&exe)
-        .args([
-            "fanout-load",
-            &addr,
-            &shape.subscribers.to_string(),
-            &shape.size.to_string(),
-        ])
-        .args([shape.count.to_string(), server.id().to_string()])
+        .args(["fanout-load", &server.addr, &shape.subscribers.to_string(), &size])
+        .args([count, server.pid().to_string()])
         .output()
         .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let result = stdout
         .lines()

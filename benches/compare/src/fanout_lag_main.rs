@@ -10,12 +10,14 @@
 // The echo benchmark's modules this one borrows from come with the rest of them.
 #![allow(dead_code)]
 
+mod compressed;
 mod fanout;
 mod load;
+mod report;
+mod servers;
 mod wire;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use hyperws::topics::{Policy, SlowConsumer, Topics};
@@ -55,27 +57,20 @@ fn run() {
         ("topics", "Topics (256 KiB budget, DropOldest)"),
         ("broadcast", "broadcast (capacity 100) + task per socket"),
     ] {
+        let server = report::Server::start(mode);
         let exe = std::env::current_exe().unwrap();
-        let mut server = Command::new("taskset")
-            .args(["-c", "0"])
-            .arg(&exe)
-            .args(["server", mode])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(server.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().strip_prefix("LISTENING ").unwrap().to_owned();
         let output = Command::new("taskset")
             .args(["-c", "1"])
             .arg(&exe)
-            .args(["load", &addr, &SUBSCRIBERS.to_string(), &server.id().to_string()])
+            .args([
+                "load",
+                &server.addr,
+                &SUBSCRIBERS.to_string(),
+                &server.pid().to_string(),
+            ])
             .output()
             .unwrap();
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let result = stdout
             .lines()
@@ -119,12 +114,7 @@ async fn stall(addr: std::net::SocketAddr, n: usize, pid: u32) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     held[0].write_all(&wire::masked_frame_with(0x81, b"go")).await.unwrap();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let now = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = now
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    let rss = report::status_kib(pid, "VmRSS:");
     println!("RESULT {} {rss}", fanout::peak_rss_kib(pid));
     drop(held);
 }

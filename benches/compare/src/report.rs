@@ -32,10 +32,19 @@ impl Server {
             Some((name, path)) => (name, std::path::PathBuf::from(path)),
             None => (name, std::env::current_exe().unwrap()),
         };
+        Self::run(exe, &["server", name])
+    }
+
+    /// This binary run with `args`, a server that prints `LISTENING addr`.
+    pub(crate) fn start_with(args: &[&str]) -> Self {
+        Self::run(std::env::current_exe().unwrap(), args)
+    }
+
+    fn run(exe: std::path::PathBuf, args: &[&str]) -> Self {
         let mut child = Command::new("taskset")
             .args(["-c", "0"])
             .arg(exe)
-            .args(["server", name])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("taskset (util-linux) runs the server");
@@ -177,13 +186,17 @@ fn rss_per_connection(server: &str, holder: &str, count: usize, settle: Duration
 }
 
 pub(crate) fn rss_bytes(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:") * 1024
+}
+
+/// A memory figure of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), in KiB.
+pub(crate) fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
+    status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
+        .unwrap()
 }
 
 fn column(name: &str) -> usize {
