@@ -81,6 +81,11 @@ async fn every_node_agrees_on_positions_and_a_guest_recovers_on_another_node() {
     let (a, b, c) = (node(port, true), node(port, true), node(port, true));
     let (mut on_a, _) = guest(&a, None).await;
     let (mut on_c, _) = guest(&c, None).await;
+    // Each node's listener starts on its own: wait for both to hear.
+    heard(&b, &mut on_c, "C is listening").await;
+    drain(&mut on_a, "C is listening").await;
+    heard(&b, &mut on_a, "A is listening").await;
+    drain(&mut on_c, "A is listening").await;
     let first = heard(&b, &mut on_a, "first").await;
     assert_eq!(
         drain(&mut on_c, "first").await,
