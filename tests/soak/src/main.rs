@@ -2,10 +2,16 @@
 //! free port (prints `LISTENING addr`).
 //! `soak load ADDR PID CONNECTIONS SECONDS WARMUP_SECONDS INTERVAL_MS TIMEOUT_MS`:
 //! the load and the verdict (exit status 1 on failure).
+//! `soak scale`: the scale test (`scripts/scale`, set by `SCALE_*`
+//! variables); `soak scale-server` and `soak scale-load` are the processes it starts.
 
 mod load;
 mod peer;
 mod sample;
+mod scale_load;
+mod scale_procs;
+mod scale_run;
+mod scale_server;
 mod server;
 
 use std::time::Duration;
@@ -29,6 +35,20 @@ fn main() {
             let passed = tokio::task::LocalSet::new().block_on(&runtime, load::run(plan));
             std::process::exit(if passed { 0 } else { 1 });
         }
-        _ => eprintln!("usage: soak server INTERVAL_MS TIMEOUT_MS | soak load ADDR PID N SECONDS WARMUP INTERVAL_MS TIMEOUT_MS"),
+        Some("scale") => std::process::exit(if scale_run::run(&scale_run::Plan::from_env()) { 0 } else { 1 }),
+        Some("scale-server") => runtime.block_on(scale_server::run(scale_server::Plan {
+            port: args[1].parse().expect("a port"),
+            redis: (args[2] != "-").then(|| args[2].clone()),
+            heartbeat: args[3].split_once(',').map(|(interval, timeout)| {
+                let ms = |v: &str| Duration::from_millis(v.parse().expect("milliseconds"));
+                (ms(interval), ms(timeout))
+            }),
+            stats: args[4].clone().into(),
+        })),
+        Some("scale-load") => tokio::task::LocalSet::new().block_on(
+            &runtime,
+            scale_load::run(args[1].parse().expect("an address"), args[2].parse().expect("a source address"), number(3) as usize),
+        ),
+        _ => eprintln!("usage: soak server INTERVAL_MS TIMEOUT_MS | soak load ADDR PID N SECONDS WARMUP INTERVAL_MS TIMEOUT_MS | soak scale"),
     }
 }

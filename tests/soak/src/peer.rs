@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 const KEY: [u8; 4] = [0x11, 0x22, 0x33, 0x44];
 
@@ -28,9 +28,24 @@ pub struct Peer {
 impl Peer {
     /// Connects and completes the opening handshake, or `None`.
     pub async fn connect(addr: SocketAddr) -> Option<Self> {
-        let mut tcp = TcpStream::connect(addr).await.ok()?;
+        Self::handshake(TcpStream::connect(addr).await.ok()?).await
+    }
+
+    /// As `connect`, from `source:port` (the scale test's load processes
+    /// each own a loopback address and number its ports themselves: a bind
+    /// to port 0 searches every port in use on the address, which at
+    /// 15 000 sockets made each connect take milliseconds).
+    pub async fn connect_from(source: SocketAddr, addr: SocketAddr) -> Option<Self> {
+        let socket = TcpSocket::new_v4().ok()?;
+        // A port whose last connection waits in TIME_WAIT may be bound again.
+        socket.set_reuseaddr(true).ok()?;
+        socket.bind(source).ok()?;
+        Self::handshake(socket.connect(addr).await.ok()?).await
+    }
+
+    async fn handshake(mut tcp: TcpStream) -> Option<Self> {
         tcp.set_nodelay(true).ok()?;
-        let request = "GET / HTTP/1.1\r\nHost: soak\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        let request = "GET /ws HTTP/1.1\r\nHost: soak\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         tcp.write_all(request.as_bytes()).await.ok()?;
         let mut buf = Vec::with_capacity(256);
