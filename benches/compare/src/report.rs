@@ -32,17 +32,22 @@ impl Server {
             Some((name, path)) => (name, std::path::PathBuf::from(path)),
             None => (name, std::env::current_exe().unwrap()),
         };
-        Self::run(exe, &["server", name])
+        Self::run(exe, "0", &["server", name])
     }
 
     /// This binary run with `args`, a server that prints `LISTENING addr`.
     pub(crate) fn start_with(args: &[&str]) -> Self {
-        Self::run(std::env::current_exe().unwrap(), args)
+        Self::run(std::env::current_exe().unwrap(), "0", args)
     }
 
-    fn run(exe: std::path::PathBuf, args: &[&str]) -> Self {
+    /// As `start_with`, pinned to `cores` (a `taskset -c` list such as `0-3`).
+    pub(crate) fn start_on(cores: &str, args: &[&str]) -> Self {
+        Self::run(std::env::current_exe().unwrap(), cores, args)
+    }
+
+    fn run(exe: std::path::PathBuf, cores: &str, args: &[&str]) -> Self {
         let mut child = Command::new("taskset")
-            .args(["-c", "0"])
+            .args(["-c", cores])
             .arg(exe)
             .args(args)
             .stdout(Stdio::piped())

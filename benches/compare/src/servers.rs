@@ -199,7 +199,7 @@ fn hyperws_upgrade_with(mut request: Request<Incoming>, config: hyperws::ServerC
 }
 
 /// The echo `examples/echo.rs` shows: `feed` queues, `recv` writes the batch.
-async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut ws: hyperws::WebSocket<IO>) {
+pub(crate) async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut ws: hyperws::WebSocket<IO>) {
     while let Some(Ok(message)) = ws.recv().await {
         if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
             return;
@@ -237,7 +237,7 @@ async fn axum_serve(listener: TcpListener, app: axum::Router) {
 
 /// Echoes through a `Stream` + `Sink`: every message that is ready is fed,
 /// then one flush writes the batch.
-async fn echo_batched<S, M, E>(mut ws: S, is_data: impl Fn(&M) -> bool)
+pub(crate) async fn echo_batched<S, M, E>(mut ws: S, is_data: impl Fn(&M) -> bool)
 where
     S: Stream<Item = Result<M, E>> + Sink<M> + Unpin,
 {
@@ -289,23 +289,8 @@ async fn tokio_websockets_conn(tcp: TcpStream) {
 
 // ----- sockudo-ws, batched through its Sink -----
 
-async fn sockudo_conn(mut tcp: TcpStream) {
-    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
-    let mut buf = bytes::BytesMut::with_capacity(4096);
-    loop {
-        match tcp.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        if let Ok(Some((request, _))) = parse_request(&buf) {
-            let response = build_response(&generate_accept_key(request.key), None, None);
-            if tcp.write_all(&response).await.is_err() {
-                return;
-            }
-            break;
-        }
-    }
-    let ws = sockudo_ws::WebSocketStream::server(tcp, sockudo_ws::Config::default());
+async fn sockudo_conn(tcp: TcpStream) {
+    let Some(ws) = sockudo_accept(tcp).await else { return };
     echo_batched(ws, |m: &sockudo_ws::protocol::Message| {
         matches!(
             m,
@@ -313,6 +298,23 @@ async fn sockudo_conn(mut tcp: TcpStream) {
         )
     })
     .await;
+}
+
+/// sockudo-ws's handshake, as its docs show: the stream, or `None` if the client left.
+pub(crate) async fn sockudo_accept(mut tcp: TcpStream) -> Option<sockudo_ws::WebSocketStream<TcpStream>> {
+    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
+    let mut buf = bytes::BytesMut::with_capacity(4096);
+    loop {
+        match tcp.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+        if let Ok(Some((request, _))) = parse_request(&buf) {
+            let response = build_response(&generate_accept_key(request.key), None, None);
+            tcp.write_all(&response).await.ok()?;
+            return Some(sockudo_ws::WebSocketStream::server(tcp, sockudo_ws::Config::default()));
+        }
+    }
 }
 
 // ----- the ceiling: validates nothing, one write per read -----

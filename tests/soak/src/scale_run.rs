@@ -75,7 +75,7 @@ pub fn run(plan: &Plan) -> bool {
     let mut healthy = hold(plan, &servers, &mut loads);
     healthy &= deafen(plan, &servers, &mut loads);
     for (first, last) in [(0, 0), (1, plan.batch)] {
-        healthy &= broadcast(addr, &mut loads, first, last);
+        healthy &= broadcast(addr, &servers, &mut loads, first, last);
     }
     drop(loads);
     servers.clear();
@@ -230,10 +230,13 @@ fn deafen(plan: &Plan, servers: &[Server], loads: &mut [Process]) -> bool {
 
 /// Publishes messages `first..=last` through one server's `Topics`; how long
 /// until every live socket had them all.
-fn broadcast(addr: SocketAddr, loads: &mut [Process], first: u32, last: u32) -> bool {
+fn broadcast(addr: SocketAddr, servers: &[Server], loads: &mut [Process], first: u32, last: u32) -> bool {
     let count = last - first + 1;
+    let server_cpu = || servers.iter().map(|s| cpu_time(s.process.pid())).sum::<Duration>();
+    let cpu_before = server_cpu();
     let answer = http_get(addr, &format!("/publish?seq={first}&count={count}"));
     std::thread::sleep(Duration::from_secs(if count == 1 { 3 } else { 10 }));
+    let cpu = server_cpu() - cpu_before;
     let (mut alive, mut missing, mut times) = (0, 0, Vec::new());
     for load in loads.iter_mut() {
         load.send(&format!("report {first} {last}"));
@@ -246,11 +249,12 @@ fn broadcast(addr: SocketAddr, loads: &mut [Process], first: u32, last: u32) -> 
     times.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;
     println!(
-        "broadcast of {count} ({answer}): {} of {alive} sockets had every one, {missing} missed; last arrival after p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "broadcast of {count} ({answer}): {} of {alive} sockets had every one, {missing} missed; last arrival after p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; servers' CPU {} ms",
         times.len(),
         ms(percentile(&times, 0.50)),
         ms(percentile(&times, 0.99)),
-        ms(times.last().copied().unwrap_or(0))
+        ms(times.last().copied().unwrap_or(0)),
+        cpu.as_millis()
     );
     missing == 0 && alive > 0
 }
