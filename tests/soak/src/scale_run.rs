@@ -77,6 +77,8 @@ pub fn run(plan: &Plan) -> bool {
     for (first, last) in [(0, 0), (1, plan.batch)] {
         healthy &= broadcast(addr, &servers, &mut loads, first, last);
     }
+    let rss: u64 = servers.iter().map(|s| status_kib(s.process.pid(), "VmRSS").saturating_sub(s.baseline_kib)).sum();
+    println!("after the broadcasts: {:.2} KiB of RSS per socket", rss as f64 / plan.connections as f64);
     drop(loads);
     servers.clear();
     println!("{}", if healthy { "SCALE PASSED" } else { "SCALE FAILED" });
