@@ -1,11 +1,11 @@
-//! The scale test's processes (Redis, the servers, the load processes)
+//! The scale test's processes (the servers, the load processes)
 //! and what the harness reads of them from /proc.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A child that the harness kills when it is done with it.
 pub struct Process {
@@ -57,20 +57,6 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A `redis-server` with nothing saved, on `port`.
-pub fn start_redis(port: u16) -> Process {
-    let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-    let args = ["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"];
-    let redis = Process::start(&program, &args.map(String::from));
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let give_up = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < give_up, "redis-server did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    redis
 }
 
 /// `GET path` on `addr`; the response body's first line.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::scale_procs::{cpu_time, http_get, server_counts, sockstat_tcp, start_redis, status_kib, Process};
+use crate::scale_procs::{cpu_time, http_get, server_counts, sockstat_tcp, status_kib, Process};
 
 /// How late past interval + timeout a deaf client may be dropped.
 const DEAF_SLACK: Duration = Duration::from_secs(2);
@@ -25,7 +25,8 @@ pub struct Plan {
     pub default_heartbeat: bool,
     pub deaf: usize,
     pub batch: u32,
-    pub redis: bool,
+    /// The broker's URL (`SCALE_REDIS`), or `None` for in-process `Topics`.
+    pub redis: Option<String>,
     pub port: u16,
 }
 
@@ -50,7 +51,7 @@ impl Plan {
             default_heartbeat: heartbeat_ms.is_none(),
             deaf: var("SCALE_DEAF", 1000) as usize,
             batch: var("SCALE_BATCH", 100) as u32,
-            redis: std::env::var("SCALE_BROKER").map_or(true, |b| b == "redis"),
+            redis: std::env::var("SCALE_REDIS").ok().filter(|url| !url.is_empty()),
             port: var("SCALE_PORT", 9400) as u16,
         }
     }
@@ -65,7 +66,6 @@ struct Server {
 /// Runs the whole test; `true` if nothing was dropped or missed.
 pub fn run(plan: &Plan) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], plan.port));
-    let _redis = plan.redis.then(|| start_redis(plan.port + 1));
     let mut servers = start_servers(plan);
     let started = Instant::now();
     let mut loads = start_loads(plan, addr);
@@ -87,7 +87,7 @@ pub fn run(plan: &Plan) -> bool {
 
 fn start_servers(plan: &Plan) -> Vec<Server> {
     let exe = std::env::current_exe().unwrap().display().to_string();
-    let redis = if plan.redis { format!("redis://127.0.0.1:{}", plan.port + 1) } else { "-".into() };
+    let redis = plan.redis.clone().unwrap_or_else(|| "-".into());
     let heartbeat = if plan.default_heartbeat {
         "default".to_owned()
     } else {

@@ -57,6 +57,7 @@ pub async fn run(plan: Plan) {
     let config = ServerConfig::builder().socket(socket.build().expect("a valid heartbeat")).build().expect("valid config");
     let app = App { topics, config: Arc::new(config.clone()), counts: Arc::default() };
     tokio::spawn(write_stats(app.counts.clone(), plan.stats));
+    tokio::spawn(exit_with_the_harness());
     let router = Router::new().route("/ws", get(upgrade)).route("/publish", get(publish)).with_state(app);
     let listener = hyperws::bind_reuse_port(([127, 0, 0, 1], plan.port).into()).expect("bind the shared port");
     println!("LISTENING {}", listener.local_addr().unwrap());
@@ -82,6 +83,13 @@ async fn upgrade(State(app): State<App>, ws: WebSocketUpgrade) -> axum::response
         }
         app.counts.closed.fetch_add(1, Ordering::Relaxed);
     })
+}
+
+/// Ends the process when the harness does (its end closes our stdin).
+async fn exit_with_the_harness() {
+    let mut sink = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+    std::process::exit(0);
 }
 
 #[derive(serde::Deserialize)]
