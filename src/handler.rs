@@ -24,20 +24,16 @@ pub(crate) async fn run_handler<H, Fut>(
     H: FnOnce(WebSocket) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let ws = match upgraded.await {
-        Ok(ws) => ws,
+    // `ws` lives only inside this match: a binding that outlived it would
+    // keep its storage (800-odd bytes) in the task beside the handler's
+    // future, which holds the socket itself, for the socket's whole life.
+    let mut handler = std::pin::pin!(match upgraded.await {
+        Ok(ws) => start(ws, &path, handler),
         Err(e) => {
             tracing::debug!(error = %e, path = %path, "WebSocket upgrade failed after the response");
             return on_failed(e);
         }
-    };
-    let peer = ws.get_ref().tcp_stream().and_then(|tcp| tcp.peer_addr().ok());
-    // Everything the socket logs is inside this span; built once per connection.
-    let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
-    span.in_scope(|| tracing::debug!("WebSocket opened"));
-    // Unwinding drops the socket the handler owns while the thread is still
-    // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
-    let mut handler = std::pin::pin!(handler(ws).instrument(span.clone()));
+    });
     let outcome = std::future::poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
             Ok(poll) => poll.map(Ok),
@@ -51,10 +47,24 @@ pub(crate) async fn run_handler<H, Fut>(
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(non-string panic payload)");
-        let _in_span = span.enter(); // no await follows
+        let _in_span = handler.span().enter(); // no await follows
         tracing::error!(
             panic = message,
             "WebSocket handler panicked; its socket was closed with 1011"
         );
     }
+}
+
+/// The handler's future on `ws`, inside the span every line it logs carries.
+fn start<H, Fut>(ws: WebSocket, path: &str, handler: H) -> tracing::instrument::Instrumented<Fut>
+where
+    H: FnOnce(WebSocket) -> Fut,
+{
+    let peer = ws.get_ref().tcp_stream().and_then(|tcp| tcp.peer_addr().ok());
+    // Everything the socket logs is inside this span; built once per connection.
+    let span = tracing::info_span!("websocket", peer = ?peer, path = %path, protocol = ?ws.protocol());
+    span.in_scope(|| tracing::debug!("WebSocket opened"));
+    // Unwinding drops the socket the handler owns while the thread is still
+    // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
+    handler(ws).instrument(span)
 }

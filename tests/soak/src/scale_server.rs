@@ -65,8 +65,9 @@ pub async fn run(plan: Plan) {
 }
 
 async fn upgrade(State(app): State<App>, ws: WebSocketUpgrade) -> axum::response::Response {
-    ws.config((*app.config).clone()).on_upgrade(move |socket| async move {
-        let mut socket = socket.into_inner();
+    ws.config((*app.config).clone()).on_upgrade(move |mut socket| async move {
+        // hyperws's own socket (through `DerefMut`), whose errors are typed.
+        let socket: &mut hyperws::WebSocket = &mut socket;
         app.counts.opened.fetch_add(1, Ordering::Relaxed);
         socket.subscribe(&app.topics, TOPIC).expect("one short topic");
         // The app reads until the end, as a chat server would; the
