@@ -68,3 +68,24 @@ where
     // panicking, which is what makes the socket send 1011 (see `Driver`'s drop).
     handler(ws).instrument(span)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server holds one task per socket for the socket's whole life: it
+    /// must hold the socket once (inside the handler), not a second copy
+    /// beside it, nor the finished upgrade.
+    #[test]
+    fn a_sockets_task_holds_the_socket_once() {
+        let upgraded = std::future::pending::<Result<WebSocket, hyper::Error>>();
+        let handler = |mut ws: WebSocket| async move { while ws.recv().await.is_some() {} };
+        let task = run_handler(upgraded, "/ws".into(), handler, |_| {});
+        let socket = std::mem::size_of::<WebSocket>();
+        let size = std::mem::size_of_val(&task);
+        assert!(
+            size < socket + socket / 2,
+            "the task is {size} bytes; a socket is {socket}"
+        );
+    }
+}

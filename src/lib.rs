@@ -29,6 +29,7 @@ pub use crate::config::{Config, ConfigBuilder, ConfigError};
 pub use crate::handshake::client::UpgradeError;
 pub use crate::handshake::{Negotiated, Refusal};
 pub use crate::hyper::{upgrade_request, UpgradeFut, UpgradedIo};
+pub use crate::listen::bind_reuse_port;
 pub use crate::proto::close::{CloseCode, CloseFrame};
 #[cfg(feature = "deflate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
@@ -37,7 +38,6 @@ pub use crate::proto::error::{Error, ProtocolError, SendError};
 pub use crate::proto::message::{Message, MessageKind, Utf8Bytes};
 pub use crate::proto::Role;
 pub use crate::proto::SharedMessage;
-pub use crate::listen::bind_reuse_port;
 pub use crate::serve::serve;
 pub use crate::server_config::{OriginPolicy, ServerConfig, ServerConfigBuilder};
 pub use crate::shutdown::Shutdown;

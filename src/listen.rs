@@ -36,21 +36,38 @@ const BACKLOG: u32 = 1024;
 /// # }
 /// ```
 pub fn bind_reuse_port(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
     socket.set_reuseaddr(true)?;
     set_reuseport(&socket)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
 }
 
-#[cfg(all(unix, not(target_os = "solaris"), not(target_os = "illumos"), not(target_os = "cygwin")))]
+#[cfg(all(
+    unix,
+    not(target_os = "solaris"),
+    not(target_os = "illumos"),
+    not(target_os = "cygwin")
+))]
 fn set_reuseport(socket: &TcpSocket) -> io::Result<()> {
     socket.set_reuseport(true)
 }
 
-#[cfg(not(all(unix, not(target_os = "solaris"), not(target_os = "illumos"), not(target_os = "cygwin"))))]
+#[cfg(not(all(
+    unix,
+    not(target_os = "solaris"),
+    not(target_os = "illumos"),
+    not(target_os = "cygwin")
+)))]
 fn set_reuseport(_: &TcpSocket) -> io::Result<()> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "SO_REUSEPORT is not available on this platform"))
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "SO_REUSEPORT is not available on this platform",
+    ))
 }
 
 #[cfg(test)]

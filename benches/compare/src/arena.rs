@@ -58,7 +58,9 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         tcp.set_nodelay(true).unwrap();
         tokio::spawn(serve(tcp));
     }
@@ -121,7 +123,9 @@ async fn tokio_websockets_conn(tcp: TcpStream) {
 }
 
 async fn sockudo_conn(tcp: TcpStream) {
-    let Some(ws) = crate::servers::sockudo_accept(tcp).await else { return };
+    let Some(ws) = crate::servers::sockudo_accept(tcp).await else {
+        return;
+    };
     echo_batched(ws, |m: &sockudo_ws::protocol::Message| {
         matches!(
             m,

@@ -76,7 +76,10 @@ pub fn run(addr: SocketAddr, shape: Shape, server_pid: u32, warmup: Duration, wi
 }
 
 fn load_thread(addr: SocketAddr, connections: usize, in_flight: usize, tally: &Arc<Tally>) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
         let mut tasks = Vec::with_capacity(connections);
@@ -149,7 +152,11 @@ fn take_frame(input: &mut BytesMut, expected: &[u8]) -> Option<(u8, bool)> {
 
 /// Sends a close (1000) and counts the close that must answer it.
 async fn close(tcp: &mut TcpStream, input: &mut BytesMut, tally: &Tally) {
-    if tcp.write_all(&masked_frame_with(0x88, &1000u16.to_be_bytes())).await.is_err() {
+    if tcp
+        .write_all(&masked_frame_with(0x88, &1000u16.to_be_bytes()))
+        .await
+        .is_err()
+    {
         return;
     }
     if let Some((0x8, _)) = next_frame(tcp, input, &[]).await {

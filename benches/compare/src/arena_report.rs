@@ -24,7 +24,9 @@ impl Matrix {
     pub fn from_args(args: &[String]) -> Self {
         let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
         let list = |flag: &str, default: &[usize]| {
-            value(flag).map_or(default.to_vec(), |v| v.split(',').map(|n| n.parse().expect("a number")).collect())
+            value(flag).map_or(default.to_vec(), |v| {
+                v.split(',').map(|n| n.parse().expect("a number")).collect()
+            })
         };
         let quick = args.iter().any(|a| a == "--quick");
         let number = |flag: &str, default: usize| value(flag).map_or(default, |v| v.parse().expect("a number"));
@@ -54,14 +56,21 @@ struct Cell {
 
 /// Runs the matrix and prints it; `false` if a server failed the validator.
 pub fn run(matrix: &Matrix) -> bool {
-    let shapes: Vec<(usize, usize)> =
-        matrix.connections.iter().flat_map(|&c| matrix.depths.iter().map(move |&d| (c, d))).collect();
+    let shapes: Vec<(usize, usize)> = matrix
+        .connections
+        .iter()
+        .flat_map(|&c| matrix.depths.iter().map(move |&d| (c, d)))
+        .collect();
     let mut all_valid = true;
     for round in 1..=matrix.rounds {
         let cells: Vec<Vec<Cell>> = shapes
             .iter()
             .map(|&(connections, depth)| {
-                matrix.servers.iter().map(|server| measure(matrix, server, connections, depth)).collect()
+                matrix
+                    .servers
+                    .iter()
+                    .map(|server| measure(matrix, server, connections, depth))
+                    .collect()
             })
             .collect();
         all_valid &= cells.iter().flatten().all(|c| c.valid);
@@ -73,7 +82,11 @@ pub fn run(matrix: &Matrix) -> bool {
 fn measure(matrix: &Matrix, server: &str, connections: usize, depth: usize) -> Cell {
     let last_server_core = matrix.server_cores - 1;
     let server_cores = format!("0-{last_server_core}");
-    let load_cores = format!("{}-{}", matrix.server_cores, matrix.server_cores + matrix.load_cores - 1);
+    let load_cores = format!(
+        "{}-{}",
+        matrix.server_cores,
+        matrix.server_cores + matrix.load_cores - 1
+    );
     let running = Server::start_on(&server_cores, &["server", server, &matrix.server_cores.to_string()]);
     let output = Command::new("taskset")
         .args(["-c", &load_cores])
@@ -85,16 +98,27 @@ fn measure(matrix: &Matrix, server: &str, connections: usize, depth: usize) -> C
         .expect("taskset (util-linux) runs the load");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let Some(fields) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
-        eprintln!("{server} at {connections}×{depth}: no result\n{}", String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "{server} at {connections}×{depth}: no result\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         return Cell::default();
     };
     let f: Vec<f64> = fields.split(' ').map(|v| v.parse().unwrap()).collect();
     let expected = connections as f64;
     let valid = f[3] == expected && f[4] == expected && f[5] == 0.0;
     if !valid {
-        eprintln!("{server} at {connections}×{depth}: {} pongs, {} closes, {} wrong frames of {connections}", f[3], f[4], f[5]);
+        eprintln!(
+            "{server} at {connections}×{depth}: {} pongs, {} closes, {} wrong frames of {connections}",
+            f[3], f[4], f[5]
+        );
     }
-    Cell { rate: f[0], cpu_us: f[1], kib_per_conn: f[2], valid }
+    Cell {
+        rate: f[0],
+        cpu_us: f[1],
+        kib_per_conn: f[2],
+        valid,
+    }
 }
 
 fn print_round(matrix: &Matrix, round: usize, shapes: &[(usize, usize)], cells: &[Vec<Cell>]) {
@@ -111,7 +135,12 @@ fn print_round(matrix: &Matrix, round: usize, shapes: &[(usize, usize)], cells: 
         print!("{:<14}", format!("{connections} × {depth}"));
         for cell in row {
             let mark = if cell.valid { ' ' } else { '✗' };
-            let text = format!("{:.0}{mark}({:.2}, {:.1})", cell.rate / 1e3, cell.cpu_us, cell.kib_per_conn);
+            let text = format!(
+                "{:.0}{mark}({:.2}, {:.1})",
+                cell.rate / 1e3,
+                cell.cpu_us,
+                cell.kib_per_conn
+            );
             print!(" | {text:>24}");
         }
         println!(" | {}", ratio(&matrix.servers, row));
@@ -121,7 +150,12 @@ fn print_round(matrix: &Matrix, round: usize, shapes: &[(usize, usize)], cells: 
 /// hyperws's rate over the best other server's, when both ran.
 fn ratio(servers: &[String], row: &[Cell]) -> String {
     let ours = servers.iter().position(|s| s == "hyperws").map(|i| row[i].rate);
-    let best = servers.iter().zip(row).filter(|(s, _)| *s != "hyperws").map(|(_, c)| c.rate).fold(0.0, f64::max);
+    let best = servers
+        .iter()
+        .zip(row)
+        .filter(|(s, _)| *s != "hyperws")
+        .map(|(_, c)| c.rate)
+        .fold(0.0, f64::max);
     match ours {
         Some(ours) if best > 0.0 => format!("{:.2}", ours / best),
         _ => "-".into(),

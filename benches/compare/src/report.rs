@@ -37,7 +37,7 @@ impl Server {
 
     /// This binary run with `args`, a server that prints `LISTENING addr`.
     pub(crate) fn start_with(args: &[&str]) -> Self {
-        Self::run(std::env::current_exe().unwrap(), "0", args)
+        Self::start_on("0", args)
     }
 
     /// As `start_with`, pinned to `cores` (a `taskset -c` list such as `0-3`).

@@ -199,7 +199,9 @@ fn hyperws_upgrade_with(mut request: Request<Incoming>, config: hyperws::ServerC
 }
 
 /// The echo `examples/echo.rs` shows: `feed` queues, `recv` writes the batch.
-pub(crate) async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut ws: hyperws::WebSocket<IO>) {
+pub(crate) async fn hyperws_echo<IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut ws: hyperws::WebSocket<IO>,
+) {
     while let Some(Ok(message)) = ws.recv().await {
         if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
             return;

@@ -41,7 +41,9 @@ impl Mix {
             .ok()
             .map(|mix| mix.split(',').filter_map(|n| n.trim().parse().ok()).collect());
         match parsed {
-            Some(shares) if shares.len() == 4 && shares.iter().sum::<usize>() == 10 => Self([shares[0], shares[1], shares[2], shares[3]]),
+            Some(shares) if shares.len() == 4 && shares.iter().sum::<usize>() == 10 => {
+                Self([shares[0], shares[1], shares[2], shares[3]])
+            }
             Some(_) => panic!("SOAK_MIX must be four tenths that sum to 10, e.g. 4,4,1,1"),
             None => Self([4, 4, 1, 1]),
         }
@@ -49,7 +51,11 @@ impl Mix {
 
     fn kind_of(&self, index: usize) -> Kind {
         let mut tenth = index % 10;
-        for (share, kind) in self.0.iter().zip([Kind::Echo, Kind::Idle, Kind::Vanish, Kind::Reconnect]) {
+        for (share, kind) in self
+            .0
+            .iter()
+            .zip([Kind::Echo, Kind::Idle, Kind::Vanish, Kind::Reconnect])
+        {
             if tenth < *share {
                 return kind;
             }
@@ -101,7 +107,16 @@ pub async fn run(plan: Plan) -> bool {
     let tally = Rc::new(Tally::default());
     for index in 0..plan.connections {
         let kind = plan.mix.kind_of(index);
-        let slot = Slot { index, kind, addr: plan.addr, start, end, warmup: plan.warmup, heartbeat: plan.heartbeat, tally: tally.clone() };
+        let slot = Slot {
+            index,
+            kind,
+            addr: plan.addr,
+            start,
+            end,
+            warmup: plan.warmup,
+            heartbeat: plan.heartbeat,
+            tally: tally.clone(),
+        };
         tokio::task::spawn_local(slot.run());
         if index % 100 == 99 {
             sleep(Duration::from_millis(10)).await; // ramp up at about 10 000 a second
@@ -120,7 +135,13 @@ async fn sample_until(plan: &Plan, tally: &Tally, start: Instant, end: Instant) 
         let s = sample::take(plan.server_pid, start.elapsed());
         println!(
             "t={:>4}s rss={:>7} KB fds={:>6} open={:>6} echoes={:>8} vanished_dropped={:>6} reconnects={:>6}",
-            s.at.as_secs(), s.rss_kb, s.fds, tally.open.get(), tally.echoes.get(), tally.vanished_dropped.get(), tally.reconnects.get()
+            s.at.as_secs(),
+            s.rss_kb,
+            s.fds,
+            tally.open.get(),
+            tally.echoes.get(),
+            tally.vanished_dropped.get(),
+            tally.reconnects.get()
         );
         samples.push(s);
         next += Duration::from_secs(5);
@@ -137,15 +158,28 @@ fn verdict(plan: &Plan, tally: &Tally, samples: &[sample::Sample]) -> bool {
         failures.push(format!("server RSS grew after the warm-up: {from:.0} KB -> {to:.0} KB"));
     }
     if let Some((from, to)) = sample::grew(&fds, 0.02, 20.0) {
-        failures.push(format!("server file descriptors grew after the warm-up: {from:.0} -> {to:.0}"));
+        failures.push(format!(
+            "server file descriptors grew after the warm-up: {from:.0} -> {to:.0}"
+        ));
     }
     let counts = [
         (tally.healthy_dropped.get(), "healthy connections dropped"),
         (tally.lost_echoes.get(), "echoes lost or late"),
-        (tally.vanished_late.get(), "vanished peers not dropped within interval + timeout"),
-        (tally.late_connect_failures.get(), "connections refused after the warm-up"),
+        (
+            tally.vanished_late.get(),
+            "vanished peers not dropped within interval + timeout",
+        ),
+        (
+            tally.late_connect_failures.get(),
+            "connections refused after the warm-up",
+        ),
     ];
-    failures.extend(counts.iter().filter(|(n, _)| *n > 0).map(|(n, what)| format!("{n} {what}")));
+    failures.extend(
+        counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}")),
+    );
     if tally.vanished_dropped.get() == 0 && plan.mix.0[2] > 0 {
         failures.push("no vanished peer was dropped: the soak was too short".into());
     }

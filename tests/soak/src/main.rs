@@ -19,7 +19,10 @@ use std::time::Duration;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize| -> u64 { args[i].parse().expect("a number") };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     match args.first().map(String::as_str) {
         Some("server") => runtime.block_on(server::run(Duration::from_millis(number(1)), Duration::from_millis(number(2)))),
         Some("load") => {

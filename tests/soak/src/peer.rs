@@ -115,7 +115,9 @@ impl Peer {
 
     /// The next whole unmasked server frame (soak frames are never fragmented).
     fn take_frame(&mut self) -> Option<(u8, Vec<u8>)> {
-        let [first, second, ..] = *self.buf.as_slice() else { return None };
+        let [first, second, ..] = *self.buf.as_slice() else {
+            return None;
+        };
         let (len, at) = match second & 0x7F {
             126 => (u16::from_be_bytes(self.buf.get(2..4)?.try_into().ok()?) as usize, 4),
             127 => (u64::from_be_bytes(self.buf.get(2..10)?.try_into().ok()?) as usize, 10),

@@ -55,7 +55,12 @@ pub async fn run(addr: SocketAddr, source: IpAddr, count: usize) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let number = |i: usize| -> u64 { words.get(i).and_then(|w| w.parse().ok()).unwrap_or(0) };
         match words.first().copied() {
-            Some("status") => println!("STATUS {} {} {}", shared.alive.get(), shared.dropped.get(), shared.pongs.get()),
+            Some("status") => println!(
+                "STATUS {} {} {}",
+                shared.alive.get(),
+                shared.dropped.get(),
+                shared.pongs.get()
+            ),
             Some("deaf") => deaf(&shared, number(1) as usize, Duration::from_millis(number(2))).await,
             Some("report") => report(&shared, number(1) as u32, number(2) as u32),
             _ => break,
@@ -122,7 +127,10 @@ async fn client_loop(mut peer: Peer, client: u32, shared: Rc<Shared>) {
     }
     shared.alive.set(shared.alive.get() - 1);
     match shared.deaf_since.get().filter(|_| is_deaf()) {
-        Some(since) => shared.deaf_dropped_ms.borrow_mut().push(since.elapsed().as_millis() as u64),
+        Some(since) => shared
+            .deaf_dropped_ms
+            .borrow_mut()
+            .push(since.elapsed().as_millis() as u64),
         None => shared.dropped.set(shared.dropped.get() + 1),
     }
 }
@@ -138,7 +146,12 @@ fn record(shared: &Shared, client: u32, data: &[u8]) {
     let mut fields = text.split(' ').map(|f| f.parse::<u64>().ok());
     if let (Some(Some(seq)), Some(Some(published_ns))) = (fields.next(), fields.next()) {
         let seq = seq as u32;
-        shared.arrivals.borrow_mut().push(Arrival { client, seq, published_ns, arrived_ns });
+        shared.arrivals.borrow_mut().push(Arrival {
+            client,
+            seq,
+            published_ns,
+            arrived_ns,
+        });
     }
 }
 
@@ -176,5 +189,9 @@ fn report(shared: &Shared, first: u32, last: u32) {
         .map(|(_, arrived)| ((arrived - published.unwrap_or(*arrived)) / 1000).to_string())
         .collect();
     let alive = shared.alive.get();
-    println!("REPORT {alive} {} {}", alive.saturating_sub(complete.len()), complete.join(","));
+    println!(
+        "REPORT {alive} {} {}",
+        alive.saturating_sub(complete.len()),
+        complete.join(",")
+    );
 }

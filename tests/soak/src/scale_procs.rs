@@ -48,7 +48,9 @@ impl Process {
 
     pub fn send(&mut self, command: &str) {
         let stdin = self.stdin.as_mut().expect("stdin");
-        writeln!(stdin, "{command}").and_then(|()| stdin.flush()).expect("steer a load process");
+        writeln!(stdin, "{command}")
+            .and_then(|()| stdin.flush())
+            .expect("steer a load process");
     }
 }
 
@@ -66,7 +68,14 @@ pub fn http_get(addr: SocketAddr, path: &str) -> String {
     write!(tcp, "GET {path} HTTP/1.1\r\nHost: scale\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     let _ = tcp.read_to_string(&mut response);
-    response.split("\r\n\r\n").nth(1).unwrap_or("").lines().next().unwrap_or("").to_owned()
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or("")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// A field of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`).
@@ -108,5 +117,9 @@ pub fn sockstat_tcp() -> (u64, u64) {
 pub fn server_counts(path: &PathBuf) -> (u64, u64, u64) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let n: Vec<u64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    (n.first().copied().unwrap_or(0), n.get(1).copied().unwrap_or(0), n.get(2).copied().unwrap_or(0))
+    (
+        n.first().copied().unwrap_or(0),
+        n.get(1).copied().unwrap_or(0),
+        n.get(2).copied().unwrap_or(0),
+    )
 }

@@ -40,7 +40,9 @@ impl Plan {
                 let ms: u64 = ms.parse().expect("SCALE_HEARTBEAT_MS: milliseconds or default");
                 (Duration::from_millis(ms), Duration::from_millis(ms))
             }
-            None => hyperws::Config::default().heartbeat_intervals().expect("the default heartbeat is on"),
+            None => hyperws::Config::default()
+                .heartbeat_intervals()
+                .expect("the default heartbeat is on"),
         };
         Self {
             servers: var("SCALE_SERVERS", 6) as usize,
@@ -69,7 +71,11 @@ pub fn run(plan: &Plan) -> bool {
     let mut servers = start_servers(plan);
     let started = Instant::now();
     let mut loads = start_loads(plan, addr);
-    println!("opened {} connections in {:.1} s", plan.connections, started.elapsed().as_secs_f64());
+    println!(
+        "opened {} connections in {:.1} s",
+        plan.connections,
+        started.elapsed().as_secs_f64()
+    );
     std::thread::sleep(Duration::from_secs(3));
     report_memory(plan, &servers);
     let mut healthy = hold(plan, &servers, &mut loads);
@@ -77,8 +83,14 @@ pub fn run(plan: &Plan) -> bool {
     for (first, last) in [(0, 0), (1, plan.batch)] {
         healthy &= broadcast(addr, &servers, &mut loads, first, last);
     }
-    let rss: u64 = servers.iter().map(|s| status_kib(s.process.pid(), "VmRSS").saturating_sub(s.baseline_kib)).sum();
-    println!("after the broadcasts: {:.2} KiB of RSS per socket", rss as f64 / plan.connections as f64);
+    let rss: u64 = servers
+        .iter()
+        .map(|s| status_kib(s.process.pid(), "VmRSS").saturating_sub(s.baseline_kib))
+        .sum();
+    println!(
+        "after the broadcasts: {:.2} KiB of RSS per socket",
+        rss as f64 / plan.connections as f64
+    );
     drop(loads);
     servers.clear();
     println!("{}", if healthy { "SCALE PASSED" } else { "SCALE FAILED" });
@@ -107,7 +119,11 @@ fn start_servers(plan: &Plan) -> Vec<Server> {
             let mut process = Process::start(&exe, &args);
             process.expect("LISTENING");
             let baseline_kib = status_kib(process.pid(), "VmRSS");
-            Server { process, stats, baseline_kib }
+            Server {
+                process,
+                stats,
+                baseline_kib,
+            }
         })
         .collect()
 }
@@ -120,7 +136,10 @@ fn start_loads(plan: &Plan, addr: SocketAddr) -> Vec<Process> {
         .map(|i| {
             let share = plan.connections / plan.loads + usize::from(i < plan.connections % plan.loads);
             let source = format!("127.0.0.{}", 2 + i);
-            Process::start(&exe, &["scale-load".into(), addr.to_string(), source, share.to_string()])
+            Process::start(
+                &exe,
+                &["scale-load".into(), addr.to_string(), source, share.to_string()],
+            )
         })
         .collect();
     for (i, load) in loads.iter_mut().enumerate() {
@@ -168,7 +187,10 @@ fn hold(plan: &Plan, servers: &[Server], loads: &mut [Process]) -> bool {
     while started.elapsed() < plan.hold {
         std::thread::sleep((plan.hold - started.elapsed()).min(Duration::from_secs(60)));
         let (alive, dropped, pongs) = status(loads);
-        println!("held {:>4} s: {alive} alive, {dropped} dropped, {pongs} pongs sent", started.elapsed().as_secs());
+        println!(
+            "held {:>4} s: {alive} alive, {dropped} dropped, {pongs} pongs sent",
+            started.elapsed().as_secs()
+        );
     }
     let elapsed = started.elapsed().as_secs_f64();
     let server_cpu = cpu(&mut servers.iter().map(|s| s.process.pid())) - server_cpu;
@@ -190,7 +212,11 @@ fn status(loads: &mut [Process]) -> (u64, u64, u64) {
     let mut sum = (0, 0, 0);
     for load in loads.iter_mut() {
         load.send("status");
-        let fields: Vec<u64> = load.expect("STATUS").split(' ').filter_map(|n| n.parse().ok()).collect();
+        let fields: Vec<u64> = load
+            .expect("STATUS")
+            .split(' ')
+            .filter_map(|n| n.parse().ok())
+            .collect();
         sum = (sum.0 + fields[0], sum.1 + fields[1], sum.2 + fields[2]);
     }
     sum
@@ -246,7 +272,13 @@ fn broadcast(addr: SocketAddr, servers: &[Server], loads: &mut [Process], first:
         let mut words = line.splitn(3, ' ');
         alive += words.next().unwrap().parse::<u64>().unwrap();
         missing += words.next().unwrap().parse::<u64>().unwrap();
-        times.extend(words.next().unwrap_or("").split(',').filter_map(|t| t.parse::<u64>().ok()));
+        times.extend(
+            words
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|t| t.parse::<u64>().ok()),
+        );
     }
     times.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;

@@ -46,7 +46,9 @@ struct App {
 
 pub async fn run(plan: Plan) {
     let topics = match &plan.redis {
-        Some(url) => Topics::builder().broker(hyperws::topics::RedisBroker::new(url).expect("a Redis URL")).build(),
+        Some(url) => Topics::builder()
+            .broker(hyperws::topics::RedisBroker::new(url).expect("a Redis URL"))
+            .build(),
         None => Topics::builder().build(),
     }
     .expect("valid topics");
@@ -54,36 +56,47 @@ pub async fn run(plan: Plan) {
     if let Some((interval, timeout)) = plan.heartbeat {
         socket = socket.heartbeat(interval, timeout);
     }
-    let config = ServerConfig::builder().socket(socket.build().expect("a valid heartbeat")).build().expect("valid config");
-    let app = App { topics, config: Arc::new(config.clone()), counts: Arc::default() };
+    let config = ServerConfig::builder()
+        .socket(socket.build().expect("a valid heartbeat"))
+        .build()
+        .expect("valid config");
+    let app = App {
+        topics,
+        config: Arc::new(config.clone()),
+        counts: Arc::default(),
+    };
     tokio::spawn(write_stats(app.counts.clone(), plan.stats));
     tokio::spawn(exit_with_the_harness());
-    let router = Router::new().route("/ws", get(upgrade)).route("/publish", get(publish)).with_state(app);
+    let router = Router::new()
+        .route("/ws", get(upgrade))
+        .route("/publish", get(publish))
+        .with_state(app);
     let listener = hyperws::bind_reuse_port(([127, 0, 0, 1], plan.port).into()).expect("bind the shared port");
     println!("LISTENING {}", listener.local_addr().unwrap());
     hyperws::serve(listener, router, &config).await.unwrap();
 }
 
 async fn upgrade(State(app): State<App>, ws: WebSocketUpgrade) -> axum::response::Response {
-    ws.config((*app.config).clone()).on_upgrade(move |mut socket| async move {
-        // hyperws's own socket (through `DerefMut`), whose errors are typed.
-        let socket: &mut hyperws::WebSocket = &mut socket;
-        app.counts.opened.fetch_add(1, Ordering::Relaxed);
-        socket.subscribe(&app.topics, TOPIC).expect("one short topic");
-        // The app reads until the end, as a chat server would; the
-        // subscription's publications go out through these reads.
-        let ended = loop {
-            match socket.recv().await {
-                Some(Ok(_)) => {}
-                Some(Err(error)) => break Some(error),
-                None => break None,
+    ws.config((*app.config).clone())
+        .on_upgrade(move |mut socket| async move {
+            // hyperws's own socket (through `DerefMut`), whose errors are typed.
+            let socket: &mut hyperws::WebSocket = &mut socket;
+            app.counts.opened.fetch_add(1, Ordering::Relaxed);
+            socket.subscribe(&app.topics, TOPIC).expect("one short topic");
+            // The app reads until the end, as a chat server would; the
+            // subscription's publications go out through these reads.
+            let ended = loop {
+                match socket.recv().await {
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => break Some(error),
+                    None => break None,
+                }
+            };
+            if matches!(ended, Some(Error::HeartbeatTimeout)) {
+                app.counts.heartbeat_drops.fetch_add(1, Ordering::Relaxed);
             }
-        };
-        if matches!(ended, Some(Error::HeartbeatTimeout)) {
-            app.counts.heartbeat_drops.fetch_add(1, Ordering::Relaxed);
-        }
-        app.counts.closed.fetch_add(1, Ordering::Relaxed);
-    })
+            app.counts.closed.fetch_add(1, Ordering::Relaxed);
+        })
 }
 
 /// Ends the process when the harness does (its end closes our stdin).
@@ -103,7 +116,9 @@ struct Publish {
 async fn publish(State(app): State<App>, Query(batch): Query<Publish>) -> String {
     for seq in batch.seq..batch.seq + batch.count {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-        app.topics.publish(TOPIC, Message::text(format!("{seq} {now}"))).expect("a valid message");
+        app.topics
+            .publish(TOPIC, Message::text(format!("{seq} {now}")))
+            .expect("a valid message");
     }
     format!("published {}\n", batch.count)
 }

@@ -15,7 +15,10 @@ use hyperws::{upgrade_request, Config, ServerConfig, UpgradeFut};
 use tokio::net::TcpListener;
 
 pub async fn run(interval: Duration, timeout: Duration) {
-    let socket = Config::builder().heartbeat(interval, timeout).build().expect("valid heartbeat");
+    let socket = Config::builder()
+        .heartbeat(interval, timeout)
+        .build()
+        .expect("valid heartbeat");
     let config: &'static ServerConfig = Box::leak(Box::new(socket.into()));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("LISTENING {}", listener.local_addr().unwrap());
