@@ -5,6 +5,7 @@
 //! close and must get one back, as HttpArena's validator checks.
 
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 
 use crate::wire::{masked_frame_with, parse_header};
 
@@ -42,18 +44,21 @@ struct Tally {
 /// closes. Prints `RESULT <msg/s> <server CPU µs/msg> <RSS KiB/conn> <pongs> <closes> <wrong>`.
 pub fn run(addr: SocketAddr, shape: Shape, server_pid: u32, warmup: Duration, window: Duration) {
     let tally = Arc::new(Tally::default());
+    let (go, go_receiver) = watch::channel(false);
     let baseline_kib = crate::report::status_kib(server_pid, "VmRSS:");
     let threads: Vec<_> = (0..shape.threads)
         .map(|t| {
             let tally = tally.clone();
             let share = shape.connections / shape.threads + usize::from(t < shape.connections % shape.threads);
-            std::thread::spawn(move || load_thread(addr, share, shape.in_flight, &tally))
+            let go = go_receiver.clone();
+            std::thread::spawn(move || load_thread(addr, share, shape.in_flight, &tally, &go))
         })
         .collect();
     let give_up = Instant::now() + Duration::from_secs(60);
     while tally.connected.load(Relaxed) < shape.connections && Instant::now() < give_up {
         std::thread::sleep(Duration::from_millis(20));
     }
+    go.send_replace(true);
     std::thread::sleep(warmup);
     let (echoed, cpu, started) = (tally.echoed.load(Relaxed), cpu_time(server_pid), Instant::now());
     std::thread::sleep(window);
@@ -75,22 +80,37 @@ pub fn run(addr: SocketAddr, shape: Shape, server_pid: u32, warmup: Duration, wi
     );
 }
 
-fn load_thread(addr: SocketAddr, connections: usize, in_flight: usize, tally: &Arc<Tally>) {
+/// How many handshakes one load thread has in flight while it connects.
+const CONNECTING_AT_ONCE: usize = 64;
+
+fn load_thread(addr: SocketAddr, connections: usize, in_flight: usize, tally: &Arc<Tally>, go: &watch::Receiver<bool>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
-        let mut tasks = Vec::with_capacity(connections);
-        for _ in 0..connections {
-            let tcp = crate::load::handshake_with(addr, "").await.0;
-            tally.connected.fetch_add(1, Relaxed);
-            tasks.push(tokio::task::spawn_local(connection(tcp, in_flight, tally.clone())));
-        }
+        let connecting = Rc::new(tokio::sync::Semaphore::new(CONNECTING_AT_ONCE));
+        let tasks: Vec<_> = (0..connections)
+            .map(|_| {
+                let (connecting, tally, mut go) = (connecting.clone(), tally.clone(), go.clone());
+                tokio::task::spawn_local(async move {
+                    let permit = connecting.acquire().await.unwrap();
+                    let tcp = crate::load::handshake_with(addr, "").await.0;
+                    drop(permit);
+                    tally.connected.fetch_add(1, Relaxed);
+                    // Every connection starts at once, once all are open, so
+                    // the first ones' echoes do not slow the later handshakes.
+                    if go.wait_for(|go| *go).await.is_ok() {
+                        connection(tcp, in_flight, tally).await;
+                    }
+                })
+            })
+            .collect();
+        // A connection that never ends (no close answered) is cut off here.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         for task in tasks {
-            // A connection that never ends (no close answered) is cut off here.
-            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+            let _ = tokio::time::timeout_at(deadline, task).await;
         }
     });
 }
