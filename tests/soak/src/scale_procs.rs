@@ -123,3 +123,13 @@ pub fn server_counts(path: &PathBuf) -> (u64, u64, u64) {
         n.get(2).copied().unwrap_or(0),
     )
 }
+
+/// The kernel's slab memory in KiB (`Slab` of `/proc/meminfo`): where each
+/// socket's structures live, beside its buffers.
+pub fn slab_kib() -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix("Slab:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

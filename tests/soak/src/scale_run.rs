@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::scale_procs::{cpu_time, http_get, server_counts, sockstat_tcp, status_kib, Process};
+use crate::scale_procs::{cpu_time, http_get, server_counts, slab_kib, sockstat_tcp, status_kib, Process};
 
 /// How late past interval + timeout a deaf client may be dropped.
 const DEAF_SLACK: Duration = Duration::from_secs(2);
@@ -149,7 +149,7 @@ fn start_loads(plan: &Plan, addr: SocketAddr) -> Vec<Process> {
     loads
 }
 
-fn report_memory(plan: &Plan, servers: &[Server]) {
+fn report_memory(plan: &Plan, servers: &[Server], slab_before: u64) {
     let (sockets, pages) = sockstat_tcp();
     let mut total_delta = 0;
     let mut spread = Vec::new();
@@ -172,8 +172,9 @@ fn report_memory(plan: &Plan, servers: &[Server]) {
         plan.connections / plan.servers
     );
     println!(
-        "kernel: {sockets} TCP sockets, {pages} pages = {:.2} KiB of socket buffers per connection (both ends)",
-        pages as f64 * 4.0 / plan.connections as f64
+        "kernel: {sockets} TCP sockets, {pages} pages = {:.2} KiB of socket buffers per connection (both ends); slab grew {:.2} KiB per connection (both ends, every process's descriptors)",
+        pages as f64 * 4.0 / plan.connections as f64,
+        slab_kib().saturating_sub(slab_before) as f64 / plan.connections as f64
     );
 }
 
