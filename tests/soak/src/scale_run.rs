@@ -69,7 +69,7 @@ struct Server {
 pub fn run(plan: &Plan) -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], plan.port));
     let mut servers = start_servers(plan);
-    let started = Instant::now();
+    let (started, slab_before) = (Instant::now(), slab_kib());
     let mut loads = start_loads(plan, addr);
     println!(
         "opened {} connections in {:.1} s",
@@ -77,7 +77,7 @@ pub fn run(plan: &Plan) -> bool {
         started.elapsed().as_secs_f64()
     );
     std::thread::sleep(Duration::from_secs(3));
-    report_memory(plan, &servers);
+    report_memory(plan, &servers, slab_before);
     let mut healthy = hold(plan, &servers, &mut loads);
     healthy &= deafen(plan, &servers, &mut loads);
     for (first, last) in [(0, 0), (1, plan.batch)] {
