@@ -47,6 +47,7 @@ pub(crate) use close::{CloseCode, CloseFrame};
 pub(crate) use error::Error;
 pub(crate) use heartbeat::HeartbeatConfig;
 pub(crate) use message::Message;
+pub(crate) use reading::SMALL_READ;
 
 /// Which side of the connection this is; it decides the masking direction
 /// (RFC 6455 §5.1) and who closes the transport first (§7.1.1).

@@ -200,11 +200,8 @@ impl Connection {
 
     /// The heartbeat and idle clocks, while the connection is open.
     pub(super) fn check_clocks(&mut self, now: Instant) {
-        if self.input.is_empty() {
-            // A quiet socket gives its buffers back; the next bytes
-            // allocate new ones.
-            self.input = bytes::BytesMut::new();
-        }
+        // A quiet socket gives its buffers back; the next bytes allocate new ones.
+        self.release_read_buffer();
         self.release_idle_write_queue();
         if let Some(deflate) = &mut self.deflate {
             deflate.release_when_quiet(self.outgoing.is_some());

@@ -13,6 +13,10 @@ use super::{Position, Topic};
 use crate::proto::{CloseFrame, SharedMessage};
 use crate::{CloseCode, ConfigError, Outbox, Outgoing};
 
+/// Publications a drained mailbox keeps room for; past a burst larger than
+/// this, the room goes back once the socket has taken them all.
+const KEPT_QUEUE: usize = 8;
+
 /// What a subscriber whose queued publications would pass its byte budget gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -240,6 +244,10 @@ impl Outbox for Mailbox {
         }
         let (message, _) = state.queue.pop_front()?;
         state.queued_bytes -= message.frame_len();
+        if state.queue.is_empty() && state.queue.capacity() > KEPT_QUEUE {
+            // A burst is delivered: its room goes back, as a socket's buffers do.
+            state.queue = VecDeque::new();
+        }
         Some(Outgoing::Message(message))
     }
 

@@ -74,3 +74,28 @@ fn a_declared_large_frame_reserves_only_as_its_bytes_come() {
         "{capacity} bytes reserved for 1 KiB of a 16 MiB frame"
     );
 }
+
+#[test]
+fn a_quiet_socket_answering_the_heartbeat_holds_no_read_room() {
+    let now = Instant::now();
+    let mut server = Connection::new(Role::Server, &Config::default(), now);
+    // As the driver reads while there is no read buffer: a few bytes
+    // through `handle_bytes`, a pong after each of the heartbeat's checks.
+    for _ in 0..3 {
+        server.handle_bytes(&client_frame(true, 0xA, b"heartbeat"), now);
+        assert_eq!(std::iter::from_fn(|| server.poll_message()).count(), 1);
+        let (_, capacity) = super::super::internals::read_buffer_use(&server);
+        assert!(capacity < 64, "{capacity} bytes held for a 15-byte frame");
+        server.release_read_buffer(); // the next check
+    }
+    // A second short read before the socket is quiet again: it is busy,
+    // and reads into a whole buffer from now on.
+    server.handle_bytes(&client_frame(true, 0x1, b"hello"), now);
+    server.handle_bytes(&client_frame(true, 0x1, b"again"), now);
+    assert_eq!(std::iter::from_fn(|| server.poll_message()).count(), 2);
+    let (_, capacity) = super::super::internals::read_buffer_use(&server);
+    assert!(
+        capacity >= 4 << 10,
+        "a busy socket reads into a whole buffer ({capacity} bytes)"
+    );
+}

@@ -54,7 +54,7 @@ pub(crate) struct Driver<IO: AsyncRead + AsyncWrite + Unpin> {
 
 /// Read into the stack while the connection holds no read buffer, so an
 /// idle socket allocates nothing until bytes arrive.
-const PROBE_SIZE: usize = 512;
+const PROBE_SIZE: usize = crate::proto::SMALL_READ;
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// A driver for `conn`, with `read_ahead` (bytes read past the
@@ -270,28 +270,33 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
+    /// Reads into the stack while the connection holds no read buffer (a
+    /// quiet socket); out of line, so the busy path inlined above stays small.
+    #[cold]
+    #[inline(never)]
+    fn poll_probe(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut probe = [0; PROBE_SIZE];
+        let mut filled = ReadBuf::new(&mut probe);
+        match ready!(Pin::new(&mut self.io).poll_read(cx, &mut filled)) {
+            Ok(()) if filled.filled().is_empty() => self.conn.handle_eof(),
+            Ok(()) => self.conn.handle_bytes(filled.filled(), now()),
+            Err(e) => self.conn.handle_transport_error(e),
+        }
+        Poll::Ready(())
+    }
+
     /// Reads once and reports what happened to the connection (inlined: out
     /// of line it cost ~40 instructions per `recv` once `recv_loop` had two instances).
     #[inline]
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let read = if self.conn.has_read_buffer() {
-            ready!(tokio_util::io::poll_read_buf(
-                Pin::new(&mut self.io),
-                cx,
-                &mut self.conn.read_buffer()
-            ))
-        } else {
-            let mut probe = [0; PROBE_SIZE];
-            let mut filled = ReadBuf::new(&mut probe);
-            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut filled)) {
-                Ok(()) if !filled.filled().is_empty() => {
-                    self.conn.handle_bytes(filled.filled(), now());
-                    return Poll::Ready(());
-                }
-                Ok(()) => Ok(0),
-                Err(e) => Err(e),
-            }
-        };
+        if !self.conn.has_read_buffer() {
+            return self.poll_probe(cx);
+        }
+        let read = ready!(tokio_util::io::poll_read_buf(
+            Pin::new(&mut self.io),
+            cx,
+            &mut self.conn.read_buffer()
+        ));
         match read {
             Ok(0) => self.conn.handle_eof(),
             Ok(n) => self.conn.handle_read(n, now()),

@@ -79,22 +79,38 @@ pub fn run(plan: &Plan) -> bool {
     std::thread::sleep(Duration::from_secs(3));
     report_memory(plan, &servers, slab_before);
     let mut healthy = hold(plan, &servers, &mut loads);
+    println!(
+        "at the end of the hold: {:.2} KiB of RSS per socket",
+        rss_per_socket(plan, &servers)
+    );
     healthy &= deafen(plan, &servers, &mut loads);
     for (first, last) in [(0, 0), (1, plan.batch)] {
         healthy &= broadcast(addr, &servers, &mut loads, first, last);
     }
-    let rss: u64 = servers
-        .iter()
-        .map(|s| status_kib(s.process.pid(), "VmRSS").saturating_sub(s.baseline_kib))
-        .sum();
     println!(
         "after the broadcasts: {:.2} KiB of RSS per socket",
-        rss as f64 / plan.connections as f64
+        rss_per_socket(plan, &servers)
+    );
+    // A socket gives its buffers back at its heartbeat checks once it is quiet.
+    let quiet = 2 * (plan.heartbeat.0 + plan.heartbeat.1);
+    std::thread::sleep(quiet);
+    println!(
+        "{quiet:?} later: {:.2} KiB of RSS per socket",
+        rss_per_socket(plan, &servers)
     );
     drop(loads);
     servers.clear();
     println!("{}", if healthy { "SCALE PASSED" } else { "SCALE FAILED" });
     healthy
+}
+
+/// The servers' RSS growth since they started, per socket opened.
+fn rss_per_socket(plan: &Plan, servers: &[Server]) -> f64 {
+    let kib: u64 = servers
+        .iter()
+        .map(|s| status_kib(s.process.pid(), "VmRSS").saturating_sub(s.baseline_kib))
+        .sum();
+    kib as f64 / plan.connections as f64
 }
 
 fn start_servers(plan: &Plan) -> Vec<Server> {
