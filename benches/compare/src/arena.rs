@@ -2,19 +2,14 @@
 //! K worker threads (actix-web on its own runtime, K workers), written the
 //! way its docs teach, answering pings and closes as a validator expects.
 
-use std::convert::Infallible;
 use std::future::Future;
 
-use futures_util::FutureExt;
 use http_body_util::{Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::servers::echo_batched;
+use crate::servers::{echo_batched, hyper_conn};
 
 /// The servers, by the name the command line uses.
 pub const ARENA_SERVERS: [&str; 6] = [
@@ -46,7 +41,7 @@ pub fn serve(name: &str, threads: usize) {
             "fastwebsockets" => accept_loop(listener, |tcp| hyper_conn(tcp, fastwebsockets_upgrade)).await,
             "tokio-websockets" => accept_loop(listener, tokio_websockets_conn).await,
             "sockudo-ws" => accept_loop(listener, sockudo_conn).await,
-            "axum-ws" => axum::serve(listener, axum_router()).await.unwrap(),
+            "axum-ws" => axum::serve(listener, crate::servers::axum_ws_router()).await.unwrap(),
             other => panic!("unknown server {other}; one of {ARENA_SERVERS:?}"),
         }
     });
@@ -66,21 +61,6 @@ where
     }
 }
 
-async fn hyper_conn<F, Fut, B>(tcp: TcpStream, upgrade: F)
-where
-    F: Fn(Request<Incoming>) -> Fut + Copy + Send + 'static,
-    Fut: Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let service = service_fn(move |request| upgrade(request).map(Ok::<_, Infallible>));
-    let _ = http1::Builder::new()
-        .serve_connection(TokioIo::new(tcp), service)
-        .with_upgrades()
-        .await;
-}
-
 /// `examples/echo.rs`: `upgrade_request`, then `recv` and `feed`.
 async fn hyperws_upgrade(mut request: Request<Incoming>) -> Response<Full<Bytes>> {
     match hyperws::upgrade_request(&mut request, &hyperws::ServerConfig::default()) {
@@ -98,20 +78,7 @@ async fn hyperws_upgrade(mut request: Request<Incoming>) -> Response<Full<Bytes>
 
 async fn fastwebsockets_upgrade(mut request: Request<Incoming>) -> Response<Empty<Bytes>> {
     let (response, upgraded) = fastwebsockets::upgrade::upgrade(&mut request).unwrap();
-    tokio::spawn(async move {
-        let Ok(ws) = upgraded.await else { return };
-        let mut ws = fastwebsockets::FragmentCollector::new(ws);
-        while let Ok(frame) = ws.read_frame().await {
-            match frame.opcode {
-                fastwebsockets::OpCode::Close => return,
-                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {}
-                _ => continue,
-            }
-            if ws.write_frame(frame).await.is_err() {
-                return;
-            }
-        }
-    });
+    tokio::spawn(crate::servers::fastwebsockets_echo(upgraded));
     response
 }
 
@@ -133,18 +100,6 @@ async fn sockudo_conn(tcp: TcpStream) {
         )
     })
     .await;
-}
-
-fn axum_router() -> axum::Router {
-    use axum::extract::ws::{Message, WebSocketUpgrade};
-    axum::Router::new().route(
-        "/",
-        axum::routing::any(|ws: WebSocketUpgrade| async move {
-            ws.on_upgrade(|socket| {
-                echo_batched(socket, |m: &Message| matches!(m, Message::Text(_) | Message::Binary(_)))
-            })
-        }),
-    )
 }
 
 /// actix-web 4 with actix-ws, as actix-ws's README shows, on actix's own

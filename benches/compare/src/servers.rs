@@ -63,9 +63,9 @@ where
 
 pub(crate) async fn hyper_conn<F, Fut, B>(tcp: TcpStream, upgrade: F)
 where
-    F: Fn(Request<Incoming>) -> Fut + Copy + 'static,
-    Fut: Future<Output = Response<B>> + 'static,
-    B: hyper::body::Body + 'static,
+    F: Fn(Request<Incoming>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
@@ -220,7 +220,7 @@ fn hyperws_axum_router() -> axum::Router {
 
 // ----- axum's own ws, batched through its Sink -----
 
-fn axum_ws_router() -> axum::Router {
+pub(crate) fn axum_ws_router() -> axum::Router {
     use axum::extract::ws::{Message, WebSocketUpgrade};
     axum::Router::new().route(
         "/",
@@ -263,21 +263,24 @@ where
 
 async fn fastwebsockets_upgrade(mut request: Request<Incoming>) -> Response<Empty<Bytes>> {
     let (response, upgraded) = fastwebsockets::upgrade::upgrade(&mut request).unwrap();
-    tokio::task::spawn_local(async move {
-        let Ok(ws) = upgraded.await else { return };
-        let mut ws = fastwebsockets::FragmentCollector::new(ws);
-        while let Ok(frame) = ws.read_frame().await {
-            match frame.opcode {
-                fastwebsockets::OpCode::Close => return,
-                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {}
-                _ => continue,
-            }
-            if ws.write_frame(frame).await.is_err() {
-                return;
-            }
-        }
-    });
+    tokio::task::spawn_local(fastwebsockets_echo(upgraded));
     response
+}
+
+/// fastwebsockets' echo as its docs show: whole messages, one write each.
+pub(crate) async fn fastwebsockets_echo(upgraded: fastwebsockets::upgrade::UpgradeFut) {
+    let Ok(ws) = upgraded.await else { return };
+    let mut ws = fastwebsockets::FragmentCollector::new(ws);
+    while let Ok(frame) = ws.read_frame().await {
+        match frame.opcode {
+            fastwebsockets::OpCode::Close => return,
+            fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {}
+            _ => continue,
+        }
+        if ws.write_frame(frame).await.is_err() {
+            return;
+        }
+    }
 }
 
 // ----- tokio-websockets, batched through its Sink -----
