@@ -10,12 +10,7 @@ pub struct Sample {
 }
 
 pub fn take(pid: u32, at: Duration) -> Sample {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kb = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
+    let rss_kb = crate::scale_procs::status_kib(pid, "VmRSS");
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
     Sample { at, rss_kb, fds }
 }
